@@ -1,0 +1,3 @@
+//! squall: model-based fuzzing and chaos for distributed-protocol code.
+pub mod check;
+pub mod history;
