@@ -1,0 +1,5 @@
+//! What a run reports: the readable trace.
+
+mod trace;
+
+pub use trace::Trace;

@@ -1,0 +1,350 @@
+//! Scenarios: what a run does, as data.
+//!
+//! A [`Scenario`] is a cluster size, a seed, the fault [`Weather`] (which fault kinds this
+//! scenario may use — swarm testing) and a list of [`Step`]s: client operations, faults and
+//! waits. Scenarios are generated from bytes ([`generate`]), written and read as text
+//! ([`text`]), and shrunk; they know nothing of turmoil or of any particular protocol — the
+//! client operation type is the system's.
+
+pub mod generate;
+pub mod text;
+
+use std::fmt;
+
+/// A node's index in the cluster, `0..nodes`.
+pub type NodeId = u8;
+
+/// Smallest cluster squall runs.
+pub const MIN_NODES: u8 = 3;
+/// Largest cluster squall runs.
+pub const MAX_NODES: u8 = 7;
+/// Number of client processes a scenario can address (`c0`..`c3`).
+pub const MAX_CLIENTS: u8 = 4;
+
+/// A test scenario for a system whose client operations are `Op`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scenario<Op> {
+    /// The system under test, by name (`raft`, ...).
+    pub system: String,
+    /// Cluster size, `MIN_NODES..=MAX_NODES`.
+    pub nodes: u8,
+    /// Seeds turmoil, node RNGs and the harness's fault RNG.
+    pub seed: u64,
+    /// The fault kinds this scenario may use.
+    pub weather: Weather,
+    /// What happens, in order.
+    pub steps: Vec<Step<Op>>,
+}
+
+/// One thing a scenario does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step<Op> {
+    /// Client `client` invokes `op` (queued if the client is still busy with its last one).
+    Op {
+        /// The client process, `0..MAX_CLIENTS`.
+        client: u8,
+        /// The operation.
+        op: Op,
+    },
+    /// A fault (or a heal) takes effect now.
+    Fault(Fault),
+    /// Simulated time passes.
+    Wait {
+        /// Milliseconds to run.
+        ms: u32,
+    },
+}
+
+/// A set of nodes, as a bit set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeSet(pub u8);
+
+impl NodeSet {
+    /// Whether `node` is in the set.
+    pub fn contains(self, node: NodeId) -> bool {
+        self.0 & (1 << node) != 0
+    }
+
+    /// The set with `node` added.
+    pub fn with(self, node: NodeId) -> Self {
+        NodeSet(self.0 | (1 << node))
+    }
+
+    /// Members, ascending.
+    pub fn iter(self) -> impl Iterator<Item = NodeId> {
+        (0..8).filter(move |n| self.contains(*n))
+    }
+
+    /// Number of members.
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// A fault, or the healing of one. Every variant maps to one turmoil call or to one change in
+/// squall's own transport or disk layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Cut every link between `node` and the other nodes (clients still reach it).
+    Isolate(NodeId),
+    /// Cut every link between `side` and the rest of the cluster.
+    Split(NodeSet),
+    /// Cut one link both ways: with three or more nodes a partial, non-transitive partition.
+    Cut(NodeId, NodeId),
+    /// Drop messages from `from` to `to`, but not the other way.
+    OneWay {
+        /// Sender whose messages are lost.
+        from: NodeId,
+        /// Receiver that stops hearing `from`.
+        to: NodeId,
+    },
+    /// Repair the link between two nodes (both directions, cut or one-way).
+    Heal(NodeId, NodeId),
+    /// Repair every link, release every held link, end loss and duplication.
+    HealAll,
+    /// Each message (node and client traffic) is lost with this probability, in percent.
+    Loss(u8),
+    /// Each message is sent twice with this probability, in percent.
+    Duplicate(u8),
+    /// Park every message between two nodes until released.
+    Hold(NodeId, NodeId),
+    /// Deliver a held link's parked messages out of their send order, then resume the link.
+    Release(NodeId, NodeId),
+    /// Fixed one-way latency on one link, in milliseconds.
+    Latency(NodeId, NodeId, u16),
+    /// The node's process dies; its disk keeps even unsynced writes (the OS had them).
+    Crash(NodeId),
+    /// The node's machine loses power: the process dies and unsynced writes are lost.
+    PowerLoss(NodeId),
+    /// Start a crashed node again from its disk.
+    Restart(NodeId),
+    /// Send the node a frame of garbage bytes; it must reject it without harm.
+    Garbage(NodeId),
+}
+
+/// Fault kinds, for [`Weather`] and fault coverage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// Isolate, split and heal.
+    Partition,
+    /// Cut single links and one-way links (partial partitions).
+    Partial,
+    /// Random message loss.
+    Loss,
+    /// Message duplication.
+    Duplicate,
+    /// Hold and release out of order; per-link latency.
+    Reorder,
+    /// Process crash and restart.
+    Crash,
+    /// Power loss (lost unsynced writes) and restart.
+    PowerLoss,
+    /// Garbage frames into nodes.
+    Garbage,
+}
+
+impl FaultKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [FaultKind; 8] = [
+        FaultKind::Partition,
+        FaultKind::Partial,
+        FaultKind::Loss,
+        FaultKind::Duplicate,
+        FaultKind::Reorder,
+        FaultKind::Crash,
+        FaultKind::PowerLoss,
+        FaultKind::Garbage,
+    ];
+
+    /// The kind's name in scenario text.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Partition => "partition",
+            FaultKind::Partial => "partial",
+            FaultKind::Loss => "loss",
+            FaultKind::Duplicate => "duplicate",
+            FaultKind::Reorder => "reorder",
+            FaultKind::Crash => "crash",
+            FaultKind::PowerLoss => "powerloss",
+            FaultKind::Garbage => "garbage",
+        }
+    }
+
+    /// The kind with this name.
+    pub fn from_name(name: &str) -> Option<FaultKind> {
+        FaultKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// The set of fault kinds a scenario uses (swarm testing: every scenario its own mix).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Weather(u16);
+
+impl Weather {
+    /// No faults at all.
+    pub const CALM: Weather = Weather(0);
+
+    /// Every fault kind.
+    pub fn all() -> Self {
+        FaultKind::ALL
+            .into_iter()
+            .fold(Weather::CALM, Weather::with)
+    }
+
+    /// Whether `kind` is on.
+    pub fn allows(self, kind: FaultKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    /// This weather with `kind` on.
+    pub fn with(self, kind: FaultKind) -> Self {
+        Weather(self.0 | kind.bit())
+    }
+
+    /// The kinds that are on, in [`FaultKind::ALL`] order.
+    pub fn kinds(self) -> impl Iterator<Item = FaultKind> {
+        FaultKind::ALL.into_iter().filter(move |k| self.allows(*k))
+    }
+
+    /// Whether no fault kind is on.
+    pub fn is_calm(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl Fault {
+    /// The kind this fault belongs to (`None` for heals, which every weather allows).
+    pub fn kind(&self) -> Option<FaultKind> {
+        Some(match self {
+            Fault::Isolate(_) | Fault::Split(_) => FaultKind::Partition,
+            Fault::Cut(..) | Fault::OneWay { .. } => FaultKind::Partial,
+            Fault::Loss(_) => FaultKind::Loss,
+            Fault::Duplicate(_) => FaultKind::Duplicate,
+            Fault::Hold(..) | Fault::Release(..) | Fault::Latency(..) => FaultKind::Reorder,
+            Fault::Crash(_) => FaultKind::Crash,
+            Fault::PowerLoss(_) => FaultKind::PowerLoss,
+            Fault::Garbage(_) => FaultKind::Garbage,
+            Fault::Heal(..) | Fault::HealAll | Fault::Restart(_) => return None,
+        })
+    }
+
+    /// Every node this fault names.
+    pub fn nodes(&self) -> NodeSet {
+        let one = |n: NodeId| NodeSet::default().with(n);
+        match *self {
+            Fault::Isolate(n)
+            | Fault::Crash(n)
+            | Fault::PowerLoss(n)
+            | Fault::Restart(n)
+            | Fault::Garbage(n) => one(n),
+            Fault::Split(side) => side,
+            Fault::Cut(a, b)
+            | Fault::Heal(a, b)
+            | Fault::Hold(a, b)
+            | Fault::Release(a, b)
+            | Fault::Latency(a, b, _)
+            | Fault::OneWay { from: a, to: b } => one(a).with(b),
+            Fault::HealAll | Fault::Loss(_) | Fault::Duplicate(_) => NodeSet::default(),
+        }
+    }
+}
+
+impl<Op> Scenario<Op> {
+    /// Total simulated time the steps ask for, in milliseconds.
+    pub fn duration_ms(&self) -> u64 {
+        self.steps
+            .iter()
+            .map(|s| match s {
+                Step::Wait { ms } => u64::from(*ms),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Number of client operations.
+    pub fn op_count(&self) -> usize {
+        self.steps
+            .iter()
+            .filter(|s| matches!(s, Step::Op { .. }))
+            .count()
+    }
+
+    /// Checks the scenario's shape: cluster size, node and client indices, weather.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(MIN_NODES..=MAX_NODES).contains(&self.nodes) {
+            return Err(format!(
+                "cluster size {} is outside {MIN_NODES}..={MAX_NODES}",
+                self.nodes
+            ));
+        }
+        for (i, step) in self.steps.iter().enumerate() {
+            let at = || format!("step {}", i + 1);
+            match step {
+                Step::Op { client, .. } if *client >= MAX_CLIENTS => {
+                    return Err(format!(
+                        "{}: client c{client} is not below c{MAX_CLIENTS}",
+                        at()
+                    ))
+                }
+                Step::Fault(fault) => {
+                    if let Some(n) = fault.nodes().iter().find(|n| *n >= self.nodes) {
+                        return Err(format!(
+                            "{}: node n{n} does not exist in a {}-node cluster",
+                            at(),
+                            self.nodes
+                        ));
+                    }
+                    match *fault {
+                        Fault::Cut(a, b)
+                        | Fault::Heal(a, b)
+                        | Fault::Hold(a, b)
+                        | Fault::Release(a, b)
+                        | Fault::Latency(a, b, _)
+                        | Fault::OneWay { from: a, to: b }
+                            if a == b =>
+                        {
+                            return Err(format!("{}: a link needs two different nodes", at()))
+                        }
+                        Fault::Split(side)
+                            if side.is_empty() || side.len() >= self.nodes.into() =>
+                        {
+                            return Err(format!(
+                                "{}: a split needs a non-empty side smaller than the cluster",
+                                at()
+                            ))
+                        }
+                        Fault::Loss(p) | Fault::Duplicate(p) if p > 100 => {
+                            return Err(format!("{}: {p}% is not a probability", at()))
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for NodeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for n in self.iter() {
+            if !first {
+                f.write_str(" ")?;
+            }
+            first = false;
+            write!(f, "n{n}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! What the faults did: counts that prove a run's faults took effect.
+
+use std::fmt;
+
+/// Counters of fault effects, summed over a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Frames sent over a cut link (turmoil dropped them).
+    pub dropped_by_partition: u64,
+    /// Frames in flight when their link was cut (turmoil cleared them).
+    pub dropped_in_flight: u64,
+    /// Frames lost to random message loss.
+    pub dropped_by_loss: u64,
+    /// Frames sent twice.
+    pub duplicated: u64,
+    /// Held frames delivered after a frame sent later than them.
+    pub reordered: u64,
+    /// Frames parked by a held link.
+    pub held: u64,
+    /// Process crashes that hit a running node.
+    pub crashes: u64,
+    /// Power losses that hit a running node.
+    pub power_losses: u64,
+    /// Unsynced disk writes lost to power loss.
+    pub lost_writes: u64,
+    /// Restarts of a stopped node.
+    pub restarts: u64,
+    /// Garbage frames sent into nodes.
+    pub garbage: u64,
+    /// Simulated milliseconds summed over nodes while a node was down.
+    pub node_down_ms: u64,
+}
+
+impl Effects {
+    /// Frames lost for any reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_by_partition + self.dropped_in_flight + self.dropped_by_loss
+    }
+
+    /// Whether any fault did anything at all.
+    pub fn any(&self) -> bool {
+        *self != Effects::default()
+    }
+
+    /// Adds another run's counts.
+    pub fn add(&mut self, o: &Effects) {
+        self.dropped_by_partition += o.dropped_by_partition;
+        self.dropped_in_flight += o.dropped_in_flight;
+        self.dropped_by_loss += o.dropped_by_loss;
+        self.duplicated += o.duplicated;
+        self.reordered += o.reordered;
+        self.held += o.held;
+        self.crashes += o.crashes;
+        self.power_losses += o.power_losses;
+        self.lost_writes += o.lost_writes;
+        self.restarts += o.restarts;
+        self.garbage += o.garbage;
+        self.node_down_ms += o.node_down_ms;
+    }
+}
+
+impl fmt::Display for Effects {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "dropped={} (partition {}, in-flight {}, loss {}) duplicated={} held={} reordered={} \
+             crashes={} power-losses={} lost-writes={} restarts={} down={}ms garbage={}",
+            self.dropped(),
+            self.dropped_by_partition,
+            self.dropped_in_flight,
+            self.dropped_by_loss,
+            self.duplicated,
+            self.held,
+            self.reordered,
+            self.crashes,
+            self.power_losses,
+            self.lost_writes,
+            self.restarts,
+            self.node_down_ms,
+            self.garbage
+        )
+    }
+}
