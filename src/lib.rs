@@ -1,5 +1,6 @@
 //! squall: model-based fuzzing and chaos for distributed-protocol code.
 pub mod check;
+pub mod cli;
 pub mod history;
 pub mod report;
 pub mod scenario;
