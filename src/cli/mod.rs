@@ -10,7 +10,7 @@ use crate::systems::System;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-pub use run::{load_scenario, ReplayArgs, RunArgs};
+pub use run::{load_scenario, scenario_from_seed, seed_bytes, ReplayArgs, RunArgs};
 
 /// Exit code: every property held.
 pub const EXIT_PASS: u8 = 0;

@@ -219,6 +219,39 @@ struct Described {
     text: String,
 }
 
+thread_local! {
+    /// The first panic message on this thread since the last step (see `install_panic_hook`).
+    static FIRST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Wraps the process's panic hook (once) so the runner can name a node's own panic message;
+/// the previous hook still runs (and under libFuzzer still aborts).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let msg = info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a task panicked".to_string());
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            FIRST_PANIC.with(|p| {
+                let mut p = p.borrow_mut();
+                if p.is_none() {
+                    *p = Some(format!("{msg}{at}"));
+                }
+            });
+            previous(info);
+        }));
+    });
+}
+
 /// Runs one scenario against `system`.
 pub fn run<S: System>(
     system: &S,
@@ -233,6 +266,7 @@ pub fn run<S: System>(
             system.name()
         )));
     }
+    install_panic_hook();
     Runner::new(system, scenario, config).run()
 }
 
@@ -462,6 +496,9 @@ impl<'a, S: System> Runner<'a, S> {
     /// One `sim.step()` and the safety invariants.
     fn tick(&mut self, step: Option<usize>) -> Result<(), Failure> {
         let stepped = catch_unwind(AssertUnwindSafe(|| self.sim.step()));
+        if stepped.is_ok() {
+            FIRST_PANIC.with(|p| p.borrow_mut().take());
+        }
         self.ticks += 1;
         let failure = |kind, property: &str, detail: String, at| Failure {
             kind,
@@ -481,11 +518,16 @@ impl<'a, S: System> Runner<'a, S> {
                 ))
             }
             Err(panic) => {
-                let msg = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_else(|| "a task panicked".to_string());
+                // tokio re-panics with its own message; the node's own panic is the first one.
+                let msg = FIRST_PANIC
+                    .with(|p| p.borrow_mut().take())
+                    .unwrap_or_else(|| {
+                        panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "a task panicked".to_string())
+                    });
                 return Err(failure(FailureKind::Safety, "no panics", msg, self.now()));
             }
         }
@@ -642,10 +684,22 @@ impl<'a, S: System> Runner<'a, S> {
                 if !((x, y) == (ia, ib) || (x, y) == (ib, ia)) {
                     continue;
                 }
-                for (i, sent) in link.enumerate() {
-                    held += 1;
-                    // Never the first, so that whatever goes early overtakes it.
-                    if i > 0 && rng.random_bool(0.5) {
+                let mut parked: Vec<_> = link.collect();
+                held += parked.len() as u64;
+                if parked.len() < 2 {
+                    continue;
+                }
+                // A random non-empty subset that leaves out the oldest frame goes first, so
+                // everything in it overtakes at least that frame.
+                let last = parked.len() - 1;
+                let mut chosen: Vec<bool> = (0..parked.len())
+                    .map(|i| i > 0 && rng.random_bool(0.5))
+                    .collect();
+                if !chosen.contains(&true) {
+                    chosen[last] = true;
+                }
+                for (sent, early_one) in parked.drain(..).zip(chosen) {
+                    if early_one {
                         early += 1;
                         sent.deliver();
                     }

@@ -62,6 +62,10 @@ pub type Observed = Rc<RefCell<Vec<Option<u8>>>>;
 pub struct Register {
     /// Planted bug: serve reads from any node's local copy.
     pub stale_reads: bool,
+    /// Planted bug: trust the frame length, so garbage panics the node.
+    pub panic_on_garbage: bool,
+    /// Planted bug: never report recovery.
+    pub never_live: bool,
 }
 
 fn decode(frame: &[u8]) -> Option<(u8, u8, u64)> {
@@ -85,7 +89,7 @@ const COPY: u8 = 3;
 const REPLY: u8 = 4;
 const EMPTY: u8 = 5;
 
-async fn node(ctx: NodeContext, observed: Observed) -> io::Result<()> {
+async fn node(ctx: NodeContext, observed: Observed, panic_on_garbage: bool) -> io::Result<()> {
     let me = usize::from(ctx.id);
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
     let stored = ctx.disk.read("value");
@@ -94,8 +98,13 @@ async fn node(ctx: NodeContext, observed: Observed) -> io::Result<()> {
     let mut buf = vec![0u8; 2048];
     loop {
         let (len, from) = transport.recv(&mut buf).await?;
+        let decoded = decode(&buf[..len]);
+        assert!(
+            !panic_on_garbage || decoded.is_some(),
+            "undecodable frame of {len} bytes"
+        );
         // Garbage is dropped, never trusted.
-        let Some((kind, v, id)) = decode(&buf[..len]) else {
+        let Some((kind, v, id)) = decoded else {
             continue;
         };
         match kind {
@@ -196,7 +205,7 @@ impl System for Register {
         ctx: NodeContext,
         observer: Observed,
     ) -> BoxFuture<'static, io::Result<()>> {
-        Box::pin(node(ctx, observer))
+        Box::pin(node(ctx, observer, self.panic_on_garbage))
     }
 
     fn connect_client(&self, ctx: ClientContext) -> BoxFuture<'static, io::Result<RegClient>> {
@@ -257,6 +266,9 @@ impl System for Register {
     }
 
     fn liveness(&self, _: &(), _observer: &Observed) -> Liveness {
+        if self.never_live {
+            return Liveness::Waiting("the planted bug never recovers".into());
+        }
         Liveness::Live
     }
 
