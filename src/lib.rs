@@ -1,8 +1,10 @@
 //! squall: model-based fuzzing and chaos for distributed-protocol code.
+pub mod bench;
 pub mod check;
 pub mod cli;
 pub mod history;
 pub mod report;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod systems;

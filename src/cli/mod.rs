@@ -4,6 +4,7 @@
 //! Exit codes (a contract): 0 pass, 1 a property was violated, 2 bad input or usage,
 //! 3 unknown (a checker ran out of budget).
 
+mod bench;
 mod run;
 
 use crate::systems::System;
@@ -79,6 +80,15 @@ enum Command {
     Run(RunArgs),
     /// Run a scenario file.
     Replay(ReplayArgs),
+    /// Benchmarks (numbers for BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Simulation speed: scenarios per second and simulated seconds per wall second.
+    Sim(bench::SimBenchArgs),
 }
 
 /// Runs the CLI with the given catalog of systems; returns the process exit code.
@@ -87,6 +97,7 @@ pub fn main_with(catalog: &impl Catalog) -> ExitCode {
     let code = match cli.command {
         Command::Run(args) => run::run(catalog, &args),
         Command::Replay(args) => run::replay(catalog, &args),
+        Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

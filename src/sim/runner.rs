@@ -18,7 +18,7 @@ use super::net::{Net, NetFaults, Transport};
 use crate::check::Violation;
 use crate::history::{Event, EventType, History};
 use crate::report::Trace;
-use crate::scenario::{Fault, NodeId, Scenario, Step, MAX_CLIENTS};
+use crate::scenario::{Fault, FaultKind, NodeId, Scenario, Step, MAX_CLIENTS};
 use crate::systems::{Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -52,6 +52,11 @@ pub struct RunConfig {
     pub liveness_budget: Duration,
     /// Check the client history against the system's model.
     pub check_history: bool,
+    /// Record the abstract protocol states visited (for fuzzing feedback).
+    pub abstract_states: bool,
+    /// Don't print node panics (they are reported as failures anyway); for chaos and
+    /// shrinking, which run many failing scenarios.
+    pub quiet_panics: bool,
 }
 
 impl Default for RunConfig {
@@ -63,6 +68,8 @@ impl Default for RunConfig {
             op_deadline: Duration::from_secs(1),
             liveness_budget: Duration::from_secs(10),
             check_history: true,
+            abstract_states: false,
+            quiet_panics: false,
         }
     }
 }
@@ -151,6 +158,10 @@ pub struct Report {
     pub sim_time: Duration,
     /// `sim.step()` calls.
     pub ticks: u64,
+    /// Each fault applied, with the protocol phase it hit.
+    pub fault_phases: Vec<(FaultKind, &'static str)>,
+    /// Transitions between abstract protocol states, as hashes (when asked for).
+    pub abstract_transitions: Vec<u64>,
 }
 
 impl Report {
@@ -222,6 +233,8 @@ struct Described {
 thread_local! {
     /// The first panic message on this thread since the last step (see `install_panic_hook`).
     static FIRST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Whether the current run keeps node panics off stderr.
+    static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Wraps the process's panic hook (once) so the runner can name a node's own panic message;
@@ -247,7 +260,9 @@ fn install_panic_hook() {
                     *p = Some(format!("{msg}{at}"));
                 }
             });
-            previous(info);
+            if !QUIET_PANICS.with(Cell::get) {
+                previous(info);
+            }
         }));
     });
 }
@@ -267,7 +282,10 @@ pub fn run<S: System>(
         )));
     }
     install_panic_hook();
-    Runner::new(system, scenario, config).run()
+    QUIET_PANICS.with(|q| q.set(config.quiet_panics));
+    let report = Runner::new(system, scenario, config).run();
+    QUIET_PANICS.with(|q| q.set(false));
+    report
 }
 
 struct Runner<'a, S: System> {
@@ -293,6 +311,9 @@ struct Runner<'a, S: System> {
     rng: SmallRng,
     effects: Effects,
     ticks: u64,
+    fault_phases: Vec<(FaultKind, &'static str)>,
+    abstract_state: u64,
+    abstract_transitions: Vec<u64>,
 }
 
 impl<'a, S: System> Runner<'a, S> {
@@ -414,6 +435,9 @@ impl<'a, S: System> Runner<'a, S> {
             rng: SmallRng::seed_from_u64(derive_seed(scenario.seed, 2)),
             effects: Effects::default(),
             ticks: 0,
+            fault_phases: Vec::new(),
+            abstract_state: 0,
+            abstract_transitions: Vec::new(),
         }
     }
 
@@ -450,6 +474,8 @@ impl<'a, S: System> Runner<'a, S> {
             ops: log.ops,
             sim_time: now,
             ticks: self.ticks,
+            fault_phases: std::mem::take(&mut self.fault_phases),
+            abstract_transitions: std::mem::take(&mut self.abstract_transitions),
         })
     }
 
@@ -463,6 +489,10 @@ impl<'a, S: System> Runner<'a, S> {
                 }
                 Step::Fault(fault) => {
                     self.note(format_args!("step {}: {fault}", i + 1));
+                    if let Some(kind) = fault.kind() {
+                        let phase = self.system.phase(&self.checker, &self.observer);
+                        self.fault_phases.push((kind, phase));
+                    }
                     self.apply(*fault);
                     Ok(())
                 }
@@ -545,7 +575,18 @@ impl<'a, S: System> Runner<'a, S> {
         };
         self.system
             .check_step(&mut self.checker, &self.observer, &mut ctx)
-            .map_err(|v: Violation| failure(FailureKind::Safety, &v.property, v.detail, now))
+            .map_err(|v: Violation| failure(FailureKind::Safety, &v.property, v.detail, now))?;
+        drop(trace);
+        if self.config.abstract_states {
+            let state = self.system.abstract_state(&self.checker, &self.observer);
+            if state != self.abstract_state {
+                // A transition, so that the feedback sees orderings, not just states.
+                self.abstract_transitions
+                    .push(self.abstract_state.rotate_left(17) ^ state);
+                self.abstract_state = state;
+            }
+        }
+        Ok(())
     }
 
     fn enqueue(&mut self, client: u8, op: S::Op, probe: bool) {
