@@ -1,5 +1,6 @@
 //! squall: model-based fuzzing and chaos for distributed-protocol code.
 pub mod bench;
+pub mod chaos;
 pub mod check;
 pub mod cli;
 pub mod history;

@@ -5,6 +5,7 @@
 //! 3 unknown (a checker ran out of budget).
 
 mod bench;
+mod chaos;
 mod run;
 
 use crate::systems::System;
@@ -80,6 +81,10 @@ enum Command {
     Run(RunArgs),
     /// Run a scenario file.
     Replay(ReplayArgs),
+    /// Blind random search for a time budget; failures are shrunk and saved.
+    Chaos(chaos::ChaosArgs),
+    /// Shrink a failing scenario file to a minimal one.
+    Shrink(chaos::ShrinkArgs),
     /// Benchmarks (numbers for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -92,12 +97,14 @@ enum BenchCommand {
 }
 
 /// Runs the CLI with the given catalog of systems; returns the process exit code.
-pub fn main_with(catalog: &impl Catalog) -> ExitCode {
+pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Run(args) => run::run(catalog, &args),
         Command::Replay(args) => run::replay(catalog, &args),
         Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
+        Command::Chaos(args) => chaos::chaos(catalog, &args),
+        Command::Shrink(args) => chaos::shrink_file(catalog, &args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

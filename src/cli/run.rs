@@ -71,7 +71,7 @@ pub fn load_scenario<S: System>(path: &Path) -> Result<Scenario<S::Op>> {
 }
 
 /// The system a scenario file names, read from its `system` line.
-fn system_of(path: &Path) -> Result<String> {
+pub(super) fn system_of(path: &Path) -> Result<String> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     for (i, line) in text.lines().enumerate() {
