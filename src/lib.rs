@@ -3,6 +3,7 @@ pub mod bench;
 pub mod chaos;
 pub mod check;
 pub mod cli;
+pub mod fuzzing;
 pub mod history;
 pub mod report;
 pub mod scenario;
