@@ -48,13 +48,21 @@ pub enum FuzzOutcome<Op> {
 
 /// Decodes `data` into a scenario for `system`, runs it, and reports protocol-state
 /// transitions to `feedback` (when `use_feedback`).
-pub fn fuzz_one<S: System>(system: &S, data: &[u8], feedback: &mut impl Feedback, use_feedback: bool) -> FuzzOutcome<S::Op> {
+pub fn fuzz_one<S: System>(
+    system: &S,
+    data: &[u8],
+    feedback: &mut impl Feedback,
+    use_feedback: bool,
+) -> FuzzOutcome<S::Op> {
     let mut u = Unstructured::new(data);
     let scenario = match Scenario::generate(system.name(), &mut u, |op, n| system.uniquify(op, n)) {
         Ok(s) => s,
         Err(e) => return FuzzOutcome::Rejected(e.to_string()),
     };
-    let config = RunConfig { abstract_states: use_feedback, ..RunConfig::default() };
+    let config = RunConfig {
+        abstract_states: use_feedback,
+        ..RunConfig::default()
+    };
     let report = match run(system, &scenario, &config) {
         Ok(r) => r,
         Err(e) => return FuzzOutcome::Rejected(e.to_string()),

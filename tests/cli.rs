@@ -5,11 +5,18 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn squall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squall")).args(args).output().expect("squall runs")
+    Command::new(env!("CARGO_BIN_EXE_squall"))
+        .args(args)
+        .output()
+        .expect("squall runs")
 }
 
 fn text(out: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {
@@ -40,7 +47,11 @@ fn usage_errors_exit_2() {
 fn an_unknown_system_is_named() {
     let out = squall(&["run", "paxos", "--seed", "1"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("unknown system `paxos`"), "{}", text(&out));
+    assert!(
+        text(&out).contains("unknown system `paxos`"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -52,11 +63,17 @@ fn a_missing_scenario_file_is_named() {
 
 #[test]
 fn a_malformed_scenario_file_gives_file_line_and_column() {
-    let path = temp_file("bad.scn", "system raft\nnodes 3\nseed 1\nwait 10ms\ncrash n9\n");
+    let path = temp_file(
+        "bad.scn",
+        "system raft\nnodes 3\nseed 1\nwait 10ms\ncrash n9\n",
+    );
     let out = squall(&["replay", path.to_str().expect("utf-8 path")]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let t = text(&out);
-    assert!(t.contains("bad.scn") && t.contains("line 5, column 7"), "{t}");
+    assert!(
+        t.contains("bad.scn") && t.contains("line 5, column 7"),
+        "{t}"
+    );
     assert!(!t.contains("panicked"), "{t}");
 }
 

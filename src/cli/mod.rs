@@ -6,6 +6,7 @@
 
 mod bench;
 mod chaos;
+mod codec;
 mod run;
 
 use crate::systems::System;
@@ -85,6 +86,10 @@ enum Command {
     Chaos(chaos::ChaosArgs),
     /// Shrink a failing scenario file to a minimal one.
     Shrink(chaos::ShrinkArgs),
+    /// Print the scenario a fuzzer input (e.g. a crash artifact) decodes to.
+    Decode(codec::DecodeArgs),
+    /// Turn scenario files into fuzzer inputs (to seed the fuzz corpus from corpus/).
+    Encode(codec::EncodeArgs),
     /// Benchmarks (numbers for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -104,6 +109,8 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Replay(args) => run::replay(catalog, &args),
         Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
         Command::Chaos(args) => chaos::chaos(catalog, &args),
+        Command::Decode(args) => codec::decode(catalog, &args),
+        Command::Encode(args) => codec::encode(catalog, &args),
         Command::Shrink(args) => chaos::shrink_file(catalog, &args),
     };
     match code {

@@ -174,6 +174,12 @@ pub trait System: 'static {
         Vec::new()
     }
 
+    /// The bytes the operation's `Arbitrary` impl decodes into it, so that readable scenarios
+    /// can seed the fuzzer ([`Scenario::to_bytes`](crate::scenario::Scenario::to_bytes)).
+    fn op_bytes(&self, _op: &Self::Op) -> Option<Vec<u8>> {
+        None
+    }
+
     /// Makes the `n`-th generated operation's written value unique (optional).
     fn uniquify(&self, _op: &mut Self::Op, _n: u32) {}
 
