@@ -1,7 +1,12 @@
 //! squall: model-based fuzzing and chaos for distributed-protocol code.
+pub mod bench;
+pub mod chaos;
 pub mod check;
+pub mod cli;
+pub mod fuzzing;
 pub mod history;
 pub mod report;
 pub mod scenario;
+pub mod shrink;
 pub mod sim;
 pub mod systems;

@@ -29,3 +29,12 @@ impl fmt::Display for Violation {
         write!(f, "{}: {}", self.property, self.detail)
     }
 }
+
+/// Checks a client history against a system's model; `None` when it is consistent.
+pub fn history_verdict(
+    _model: crate::systems::HistoryModel,
+    _history: &crate::history::History,
+) -> Option<Violation> {
+    // Wired to the linearizability checker when it lands.
+    None
+}

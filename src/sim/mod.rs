@@ -4,3 +4,4 @@
 pub mod disk;
 pub mod effects;
 pub mod net;
+pub mod runner;

@@ -169,6 +169,17 @@ pub trait System: 'static {
     /// How an operation appears in the history.
     fn history_op(&self, op: &Self::Op) -> HistoryOp;
 
+    /// Simpler versions of an operation, for shrinking (smaller key, smaller value, a read).
+    fn simpler_ops(&self, _op: &Self::Op) -> Vec<Self::Op> {
+        Vec::new()
+    }
+
+    /// The bytes the operation's `Arbitrary` impl decodes into it, so that readable scenarios
+    /// can seed the fuzzer ([`Scenario::to_bytes`](crate::scenario::Scenario::to_bytes)).
+    fn op_bytes(&self, _op: &Self::Op) -> Option<Vec<u8>> {
+        None
+    }
+
     /// Makes the `n`-th generated operation's written value unique (optional).
     fn uniquify(&self, _op: &mut Self::Op, _n: u32) {}
 
@@ -195,4 +206,17 @@ pub trait System: 'static {
 
     /// The model the client history is checked against, if any.
     fn history_model(&self) -> Option<HistoryModel>;
+
+    /// The protocol phase the cluster is in ("election", "replicating", ...), for fault
+    /// coverage: which faults hit which situations.
+    fn phase(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> &'static str {
+        "any"
+    }
+
+    /// An abstraction of the cluster's current protocol state (role pattern, term gaps,
+    /// commit relations, ...), hashed; fed to coverage-guided fuzzing as extra feedback so it
+    /// seeks new protocol situations. `0` means no abstraction.
+    fn abstract_state(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> u64 {
+        0
+    }
 }

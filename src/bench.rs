@@ -1,0 +1,134 @@
+//! Benchmarks that are commands (`squall bench ...`), so BENCHMARKS.md numbers can be
+//! reproduced. Times are wall-clock and per-thread CPU time side by side: the machines are
+//! shared and noisy, so compare ratios from one run and quote medians.
+
+use crate::cli::scenario_from_seed;
+use crate::scenario::{Scenario, Step};
+use crate::sim::runner::{run, RunConfig};
+use crate::systems::System;
+use std::time::{Duration, Instant};
+
+/// CPU time consumed by the calling thread so far (Linux; zero elsewhere).
+pub fn thread_cpu_time() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .next()
+                .and_then(|ns| ns.parse::<u64>().ok())
+        })
+        .map(Duration::from_nanos)
+        .unwrap_or_default()
+}
+
+/// What `squall bench run` measured.
+#[derive(Debug, Clone)]
+pub struct SimBench {
+    /// Scenarios run.
+    pub scenarios: usize,
+    /// Wall time.
+    pub wall: Duration,
+    /// CPU time of this thread.
+    pub cpu: Duration,
+    /// Simulated time run (scenario plus liveness phase).
+    pub simulated: Duration,
+    /// Median wall time per scenario.
+    pub median_wall: Duration,
+    /// Scenarios that failed (should be none on a correct system).
+    pub failures: usize,
+    /// `sim.step()` calls.
+    pub ticks: u64,
+}
+
+impl SimBench {
+    /// Scenarios per wall second.
+    pub fn per_second(&self) -> f64 {
+        self.scenarios as f64 / self.wall.as_secs_f64()
+    }
+
+    /// Simulated seconds per wall second.
+    pub fn speedup(&self) -> f64 {
+        self.simulated.as_secs_f64() / self.wall.as_secs_f64()
+    }
+
+    /// Simulated seconds per CPU second.
+    pub fn cpu_speedup(&self) -> f64 {
+        self.simulated.as_secs_f64() / self.cpu.as_secs_f64().max(1e-9)
+    }
+}
+
+/// A generated scenario cut to `nodes` nodes and about `duration_ms` of simulated time, with
+/// at least one fault: the workload of the speed benchmark.
+pub fn bench_scenario<S: System>(
+    system: &S,
+    seed: u64,
+    nodes: u8,
+    duration_ms: u64,
+) -> Option<Scenario<S::Op>> {
+    let mut s = scenario_from_seed(system, seed).ok()?;
+    if s.nodes != nodes || s.weather.is_calm() {
+        return None;
+    }
+    let mut elapsed = 0;
+    let mut keep = 0;
+    for step in &s.steps {
+        if elapsed >= duration_ms {
+            break;
+        }
+        if let Step::Wait { ms } = step {
+            elapsed += u64::from(*ms);
+        }
+        keep += 1;
+    }
+    s.steps.truncate(keep);
+    if elapsed < duration_ms {
+        s.steps.push(Step::Wait {
+            ms: (duration_ms - elapsed) as u32,
+        });
+    }
+    s.steps
+        .iter()
+        .any(|st| matches!(st, Step::Fault(_)))
+        .then_some(s)
+}
+
+/// Runs `count` benchmark scenarios (seeds from `first_seed` on) and measures them.
+pub fn bench_sim<S: System>(
+    system: &S,
+    count: usize,
+    nodes: u8,
+    duration_ms: u64,
+    first_seed: u64,
+) -> SimBench {
+    let scenarios: Vec<_> = (first_seed..)
+        .filter_map(|seed| bench_scenario(system, seed, nodes, duration_ms))
+        .take(count)
+        .collect();
+    let config = RunConfig::default();
+    let mut per = Vec::with_capacity(count);
+    let (mut simulated, mut failures, mut ticks) = (Duration::ZERO, 0, 0);
+    let (wall0, cpu0) = (Instant::now(), thread_cpu_time());
+    for s in &scenarios {
+        let t = Instant::now();
+        match run(system, s, &config) {
+            Ok(report) => {
+                simulated += report.sim_time;
+                ticks += report.ticks;
+                failures += usize::from(!report.passed());
+            }
+            Err(_) => failures += 1,
+        }
+        per.push(t.elapsed());
+    }
+    let (wall, cpu) = (wall0.elapsed(), thread_cpu_time() - cpu0);
+    per.sort();
+    SimBench {
+        scenarios: scenarios.len(),
+        wall,
+        cpu,
+        simulated,
+        median_wall: per.get(per.len() / 2).copied().unwrap_or_default(),
+        failures,
+        ticks,
+    }
+}

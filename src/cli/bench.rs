@@ -1,0 +1,88 @@
+//! `squall bench ...`: the benchmark commands behind BENCHMARKS.md.
+
+use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
+use crate::bench::bench_sim;
+use crate::systems::System;
+use anyhow::Result;
+
+/// Arguments of `squall bench sim`.
+#[derive(clap::Args, Debug)]
+pub struct SimBenchArgs {
+    /// The system to run.
+    pub system: String,
+    /// How many scenarios.
+    #[arg(long, default_value_t = 200)]
+    pub scenarios: usize,
+    /// Cluster size.
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u8,
+    /// Simulated milliseconds of scenario steps (faults and client operations).
+    #[arg(long, default_value_t = 1000)]
+    pub duration_ms: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Repeat the measurement this many times and report each pass and the median.
+    #[arg(long, default_value_t = 3)]
+    pub passes: usize,
+}
+
+struct SimVisit<'a>(&'a SimBenchArgs);
+
+impl Visit for SimVisit<'_> {
+    type Output = Result<u8>;
+
+    fn visit<S: System>(self, system: &S) -> Result<u8> {
+        let a = self.0;
+        anyhow::ensure!((3..=7).contains(&a.nodes), "--nodes must be 3..=7");
+        anyhow::ensure!(
+            a.passes > 0 && a.scenarios > 0,
+            "--passes and --scenarios must be positive"
+        );
+        println!(
+            "{} scenarios of {} nodes, {} ms of steps under faults (+ liveness phase), {} passes",
+            a.scenarios, a.nodes, a.duration_ms, a.passes
+        );
+        println!(
+            "pass  scenarios/s  sim-s/wall-s  sim-s/cpu-s  median-ms/scenario  ticks  failures"
+        );
+        let mut speedups = Vec::new();
+        let mut rates = Vec::new();
+        let mut failures = 0;
+        for pass in 1..=a.passes {
+            let b = bench_sim(system, a.scenarios, a.nodes, a.duration_ms, a.seed);
+            println!(
+                "{pass:>4}  {:>11.1}  {:>12.0}  {:>11.0}  {:>18.2}  {:>5}  {:>8}",
+                b.per_second(),
+                b.speedup(),
+                b.cpu_speedup(),
+                b.median_wall.as_secs_f64() * 1000.0,
+                b.ticks,
+                b.failures
+            );
+            speedups.push(b.speedup());
+            rates.push(b.per_second());
+            failures += b.failures;
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        println!(
+            "median: {:.1} scenarios/s, {:.0}x real time",
+            median(&mut rates),
+            median(&mut speedups)
+        );
+        Ok(if failures == 0 {
+            EXIT_PASS
+        } else {
+            EXIT_VIOLATION
+        })
+    }
+}
+
+pub(super) fn sim(catalog: &impl Catalog, args: &SimBenchArgs) -> Result<u8> {
+    catalog
+        .visit(&args.system, None, SimVisit(args))
+        .map_err(anyhow::Error::msg)?
+}

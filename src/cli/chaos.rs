@@ -1,0 +1,378 @@
+//! `squall chaos` and `squall shrink`.
+
+use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
+use crate::chaos::{work, Campaign, ChaosPlan};
+use crate::cli::run::{load_scenario, write_new};
+use crate::scenario::FaultKind;
+use crate::shrink::{shrink, ShrinkBudget};
+use crate::sim::runner::{run, RunConfig};
+use crate::systems::System;
+use anyhow::{bail, Context, Result};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Arguments of `squall chaos`.
+#[derive(clap::Args, Debug)]
+pub struct ChaosArgs {
+    /// The system to test.
+    pub system: String,
+    /// How long to search, e.g. `60s`, `10m`, `1h`.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    pub time: Duration,
+    /// Worker threads.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: u64,
+    /// Campaign seed (default: from the clock; printed so the campaign can be repeated).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run shard I of N (e.g. `2/8`): disjoint scenario seeds for CI matrices.
+    #[arg(long, value_parser = parse_shard, default_value = "0/1")]
+    pub shard: (u64, u64),
+    /// Directory for shrunk failing scenarios and their traces.
+    #[arg(long, default_value = "chaos-out")]
+    pub out: PathBuf,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Activate a planted bug.
+    #[arg(long)]
+    pub mutant: Option<String>,
+    /// Stop after this many scenarios.
+    #[arg(long)]
+    pub max_execs: Option<u64>,
+    /// Stop at the first violation.
+    #[arg(long)]
+    pub stop_at_first: bool,
+    /// Don't shrink failures (report their seeds only).
+    #[arg(long)]
+    pub no_shrink: bool,
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected I/N like 0/4, found `{s}`"))?;
+    let i: u64 = i
+        .parse()
+        .map_err(|_| format!("shard index `{i}` is not a number"))?;
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("shard count `{n}` is not a number"))?;
+    if n == 0 || i >= n {
+        return Err(format!("shard {i}/{n}: need 0 <= I < N"));
+    }
+    Ok((i, n))
+}
+
+struct Worker<'a> {
+    plan: &'a ChaosPlan,
+    job: u64,
+    campaign: &'a Campaign,
+    started: Instant,
+}
+
+impl Visit for Worker<'_> {
+    type Output = ();
+    fn visit<S: System>(self, system: &S) {
+        work(system, self.plan, self.job, self.campaign, self.started);
+    }
+}
+
+pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result<u8> {
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    // Fail fast on an unknown system or mutant, before starting threads.
+    struct Probe;
+    impl Visit for Probe {
+        type Output = ();
+        fn visit<S: System>(self, _: &S) {}
+    }
+    catalog
+        .visit(&args.system, args.mutant.as_deref(), Probe)
+        .map_err(anyhow::Error::msg)?;
+    let seed = args.seed.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    });
+    let started = Instant::now();
+    let plan = ChaosPlan {
+        seed,
+        shard: args.shard,
+        jobs: args.jobs,
+        deadline: started + args.time,
+        max_execs: args.max_execs,
+        stop_at_first: args.stop_at_first,
+        shrink: !args.no_shrink,
+        out: Some(args.out.clone()),
+    };
+    let campaign = Campaign::default();
+    if !args.json {
+        eprintln!(
+            "squall chaos {} seed={seed} shard={}/{} jobs={} time={}{}",
+            args.system,
+            args.shard.0,
+            args.shard.1,
+            args.jobs,
+            humantime::format_duration(args.time),
+            args.mutant
+                .as_ref()
+                .map(|m| format!(" mutant={m}"))
+                .unwrap_or_default()
+        );
+    }
+    let bar = if args.json {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(args.time.as_secs().max(1));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        bar
+    };
+    std::thread::scope(|scope| {
+        for job in 0..args.jobs {
+            let (plan, campaign, name, mutant) =
+                (&plan, &campaign, &args.system, args.mutant.as_deref());
+            scope.spawn(move || {
+                let _ = catalog.visit(
+                    name,
+                    mutant,
+                    Worker {
+                        plan,
+                        job,
+                        campaign,
+                        started,
+                    },
+                );
+            });
+        }
+        loop {
+            std::thread::sleep(Duration::from_millis(200));
+            let execs = campaign.execs.load(Ordering::Relaxed);
+            let secs = started.elapsed().as_secs_f64().max(1e-3);
+            let kinds = campaign.coverage.lock().map(|c| c.len()).unwrap_or(0);
+            bar.set_position(started.elapsed().as_secs());
+            bar.set_message(format!(
+                "execs {execs}  {:.0}/s  violations {}  fault×phase cells {kinds}",
+                execs as f64 / secs,
+                campaign.violations.load(Ordering::Relaxed)
+            ));
+            let done = Instant::now() >= plan.deadline
+                || campaign.stop.load(Ordering::Relaxed)
+                || plan.max_execs.is_some_and(|m| execs >= m);
+            if done {
+                break;
+            }
+        }
+    });
+    bar.finish_and_clear();
+    summarize(&campaign, &plan, args, started.elapsed())
+}
+
+fn summarize(
+    campaign: &Campaign,
+    plan: &ChaosPlan,
+    args: &ChaosArgs,
+    elapsed: Duration,
+) -> Result<u8> {
+    let execs = campaign.execs.load(Ordering::Relaxed);
+    let violations = campaign.violations.load(Ordering::Relaxed);
+    let sim_s = campaign.sim_ms.load(Ordering::Relaxed) as f64 / 1000.0;
+    let found = campaign
+        .found
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let effects = *campaign.effects.lock().unwrap_or_else(|p| p.into_inner());
+    let coverage = campaign
+        .coverage
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let ineffective = campaign.ineffective_kinds();
+    let errors = campaign
+        .harness_errors
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    if args.json {
+        let json = serde_json::json!({
+            "system": args.system,
+            "seed": plan.seed,
+            "shard": [args.shard.0, args.shard.1],
+            "jobs": args.jobs,
+            "mutant": args.mutant,
+            "seconds": secs,
+            "execs": execs,
+            "execs_per_second": execs as f64 / secs,
+            "simulated_seconds": sim_s,
+            "violations": violations,
+            "found": found.values().collect::<Vec<_>>(),
+            "effects": effects.to_string(),
+            "coverage": coverage.iter().map(|((k, p), n)| serde_json::json!({"fault": k.name(), "phase": p, "count": n})).collect::<Vec<_>>(),
+            "ineffective_fault_kinds": ineffective.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            "harness_errors": errors,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).context("encoding the summary")?
+        );
+    } else {
+        println!(
+            "chaos {}: {execs} scenarios in {secs:.1}s ({:.1}/s), {sim_s:.0} simulated seconds ({:.0}x real time), {violations} violation(s)",
+            args.system,
+            execs as f64 / secs,
+            sim_s / secs
+        );
+        println!("faults: {effects}");
+        print_coverage(&coverage);
+        for f in found.values() {
+            println!(
+                "FOUND {} violation of {} ({} scenario(s); first after {} execs, {:.1}s; seed {})",
+                f.kind, f.property, f.count, f.execs_at_first, f.seconds_at_first, f.seed
+            );
+            println!("  {}", f.detail);
+            println!(
+                "  shrunk {} -> {} steps{}",
+                f.steps.0,
+                f.steps.1,
+                f.file
+                    .as_ref()
+                    .map(|p| format!(": squall replay {p}"))
+                    .unwrap_or_default()
+            );
+        }
+        for e in &errors {
+            println!("harness error (not a protocol bug): {e}");
+        }
+        if !ineffective.is_empty() {
+            let names: Vec<_> = ineffective.iter().map(|k| k.name()).collect();
+            println!(
+                "FAULTS NEVER TOOK EFFECT: {} — this run proves nothing about them",
+                names.join(", ")
+            );
+        }
+    }
+    Ok(
+        if violations > 0 || !ineffective.is_empty() || (execs == 0) {
+            EXIT_VIOLATION
+        } else {
+            EXIT_PASS
+        },
+    )
+}
+
+fn print_coverage(coverage: &std::collections::BTreeMap<(FaultKind, &'static str), u64>) {
+    let phases: BTreeSet<&str> = coverage.keys().map(|(_, p)| *p).collect();
+    if phases.is_empty() {
+        return;
+    }
+    print!(
+        "fault coverage (faults applied, by the protocol phase they hit)\n{:<10}",
+        ""
+    );
+    for p in &phases {
+        print!(" {p:>12}");
+    }
+    println!();
+    for kind in FaultKind::ALL {
+        if !coverage.keys().any(|(k, _)| *k == kind) {
+            continue;
+        }
+        print!("{:<10}", kind.name());
+        for p in &phases {
+            print!(" {:>12}", coverage.get(&(kind, *p)).copied().unwrap_or(0));
+        }
+        println!();
+    }
+}
+
+/// Arguments of `squall shrink`.
+#[derive(clap::Args, Debug)]
+pub struct ShrinkArgs {
+    /// A failing scenario file.
+    pub file: PathBuf,
+    /// Where to write the shrunk scenario (default: FILE with `.min.scn`; never overwritten).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Activate a planted bug.
+    #[arg(long)]
+    pub mutant: Option<String>,
+    /// Most candidate runs.
+    #[arg(long, default_value_t = 5000)]
+    pub max_runs: usize,
+}
+
+struct ShrinkVisit<'a>(&'a ShrinkArgs);
+
+impl Visit for ShrinkVisit<'_> {
+    type Output = Result<u8>;
+    fn visit<S: System>(self, system: &S) -> Result<u8> {
+        let args = self.0;
+        let scenario = load_scenario::<S>(&args.file)?;
+        let config = RunConfig {
+            quiet_panics: true,
+            ..RunConfig::default()
+        };
+        let report = run(system, &scenario, &config)?;
+        let Some(failure) = report.failure() else {
+            println!("{} passes: nothing to shrink", args.file.display());
+            return Ok(EXIT_PASS);
+        };
+        println!("shrinking: {failure}");
+        let shrunk = shrink(
+            system,
+            &scenario,
+            failure,
+            &config,
+            ShrinkBudget {
+                max_runs: args.max_runs,
+                ..ShrinkBudget::default()
+            },
+        );
+        let out = args
+            .output
+            .clone()
+            .unwrap_or_else(|| args.file.with_extension("min.scn"));
+        let text = format!(
+            "# shrunk by squall from {} ({} -> {} steps): {} violation of {}\n{}",
+            args.file.display(),
+            shrunk.steps_before,
+            shrunk.scenario.steps.len(),
+            shrunk.failure.kind,
+            shrunk.failure.property,
+            shrunk.scenario.to_text()
+        );
+        write_new(&out, &text)?;
+        println!(
+            "{} -> {} steps in {} runs{}; still fails: {}",
+            shrunk.steps_before,
+            shrunk.scenario.steps.len(),
+            shrunk.runs,
+            if shrunk.complete {
+                " (1-minimal)"
+            } else {
+                " (budget ran out before the fixpoint)"
+            },
+            shrunk.failure
+        );
+        print!("{}", shrunk.scenario.to_text());
+        println!("wrote {}", out.display());
+        Ok(EXIT_VIOLATION)
+    }
+}
+
+pub(super) fn shrink_file(catalog: &impl Catalog, args: &ShrinkArgs) -> Result<u8> {
+    let system = super::run::system_of(&args.file)?;
+    catalog
+        .visit(&system, args.mutant.as_deref(), ShrinkVisit(args))
+        .map_err(anyhow::Error::msg)?
+}

@@ -1,0 +1,123 @@
+//! The `squall` command line. It lives in the library so that a crate testing its own
+//! system can ship the same CLI with its system added (see [`Catalog`]).
+//!
+//! Exit codes (a contract): 0 pass, 1 a property was violated, 2 bad input or usage,
+//! 3 unknown (a checker ran out of budget).
+
+mod bench;
+mod chaos;
+mod codec;
+mod run;
+
+use crate::systems::System;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+pub use run::{load_scenario, scenario_from_seed, seed_bytes, ReplayArgs, RunArgs};
+
+/// Exit code: every property held.
+pub const EXIT_PASS: u8 = 0;
+/// Exit code: a property was violated.
+pub const EXIT_VIOLATION: u8 = 1;
+/// Exit code: bad input or usage.
+pub const EXIT_USAGE: u8 = 2;
+/// Exit code: a checker could not decide within its budget.
+pub const EXIT_UNKNOWN: u8 = 3;
+
+/// Something generic over the system under test, applied to the system a command names.
+pub trait Visit {
+    /// What the visit returns.
+    type Output;
+    /// Runs with the named system.
+    fn visit<S: System>(self, system: &S) -> Self::Output;
+}
+
+/// The systems a binary knows by name.
+pub trait Catalog {
+    /// The names, for help and errors.
+    fn names(&self) -> Vec<&'static str>;
+    /// Builds the named system (with the planted bug `mutant`, if any) and visits it.
+    fn visit<V: Visit>(
+        &self,
+        name: &str,
+        mutant: Option<&str>,
+        visit: V,
+    ) -> Result<V::Output, String>;
+}
+
+/// The systems built into squall.
+pub struct BuiltIn;
+
+impl Catalog for BuiltIn {
+    fn names(&self) -> Vec<&'static str> {
+        vec![]
+    }
+
+    fn visit<V: Visit>(
+        &self,
+        name: &str,
+        _mutant: Option<&str>,
+        _visit: V,
+    ) -> Result<V::Output, String> {
+        match name {
+            other => Err(format!(
+                "unknown system `{other}`; known systems: {}",
+                self.names().join(", ")
+            )),
+        }
+    }
+}
+
+/// squall: model-based fuzzing and chaos for distributed protocols.
+#[derive(Parser, Debug)]
+#[command(name = "squall", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Generate one scenario from a seed, run it, print the verdict.
+    Run(RunArgs),
+    /// Run a scenario file.
+    Replay(ReplayArgs),
+    /// Blind random search for a time budget; failures are shrunk and saved.
+    Chaos(chaos::ChaosArgs),
+    /// Shrink a failing scenario file to a minimal one.
+    Shrink(chaos::ShrinkArgs),
+    /// Print the scenario a fuzzer input (e.g. a crash artifact) decodes to.
+    Decode(codec::DecodeArgs),
+    /// Turn scenario files into fuzzer inputs (to seed the fuzz corpus from corpus/).
+    Encode(codec::EncodeArgs),
+    /// Benchmarks (numbers for BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Simulation speed: scenarios per second and simulated seconds per wall second.
+    Sim(bench::SimBenchArgs),
+}
+
+/// Runs the CLI with the given catalog of systems; returns the process exit code.
+pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Run(args) => run::run(catalog, &args),
+        Command::Replay(args) => run::replay(catalog, &args),
+        Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
+        Command::Chaos(args) => chaos::chaos(catalog, &args),
+        Command::Decode(args) => codec::decode(catalog, &args),
+        Command::Encode(args) => codec::encode(catalog, &args),
+        Command::Shrink(args) => chaos::shrink_file(catalog, &args),
+    };
+    match code {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

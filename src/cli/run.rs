@@ -1,0 +1,192 @@
+//! `squall run` and `squall replay`.
+
+use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
+use crate::scenario::Scenario;
+use crate::sim::runner::{run as run_scenario, Report, RunConfig};
+use crate::systems::System;
+use anyhow::{bail, Context, Result};
+use arbitrary::Unstructured;
+use rand::{RngCore, SeedableRng};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `squall run`.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The system to test (e.g. `raft`).
+    pub system: String,
+    /// Seed the scenario is generated from.
+    #[arg(long)]
+    pub seed: u64,
+    /// Activate a planted bug (see `squall mutants`).
+    #[arg(long)]
+    pub mutant: Option<String>,
+    /// Print the step-by-step trace.
+    #[arg(long)]
+    pub trace: bool,
+    /// Write the generated scenario's text form to this file (refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub save: Option<PathBuf>,
+    /// Print the generated scenario before running it.
+    #[arg(long)]
+    pub show: bool,
+}
+
+/// Arguments of `squall replay`.
+#[derive(clap::Args, Debug)]
+pub struct ReplayArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Activate a planted bug (see `squall mutants`).
+    #[arg(long)]
+    pub mutant: Option<String>,
+    /// Print the step-by-step trace.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+/// Bytes for the scenario generator from a seed: what `squall run --seed N` decodes.
+pub fn seed_bytes(seed: u64) -> Vec<u8> {
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let mut bytes = vec![0u8; 512];
+    rng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Generates the scenario `squall run SYSTEM --seed N` runs.
+pub fn scenario_from_seed<S: System>(system: &S, seed: u64) -> Result<Scenario<S::Op>> {
+    let bytes = seed_bytes(seed);
+    let mut u = Unstructured::new(&bytes);
+    let mut scenario = Scenario::generate(system.name(), &mut u, |op, n| system.uniquify(op, n))
+        .map_err(|e| anyhow::anyhow!("generating a scenario from seed {seed}: {e}"))?;
+    // The scenario's own seed is the one asked for, so `--seed N` shows up in the file.
+    scenario.seed = seed;
+    Ok(scenario)
+}
+
+/// Reads and parses a scenario file, naming the file in any error.
+pub fn load_scenario<S: System>(path: &Path) -> Result<Scenario<S::Op>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Scenario::from_text(&text).with_context(|| format!("{}", path.display()))
+}
+
+/// The system a scenario file names, read from its `system` line.
+pub(super) fn system_of(path: &Path) -> Result<String> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    for (i, line) in text.lines().enumerate() {
+        let mut words = line.split('#').next().unwrap_or("").split_whitespace();
+        if words.next() == Some("system") {
+            return match words.next() {
+                Some(name) => Ok(name.to_string()),
+                None => bail!(
+                    "{}: line {}, column 7: missing system name",
+                    path.display(),
+                    i + 1
+                ),
+            };
+        }
+    }
+    bail!("{}: missing `system` line", path.display())
+}
+
+/// Prints the verdict line and the fault-effect summary; returns the exit code.
+pub fn print_report<Op>(scenario: &Scenario<Op>, report: &Report, trace: bool) -> u8 {
+    if trace {
+        print!("{}", report.trace);
+    }
+    let ops = report.ops;
+    let head = format!(
+        "{} seed={} nodes={} steps={} ops={} (ok {}, fail {}, info {}) sim={:.2}s",
+        scenario.system,
+        scenario.seed,
+        scenario.nodes,
+        scenario.steps.len(),
+        ops.ok + ops.fail + ops.info,
+        ops.ok,
+        ops.fail,
+        ops.info,
+        report.sim_time.as_secs_f64()
+    );
+    match report.failure() {
+        None => println!("PASS {head}"),
+        Some(f) => println!("FAIL {head}\n  {f}"),
+    }
+    println!("  faults[{}]: {}", scenario.weather, report.effects);
+    if !scenario.weather.is_calm() && !report.effects.any() {
+        println!("  warning: the scenario's faults never took effect");
+    }
+    if report.passed() {
+        EXIT_PASS
+    } else {
+        EXIT_VIOLATION
+    }
+}
+
+struct RunVisit<'a> {
+    args: &'a RunArgs,
+}
+
+impl Visit for RunVisit<'_> {
+    type Output = Result<u8>;
+
+    fn visit<S: System>(self, system: &S) -> Result<u8> {
+        let args = self.args;
+        let scenario = scenario_from_seed(system, args.seed)?;
+        if let Some(path) = &args.save {
+            write_new(path, &scenario.to_text())?;
+        }
+        if args.show {
+            print!("{}", scenario.to_text());
+        }
+        let config = RunConfig {
+            trace: args.trace,
+            ..RunConfig::default()
+        };
+        let report = run_scenario(system, &scenario, &config)?;
+        Ok(print_report(&scenario, &report, args.trace))
+    }
+}
+
+/// Writes a new file; never overwrites what a user wrote.
+pub fn write_new(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+pub(super) fn run(catalog: &impl Catalog, args: &RunArgs) -> Result<u8> {
+    catalog
+        .visit(&args.system, args.mutant.as_deref(), RunVisit { args })
+        .map_err(anyhow::Error::msg)?
+}
+
+struct ReplayVisit<'a> {
+    args: &'a ReplayArgs,
+}
+
+impl Visit for ReplayVisit<'_> {
+    type Output = Result<u8>;
+
+    fn visit<S: System>(self, system: &S) -> Result<u8> {
+        let scenario = load_scenario::<S>(&self.args.file)?;
+        let config = RunConfig {
+            trace: self.args.trace,
+            ..RunConfig::default()
+        };
+        let report = run_scenario(system, &scenario, &config)?;
+        Ok(print_report(&scenario, &report, self.args.trace))
+    }
+}
+
+pub(super) fn replay(catalog: &impl Catalog, args: &ReplayArgs) -> Result<u8> {
+    let system = system_of(&args.file)?;
+    catalog
+        .visit(&system, args.mutant.as_deref(), ReplayVisit { args })
+        .map_err(anyhow::Error::msg)?
+}

@@ -1,0 +1,278 @@
+//! Semantic shrinking: reduce a failing scenario to one a person can read.
+//!
+//! Every candidate is re-run deterministically and kept only if it fails the same way (same
+//! kind, same property). Passes, repeated to a fixpoint:
+//! 1. drop chunks of steps (halving chunk sizes down to single steps — at the fixpoint no
+//!    single step can be removed: the result is 1-minimal);
+//! 2. merge adjacent waits and shorten waits;
+//! 3. simplify faults (power loss → crash, a split → an isolation, lower percentages and
+//!    latencies);
+//! 4. simplify operations (the system's suggestions) and move them to client `c0`;
+//! 5. shrink the cluster by dropping its highest node and every step naming it.
+//!
+//! Liveness and consistency failures shrink the same way.
+
+use crate::scenario::{Fault, NodeSet, Scenario, Step, Weather};
+use crate::sim::runner::{run, Failure, RunConfig};
+use crate::systems::System;
+use std::time::{Duration, Instant};
+
+/// Limits for one shrink.
+#[derive(Clone, Debug)]
+pub struct ShrinkBudget {
+    /// Most candidate runs.
+    pub max_runs: usize,
+    /// Most wall time.
+    pub max_time: Duration,
+}
+
+impl Default for ShrinkBudget {
+    fn default() -> Self {
+        ShrinkBudget {
+            max_runs: 5_000,
+            max_time: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What a shrink produced.
+#[derive(Clone, Debug)]
+pub struct Shrunk<Op> {
+    /// The smallest failing scenario found.
+    pub scenario: Scenario<Op>,
+    /// How it fails.
+    pub failure: Failure,
+    /// Steps before shrinking.
+    pub steps_before: usize,
+    /// Candidate runs made.
+    pub runs: usize,
+    /// Whether the fixpoint was reached (else the budget ran out first).
+    pub complete: bool,
+}
+
+struct Shrinker<'a, S: System> {
+    system: &'a S,
+    config: RunConfig,
+    target: Failure,
+    runs: usize,
+    budget: ShrinkBudget,
+    started: Instant,
+}
+
+impl<S: System> Shrinker<'_, S> {
+    fn out_of_budget(&self) -> bool {
+        self.runs >= self.budget.max_runs || self.started.elapsed() >= self.budget.max_time
+    }
+
+    /// Runs a candidate; returns its failure if it fails the same way.
+    fn fails(&mut self, candidate: &Scenario<S::Op>) -> Option<Failure> {
+        if candidate.validate().is_err() || self.out_of_budget() {
+            return None;
+        }
+        self.runs += 1;
+        let report = run(self.system, candidate, &self.config).ok()?;
+        let failure = report.failure()?;
+        (failure.kind == self.target.kind && failure.property == self.target.property)
+            .then(|| failure.clone())
+    }
+
+    /// Tries candidates in order; adopts the first that still fails.
+    fn try_all(
+        &mut self,
+        best: &mut Scenario<S::Op>,
+        failure: &mut Failure,
+        candidates: Vec<Scenario<S::Op>>,
+    ) -> bool {
+        for c in candidates {
+            if let Some(f) = self.fails(&c) {
+                *best = c;
+                *failure = f;
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The fault kinds a scenario's steps use: what its weather line should say once shrunk.
+pub fn used_weather<Op>(scenario: &Scenario<Op>) -> Weather {
+    scenario.steps.iter().fold(Weather::CALM, |w, s| match s {
+        Step::Fault(f) => f.kind().map_or(w, |k| w.with(k)),
+        _ => w,
+    })
+}
+
+fn without<Op: Clone>(s: &Scenario<Op>, from: usize, len: usize) -> Scenario<Op> {
+    let mut c = s.clone();
+    c.steps.drain(from..(from + len).min(c.steps.len()));
+    c.weather = used_weather(&c);
+    c
+}
+
+fn with_step<Op: Clone>(s: &Scenario<Op>, i: usize, step: Step<Op>) -> Scenario<Op> {
+    let mut c = s.clone();
+    c.steps[i] = step;
+    c.weather = used_weather(&c);
+    c
+}
+
+fn simpler_faults(fault: Fault) -> Vec<Fault> {
+    match fault {
+        Fault::PowerLoss(n) => vec![Fault::Crash(n)],
+        Fault::Split(side) if side.len() > 1 => {
+            let mut v: Vec<Fault> = side.iter().map(Fault::Isolate).collect();
+            // Or the same split with one member fewer.
+            v.extend(
+                side.iter()
+                    .map(|n| Fault::Split(NodeSet(side.0 & !(1 << n)))),
+            );
+            v
+        }
+        Fault::Split(side) => side.iter().map(Fault::Isolate).collect(),
+        Fault::Loss(p) if p > 5 => vec![Fault::Loss(p / 2)],
+        Fault::Duplicate(p) if p > 5 => vec![Fault::Duplicate(p / 2)],
+        Fault::Latency(a, b, ms) if ms > 1 => vec![Fault::Latency(a, b, ms / 2)],
+        _ => vec![],
+    }
+}
+
+/// Drops node `n` (the highest) from the cluster, with every step that names it.
+fn drop_node<Op: Clone>(s: &Scenario<Op>) -> Option<Scenario<Op>> {
+    if s.nodes <= crate::scenario::MIN_NODES {
+        return None;
+    }
+    let n = s.nodes - 1;
+    let mut c = s.clone();
+    c.nodes = n;
+    c.steps.retain(|st| match st {
+        Step::Fault(f) => !f.nodes().contains(n),
+        _ => true,
+    });
+    c.weather = used_weather(&c);
+    Some(c)
+}
+
+/// Shrinks `scenario`, which fails with `failure`, within `budget`.
+pub fn shrink<S: System>(
+    system: &S,
+    scenario: &Scenario<S::Op>,
+    failure: &Failure,
+    config: &RunConfig,
+    budget: ShrinkBudget,
+) -> Shrunk<S::Op> {
+    let mut shrinker = Shrinker {
+        system,
+        config: RunConfig {
+            trace: false,
+            quiet_panics: true,
+            ..config.clone()
+        },
+        target: failure.clone(),
+        runs: 0,
+        budget,
+        started: Instant::now(),
+    };
+    let mut best = scenario.clone();
+    let mut failure = failure.clone();
+    let mut complete = false;
+    while !shrinker.out_of_budget() {
+        let mut progress = false;
+
+        // 1. Chunks of steps, largest first.
+        let mut size = best.steps.len().div_ceil(2).max(1);
+        loop {
+            let mut start = 0;
+            while start < best.steps.len() && !shrinker.out_of_budget() {
+                let candidate = without(&best, start, size);
+                if shrinker.try_all(&mut best, &mut failure, vec![candidate]) {
+                    progress = true;
+                } else {
+                    start += size;
+                }
+            }
+            if size == 1 {
+                break;
+            }
+            size = size.div_ceil(2);
+        }
+
+        // 5. A smaller cluster.
+        while let Some(c) = drop_node(&best) {
+            if !shrinker.try_all(&mut best, &mut failure, vec![c]) {
+                break;
+            }
+            progress = true;
+        }
+
+        // 2–4. Step by step simplification.
+        let mut i = 0;
+        while i < best.steps.len() && !shrinker.out_of_budget() {
+            let mut candidates = Vec::new();
+            match &best.steps[i] {
+                Step::Wait { ms } => {
+                    if let Some(Step::Wait { ms: next }) = best.steps.get(i + 1) {
+                        let mut c = without(&best, i + 1, 1);
+                        c.steps[i] = Step::Wait { ms: ms + next };
+                        candidates.push(c);
+                    }
+                    if *ms > 10 {
+                        // Whole ticks only: halve, then drop to one tick.
+                        candidates.push(with_step(
+                            &best,
+                            i,
+                            Step::Wait {
+                                ms: (ms / 2).max(10) / 10 * 10,
+                            },
+                        ));
+                        candidates.push(with_step(&best, i, Step::Wait { ms: 10 }));
+                    }
+                }
+                Step::Fault(f) => {
+                    for g in simpler_faults(*f) {
+                        candidates.push(with_step(&best, i, Step::Fault(g)));
+                    }
+                }
+                Step::Op { client, op } => {
+                    for simpler in system.simpler_ops(op) {
+                        candidates.push(with_step(
+                            &best,
+                            i,
+                            Step::Op {
+                                client: *client,
+                                op: simpler,
+                            },
+                        ));
+                    }
+                    if *client != 0 {
+                        candidates.push(with_step(
+                            &best,
+                            i,
+                            Step::Op {
+                                client: 0,
+                                op: op.clone(),
+                            },
+                        ));
+                    }
+                }
+            }
+            if shrinker.try_all(&mut best, &mut failure, candidates) {
+                progress = true;
+            } else {
+                i += 1;
+            }
+        }
+
+        if !progress {
+            complete = !shrinker.out_of_budget();
+            break;
+        }
+    }
+    best.weather = used_weather(&best);
+    Shrunk {
+        scenario: best,
+        failure,
+        steps_before: scenario.steps.len(),
+        runs: shrinker.runs,
+        complete,
+    }
+}

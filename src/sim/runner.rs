@@ -1,0 +1,981 @@
+//! The simulation driver: one scenario, one seeded turmoil `Sim`, one `step()` per tick.
+//!
+//! ```text
+//! for step in scenario:           op → the client's queue; fault → turmoil / transport / disk;
+//!                                 wait → sim.step() per tick, safety invariants after each
+//! heal everything, restart nodes, send liveness probes
+//! step until the system is live and every op has finished (bounded) → liveness
+//! check the client history against the system's model → consistency
+//! ```
+//!
+//! Everything that could differ between two runs of one scenario is derived from the
+//! scenario's seed: turmoil's RNG (latency, scheduling order of tokio under `tokio_unstable`),
+//! node RNGs, the transport's loss/duplication RNG, the reordering and garbage choices.
+
+use super::disk::Disk;
+use super::effects::Effects;
+use super::net::{Net, NetFaults, Transport};
+use crate::check::Violation;
+use crate::history::{Event, EventType, History};
+use crate::report::Trace;
+use crate::scenario::{Fault, FaultKind, NodeId, Scenario, Step, MAX_CLIENTS};
+use crate::systems::{Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+use tokio::sync::mpsc;
+
+/// The port every node listens on.
+pub const NODE_PORT: u16 = 7000;
+/// First port of the client processes (client `c` uses `CLIENT_PORT + c`).
+pub const CLIENT_PORT: u16 = 9000;
+/// Port the garbage sender uses.
+const GARBAGE_PORT: u16 = 9100;
+
+/// How a run is driven. The defaults are what `squall run` uses.
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Record the readable trace (costs a little; off for fuzzing and chaos).
+    pub trace: bool,
+    /// Simulated time per `sim.step()`; a whole number of milliseconds (TURMOIL.md §4).
+    pub tick: Duration,
+    /// Upper bound of the random per-message latency.
+    pub max_latency: Duration,
+    /// How long a client operation may take before it counts as indeterminate.
+    pub op_deadline: Duration,
+    /// How long the system may take to recover after everything heals.
+    pub liveness_budget: Duration,
+    /// Check the client history against the system's model.
+    pub check_history: bool,
+    /// Record the abstract protocol states visited (for fuzzing feedback).
+    pub abstract_states: bool,
+    /// Don't print node panics (they are reported as failures anyway); for chaos and
+    /// shrinking, which run many failing scenarios.
+    pub quiet_panics: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            trace: false,
+            tick: Duration::from_millis(10),
+            max_latency: Duration::from_millis(25),
+            op_deadline: Duration::from_secs(1),
+            liveness_budget: Duration::from_secs(10),
+            check_history: true,
+            abstract_states: false,
+            quiet_panics: false,
+        }
+    }
+}
+
+/// Which family of property a failure broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureKind {
+    /// A per-step invariant (or a node panicked).
+    Safety,
+    /// The system did not recover in time once the faults healed.
+    Liveness,
+    /// The client history violates the consistency model.
+    Consistency,
+}
+
+impl fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FailureKind::Safety => "safety",
+            FailureKind::Liveness => "liveness",
+            FailureKind::Consistency => "consistency",
+        })
+    }
+}
+
+/// A failed run: which property, where, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Safety, liveness or consistency.
+    pub kind: FailureKind,
+    /// The property's name.
+    pub property: String,
+    /// What was seen.
+    pub detail: String,
+    /// The scenario step (1-based) during which it happened; `None` after the last step.
+    pub step: Option<usize>,
+    /// Simulated time.
+    pub at: Duration,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} violation: {}", self.kind, self.property)?;
+        match self.step {
+            Some(step) => write!(f, " at step {step}")?,
+            None => write!(f, " after the last step")?,
+        }
+        write!(f, " ({:.3}s): {}", self.at.as_secs_f64(), self.detail)
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every property held.
+    Pass,
+    /// A property was violated.
+    Fail(Failure),
+}
+
+/// Client operation counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpCounts {
+    /// Took effect.
+    pub ok: u64,
+    /// Certainly did not take effect.
+    pub fail: u64,
+    /// Unknown.
+    pub info: u64,
+}
+
+/// Everything a run produced.
+#[derive(Debug)]
+pub struct Report {
+    /// The verdict.
+    pub outcome: Outcome,
+    /// The readable trace (empty unless `RunConfig::trace`).
+    pub trace: String,
+    /// The client history.
+    pub history: History,
+    /// What the faults did.
+    pub effects: Effects,
+    /// Client operation outcomes.
+    pub ops: OpCounts,
+    /// Simulated time run.
+    pub sim_time: Duration,
+    /// `sim.step()` calls.
+    pub ticks: u64,
+    /// Each fault applied, with the protocol phase it hit.
+    pub fault_phases: Vec<(FaultKind, &'static str)>,
+    /// Transitions between abstract protocol states, as hashes (when asked for).
+    pub abstract_transitions: Vec<u64>,
+}
+
+impl Report {
+    /// Whether every property held.
+    pub fn passed(&self) -> bool {
+        self.outcome == Outcome::Pass
+    }
+
+    /// The failure, if any.
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.outcome {
+            Outcome::Fail(f) => Some(f),
+            Outcome::Pass => None,
+        }
+    }
+}
+
+/// A problem with the harness or the system's plumbing, not a property violation.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The scenario is not valid for this system.
+    #[error("invalid scenario: {0}")]
+    Scenario(String),
+}
+
+/// A fixed epoch so that anything reading `since_epoch` sees the same times every run.
+const EPOCH_SECS: u64 = 1_700_000_000;
+
+fn node_ip(n: NodeId) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, 0, n + 1))
+}
+
+const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 1, 1));
+
+/// Mixes a seed with a purpose tag (splitmix64), so that every RNG gets its own stream.
+pub fn derive_seed(seed: u64, tag: u64) -> u64 {
+    let mut z = seed ^ tag.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// What the client host and the harness share.
+struct ClientLog {
+    history: History,
+    ops: OpCounts,
+    /// Operations enqueued but not finished.
+    outstanding: u64,
+    /// Per client: `info` results so far (a client's process id changes after each).
+    infos: [u64; MAX_CLIENTS as usize],
+    /// Probe operations that did not succeed.
+    failed_probes: Vec<String>,
+}
+
+struct Queued<Op> {
+    op: Op,
+    describe: Described,
+    probe: bool,
+}
+
+/// What the client host needs to know of an operation to record it; computed by the harness,
+/// which holds the system (the host's tasks cannot borrow it).
+struct Described {
+    op: crate::systems::HistoryOp,
+    read_only: bool,
+    text: String,
+}
+
+thread_local! {
+    /// The first panic message on this thread since the last step (see `install_panic_hook`).
+    static FIRST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Whether the current run keeps node panics off stderr.
+    static QUIET_PANICS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Wraps the process's panic hook (once) so the runner can name a node's own panic message;
+/// the previous hook still runs (and under libFuzzer still aborts).
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let msg = info
+                .payload()
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "a task panicked".to_string());
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            FIRST_PANIC.with(|p| {
+                let mut p = p.borrow_mut();
+                if p.is_none() {
+                    *p = Some(format!("{msg}{at}"));
+                }
+            });
+            if !QUIET_PANICS.with(Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs one scenario against `system`.
+pub fn run<S: System>(
+    system: &S,
+    scenario: &Scenario<S::Op>,
+    config: &RunConfig,
+) -> Result<Report, RunError> {
+    scenario.validate().map_err(RunError::Scenario)?;
+    if scenario.system != system.name() {
+        return Err(RunError::Scenario(format!(
+            "scenario is for system `{}`, not `{}`",
+            scenario.system,
+            system.name()
+        )));
+    }
+    install_panic_hook();
+    QUIET_PANICS.with(|q| q.set(config.quiet_panics));
+    let report = Runner::new(system, scenario, config).run();
+    QUIET_PANICS.with(|q| q.set(false));
+    report
+}
+
+struct Runner<'a, S: System> {
+    system: &'a S,
+    scenario: &'a Scenario<S::Op>,
+    config: &'a RunConfig,
+    sim: turmoil::Sim<'a>,
+    observer: S::Observer,
+    checker: S::Checker,
+    trace: Rc<RefCell<Trace>>,
+    faults: Rc<RefCell<NetFaults>>,
+    log: Rc<RefCell<ClientLog>>,
+    queues: Vec<mpsc::UnboundedSender<Queued<S::Op>>>,
+    garbage: mpsc::UnboundedSender<(SocketAddr, Vec<u8>)>,
+    disks: Vec<Disk>,
+    /// Which nodes are down, and since when.
+    down_since: Vec<Option<Duration>>,
+    /// Directed node links the harness has cut: `cut[a][b]` drops a→b.
+    cut: Vec<Vec<bool>>,
+    held: Vec<(NodeId, NodeId)>,
+    /// Held links whose first, out-of-order batch went out; released after the next tick.
+    releasing: Vec<(NodeId, NodeId)>,
+    rng: SmallRng,
+    effects: Effects,
+    ticks: u64,
+    fault_phases: Vec<(FaultKind, &'static str)>,
+    abstract_state: u64,
+    abstract_transitions: Vec<u64>,
+}
+
+impl<'a, S: System> Runner<'a, S> {
+    fn new(system: &'a S, scenario: &'a Scenario<S::Op>, config: &'a RunConfig) -> Self {
+        let n = scenario.nodes;
+        let mut sim = turmoil::Builder::new()
+            .rng_seed(scenario.seed)
+            .epoch(UNIX_EPOCH + Duration::from_secs(EPOCH_SECS))
+            .tick_duration(config.tick)
+            // The harness bounds the run itself; turmoil's limit only applies to clients.
+            .simulation_duration(Duration::from_secs(u64::from(u32::MAX)))
+            .min_message_latency(Duration::ZERO)
+            .max_message_latency(config.max_latency)
+            // Datagrams beyond the receive queue are dropped silently: keep it out of the way.
+            .udp_capacity(4096)
+            .build();
+        let observer = system.observer(n);
+        let checker = system.checker(n);
+        let trace = Rc::new(RefCell::new(Trace::new(config.trace)));
+        let mut hosts: Vec<IpAddr> = (0..n).map(node_ip).collect();
+        hosts.push(CLIENT_IP);
+        let faults = Rc::new(RefCell::new(NetFaults::new(
+            hosts,
+            derive_seed(scenario.seed, 1),
+        )));
+        let peers: Vec<SocketAddr> = (0..n)
+            .map(|i| SocketAddr::new(node_ip(i), NODE_PORT))
+            .collect();
+        let disks: Vec<Disk> = (0..n).map(|_| Disk::new()).collect();
+
+        for id in 0..n {
+            let incarnation = Rc::new(Cell::new(0u32));
+            let (peers, disk, observer, faults) = (
+                peers.clone(),
+                disks[usize::from(id)].clone(),
+                observer.clone(),
+                faults.clone(),
+            );
+            let seed = scenario.seed;
+            sim.host(node_ip(id), move || {
+                let inc = incarnation.get();
+                incarnation.set(inc + 1);
+                let ctx = NodeContext {
+                    id,
+                    peers: peers.clone(),
+                    disk: disk.clone(),
+                    seed: derive_seed(seed, 1000 + u64::from(id) * 1000 + u64::from(inc)),
+                    net: Net::Sim(faults.clone()),
+                    incarnation: inc,
+                };
+                let node = system.start_node(ctx, observer.clone());
+                async move { node.await.map_err(|e| format!("node n{id}: {e}").into()) }
+            });
+        }
+
+        let log = Rc::new(RefCell::new(ClientLog {
+            history: History::new(),
+            ops: OpCounts::default(),
+            outstanding: 0,
+            infos: [0; MAX_CLIENTS as usize],
+            failed_probes: Vec::new(),
+        }));
+        let mut queues = Vec::new();
+        let mut receivers = Vec::new();
+        for _ in 0..MAX_CLIENTS {
+            let (tx, rx) = mpsc::unbounded_channel();
+            queues.push(tx);
+            receivers.push(rx);
+        }
+        let (garbage, garbage_rx) = mpsc::unbounded_channel();
+        let receivers = Rc::new(RefCell::new(Some((receivers, garbage_rx))));
+        {
+            let (log, trace, faults, peers) =
+                (log.clone(), trace.clone(), faults.clone(), peers.clone());
+            let (deadline, seed) = (config.op_deadline, scenario.seed);
+            sim.host(CLIENT_IP, move || {
+                let taken = receivers.borrow_mut().take();
+                // Connecting is started here, where the system can be borrowed.
+                let clients: Vec<_> = (0..MAX_CLIENTS)
+                    .map(|id| {
+                        system.connect_client(ClientContext {
+                            id,
+                            addr: SocketAddr::new(CLIENT_IP, CLIENT_PORT + u16::from(id)),
+                            nodes: peers.clone(),
+                            net: Net::Sim(faults.clone()),
+                            seed: derive_seed(seed, 100 + u64::from(id)),
+                        })
+                    })
+                    .collect();
+                let (log, trace, net) = (log.clone(), trace.clone(), Net::Sim(faults.clone()));
+                async move {
+                    let Some((receivers, garbage_rx)) = taken else {
+                        return Err("the client host cannot be restarted".into());
+                    };
+                    client_host(clients, receivers, garbage_rx, log, trace, net, deadline)
+                        .await
+                        .map_err(|e| e.into())
+                }
+            });
+        }
+
+        Runner {
+            system,
+            scenario,
+            config,
+            sim,
+            observer,
+            checker,
+            trace,
+            faults,
+            log,
+            queues,
+            garbage,
+            disks,
+            down_since: vec![None; usize::from(n)],
+            cut: vec![vec![false; usize::from(n)]; usize::from(n)],
+            held: Vec::new(),
+            releasing: Vec::new(),
+            rng: SmallRng::seed_from_u64(derive_seed(scenario.seed, 2)),
+            effects: Effects::default(),
+            ticks: 0,
+            fault_phases: Vec::new(),
+            abstract_state: 0,
+            abstract_transitions: Vec::new(),
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.sim.elapsed()
+    }
+
+    fn note(&self, args: fmt::Arguments<'_>) {
+        let now = self.now();
+        self.trace.borrow_mut().line(now, args);
+    }
+
+    fn run(mut self) -> Result<Report, RunError> {
+        let outcome = self.run_phases();
+        let trace = Rc::clone(&self.trace);
+        if let Outcome::Fail(failure) = &outcome {
+            trace
+                .borrow_mut()
+                .line(failure.at, format_args!("VIOLATION {failure}"));
+        }
+        let now = self.now();
+        for since in self.down_since.iter().flatten() {
+            self.effects.node_down_ms += (now - *since).as_millis() as u64;
+        }
+        let mut effects = self.effects;
+        effects.add(&self.faults.borrow().effects);
+        let text = trace.borrow().text().to_string();
+        let log = self.log.borrow();
+        Ok(Report {
+            outcome,
+            trace: text,
+            history: log.history.clone(),
+            effects,
+            ops: log.ops,
+            sim_time: now,
+            ticks: self.ticks,
+            fault_phases: std::mem::take(&mut self.fault_phases),
+            abstract_transitions: std::mem::take(&mut self.abstract_transitions),
+        })
+    }
+
+    fn run_phases(&mut self) -> Outcome {
+        let steps = &self.scenario.steps;
+        for (i, step) in steps.iter().enumerate() {
+            let result = match step {
+                Step::Op { client, op } => {
+                    self.enqueue(*client, op.clone(), false);
+                    Ok(())
+                }
+                Step::Fault(fault) => {
+                    self.note(format_args!("step {}: {fault}", i + 1));
+                    if let Some(kind) = fault.kind() {
+                        let phase = self.system.phase(&self.checker, &self.observer);
+                        self.fault_phases.push((kind, phase));
+                    }
+                    self.apply(*fault);
+                    Ok(())
+                }
+                Step::Wait { ms } => {
+                    let until = self.now() + Duration::from_millis(u64::from(*ms));
+                    let mut r = Ok(());
+                    while self.now() < until {
+                        if let Err(f) = self.tick(Some(i)) {
+                            r = Err(f);
+                            break;
+                        }
+                    }
+                    r
+                }
+            };
+            if let Err(failure) = result {
+                return Outcome::Fail(failure);
+            }
+        }
+        if let Err(failure) = self.liveness_phase() {
+            return Outcome::Fail(failure);
+        }
+        if self.config.check_history {
+            if let Some(failure) = self.check_history() {
+                return Outcome::Fail(failure);
+            }
+        }
+        Outcome::Pass
+    }
+
+    /// One `sim.step()` and the safety invariants.
+    fn tick(&mut self, step: Option<usize>) -> Result<(), Failure> {
+        let stepped = catch_unwind(AssertUnwindSafe(|| self.sim.step()));
+        if stepped.is_ok() {
+            FIRST_PANIC.with(|p| p.borrow_mut().take());
+        }
+        self.ticks += 1;
+        let failure = |kind, property: &str, detail: String, at| Failure {
+            kind,
+            property: property.to_string(),
+            detail,
+            step: step.map(|s| s + 1),
+            at,
+        };
+        match stepped {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(failure(
+                    FailureKind::Safety,
+                    "no node errors",
+                    e.to_string(),
+                    self.now(),
+                ))
+            }
+            Err(panic) => {
+                // tokio re-panics with its own message; the node's own panic is the first one.
+                let msg = FIRST_PANIC
+                    .with(|p| p.borrow_mut().take())
+                    .unwrap_or_else(|| {
+                        panic
+                            .downcast_ref::<String>()
+                            .cloned()
+                            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                            .unwrap_or_else(|| "a task panicked".to_string())
+                    });
+                return Err(failure(FailureKind::Safety, "no panics", msg, self.now()));
+            }
+        }
+        if !self.releasing.is_empty() {
+            for (a, b) in std::mem::take(&mut self.releasing) {
+                self.sim.release(node_ip(a), node_ip(b));
+            }
+        }
+        let now = self.now();
+        let mut trace = self.trace.borrow_mut();
+        let mut ctx = StepContext {
+            step: step.unwrap_or(self.scenario.steps.len()),
+            now,
+            trace: &mut trace,
+        };
+        self.system
+            .check_step(&mut self.checker, &self.observer, &mut ctx)
+            .map_err(|v: Violation| failure(FailureKind::Safety, &v.property, v.detail, now))?;
+        drop(trace);
+        if self.config.abstract_states {
+            let state = self.system.abstract_state(&self.checker, &self.observer);
+            if state != self.abstract_state {
+                // A transition, so that the feedback sees orderings, not just states.
+                self.abstract_transitions
+                    .push(self.abstract_state.rotate_left(17) ^ state);
+                self.abstract_state = state;
+            }
+        }
+        Ok(())
+    }
+
+    fn enqueue(&mut self, client: u8, op: S::Op, probe: bool) {
+        self.log.borrow_mut().outstanding += 1;
+        // The client host never exits while the harness runs, so its queue stays open.
+        let describe = Described {
+            op: self.system.history_op(&op),
+            read_only: self.system.is_read_only(&op),
+            text: op.to_string(),
+        };
+        let _ = self.queues[usize::from(client)].send(Queued {
+            op,
+            describe,
+            probe,
+        });
+    }
+
+    fn set_cut(&mut self, from: NodeId, to: NodeId, cut: bool) {
+        self.cut[usize::from(from)][usize::from(to)] = cut;
+        self.faults
+            .borrow_mut()
+            .set_cut(usize::from(from), usize::from(to), cut);
+    }
+
+    /// Counts the frames in flight from `from` to `to` that a cut is about to clear.
+    fn count_in_flight(&mut self, from: NodeId, to: NodeId) {
+        let (src, dst) = (node_ip(from), node_ip(to));
+        let mut count = 0;
+        self.sim.links(|links| {
+            for link in links {
+                for sent in link {
+                    let (s, d) = sent.pair();
+                    if s.ip() == src && d.ip() == dst {
+                        count += 1;
+                    }
+                }
+            }
+        });
+        self.effects.dropped_in_flight += count;
+    }
+
+    fn partition_both(&mut self, a: NodeId, b: NodeId) {
+        self.count_in_flight(a, b);
+        self.count_in_flight(b, a);
+        self.held
+            .retain(|&(x, y)| !((x, y) == (a, b) || (x, y) == (b, a)));
+        self.sim.partition(node_ip(a), node_ip(b));
+        self.set_cut(a, b, true);
+        self.set_cut(b, a, true);
+    }
+
+    fn heal_link(&mut self, a: NodeId, b: NodeId) {
+        if self
+            .held
+            .iter()
+            .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+        {
+            self.release(a, b);
+        }
+        self.sim.repair(node_ip(a), node_ip(b));
+        self.set_cut(a, b, false);
+        self.set_cut(b, a, false);
+    }
+
+    fn apply(&mut self, fault: Fault) {
+        let n = self.scenario.nodes;
+        match fault {
+            Fault::Isolate(x) => {
+                for y in (0..n).filter(|y| *y != x) {
+                    self.partition_both(x, y);
+                }
+            }
+            Fault::Split(side) => {
+                for a in side.iter() {
+                    for b in (0..n).filter(|b| !side.contains(*b)) {
+                        self.partition_both(a, b);
+                    }
+                }
+            }
+            Fault::Cut(a, b) => self.partition_both(a, b),
+            Fault::OneWay { from, to } => {
+                self.count_in_flight(from, to);
+                self.sim.partition_oneway(node_ip(from), node_ip(to));
+                self.set_cut(from, to, true);
+            }
+            Fault::Heal(a, b) => self.heal_link(a, b),
+            Fault::HealAll => self.heal_all(),
+            Fault::Loss(p) => self.faults.borrow_mut().loss_percent = p,
+            Fault::Duplicate(p) => self.faults.borrow_mut().duplicate_percent = p,
+            Fault::Hold(a, b) => {
+                let cut = self.cut[usize::from(a)][usize::from(b)]
+                    || self.cut[usize::from(b)][usize::from(a)];
+                // turmoil cannot hold a partitioned link (it would un-partition it on release).
+                if !cut && !self.held.contains(&(a, b)) && !self.held.contains(&(b, a)) {
+                    self.sim.hold(node_ip(a), node_ip(b));
+                    self.held.push((a, b));
+                }
+            }
+            Fault::Release(a, b) => self.release(a, b),
+            Fault::Latency(a, b, ms) => self.sim.set_link_latency(
+                node_ip(a),
+                node_ip(b),
+                Duration::from_millis(u64::from(ms)),
+            ),
+            Fault::Crash(x) => self.stop(x, false),
+            Fault::PowerLoss(x) => self.stop(x, true),
+            Fault::Restart(x) => self.restart(x),
+            Fault::Garbage(x) => {
+                let len = self.rng.random_range(1..=256usize);
+                let bytes: Vec<u8> = (0..len).map(|_| self.rng.random()).collect();
+                self.effects.garbage += 1;
+                let _ = self
+                    .garbage
+                    .send((SocketAddr::new(node_ip(x), NODE_PORT), bytes));
+            }
+        }
+    }
+
+    /// Delivers a held link's parked frames out of order: a random non-empty subset that
+    /// leaves out the oldest frame goes first; the rest follow a tick later.
+    fn release(&mut self, a: NodeId, b: NodeId) {
+        let Some(pos) = self
+            .held
+            .iter()
+            .position(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+        else {
+            return;
+        };
+        self.held.swap_remove(pos);
+        let (ia, ib) = (node_ip(a), node_ip(b));
+        let rng = &mut self.rng;
+        let (mut held, mut early) = (0u64, 0u64);
+        self.sim.links(|links| {
+            for link in links {
+                let (x, y) = link.pair();
+                if !((x, y) == (ia, ib) || (x, y) == (ib, ia)) {
+                    continue;
+                }
+                let mut parked: Vec<_> = link.collect();
+                held += parked.len() as u64;
+                if parked.len() < 2 {
+                    continue;
+                }
+                // A random non-empty subset that leaves out the oldest frame goes first, so
+                // everything in it overtakes at least that frame.
+                let last = parked.len() - 1;
+                let mut chosen: Vec<bool> = (0..parked.len())
+                    .map(|i| i > 0 && rng.random_bool(0.5))
+                    .collect();
+                if !chosen.contains(&true) {
+                    chosen[last] = true;
+                }
+                for (sent, early_one) in parked.drain(..).zip(chosen) {
+                    if early_one {
+                        early += 1;
+                        sent.deliver();
+                    }
+                }
+            }
+        });
+        self.effects.held += held;
+        if early > 0 {
+            self.effects.reordered += early;
+            self.releasing.push((a, b));
+        } else {
+            self.sim.release(ia, ib);
+        }
+    }
+
+    fn heal_all(&mut self) {
+        let n = self.scenario.nodes;
+        for (a, b) in self.held.clone() {
+            self.release(a, b);
+        }
+        for a in 0..n {
+            for b in (a + 1)..n {
+                if self.cut[usize::from(a)][usize::from(b)]
+                    || self.cut[usize::from(b)][usize::from(a)]
+                {
+                    self.sim.repair(node_ip(a), node_ip(b));
+                }
+            }
+        }
+        self.cut
+            .iter_mut()
+            .for_each(|row| row.iter_mut().for_each(|c| *c = false));
+        let mut faults = self.faults.borrow_mut();
+        faults.heal_all();
+        faults.loss_percent = 0;
+        faults.duplicate_percent = 0;
+    }
+
+    fn stop(&mut self, x: NodeId, power_loss: bool) {
+        let ip = node_ip(x);
+        if !self.sim.is_host_running(ip) {
+            return;
+        }
+        self.sim.crash(ip);
+        self.down_since[usize::from(x)] = Some(self.now());
+        if power_loss {
+            self.effects.power_losses += 1;
+            self.effects.lost_writes += self.disks[usize::from(x)].power_loss();
+        } else {
+            self.effects.crashes += 1;
+        }
+    }
+
+    fn restart(&mut self, x: NodeId) {
+        let ip = node_ip(x);
+        if self.sim.is_host_running(ip) {
+            return;
+        }
+        self.sim.bounce(ip);
+        self.effects.restarts += 1;
+        if let Some(since) = self.down_since[usize::from(x)].take() {
+            self.effects.node_down_ms += (self.now() - since).as_millis() as u64;
+        }
+    }
+
+    /// Heals everything, restarts every node, sends the probes, and waits (bounded) until the
+    /// system is live and every operation has finished.
+    fn liveness_phase(&mut self) -> Result<(), Failure> {
+        self.note(format_args!("liveness: heal all, restart every node"));
+        self.heal_all();
+        let n = self.scenario.nodes;
+        for a in 0..n {
+            for b in (a + 1)..n {
+                // Back to the default latency range.
+                self.sim
+                    .set_link_latency(node_ip(a), node_ip(b), Duration::ZERO);
+                self.sim.set_link_max_message_latency(
+                    node_ip(a),
+                    node_ip(b),
+                    self.config.max_latency,
+                );
+            }
+        }
+        for x in 0..n {
+            self.restart(x);
+        }
+        for c in 0..MAX_CLIENTS {
+            if let Some(op) = self.system.liveness_probe(c) {
+                self.enqueue(c, op, true);
+            }
+        }
+        let deadline = self.now() + self.config.liveness_budget;
+        loop {
+            let live = self.system.liveness(&self.checker, &self.observer);
+            let outstanding = self.log.borrow().outstanding;
+            if live == Liveness::Live && outstanding == 0 {
+                break;
+            }
+            if self.now() >= deadline {
+                let why = match live {
+                    Liveness::Waiting(why) => why,
+                    Liveness::Live => format!("{outstanding} client operation(s) never finished"),
+                };
+                return Err(Failure {
+                    kind: FailureKind::Liveness,
+                    property: "recovery after heal".to_string(),
+                    detail: format!(
+                        "not live {:.1}s after everything healed: {why}",
+                        self.config.liveness_budget.as_secs_f64()
+                    ),
+                    step: None,
+                    at: self.now(),
+                });
+            }
+            self.tick(None)?;
+        }
+        let failed = self.log.borrow().failed_probes.clone();
+        if !failed.is_empty() {
+            return Err(Failure {
+                kind: FailureKind::Liveness,
+                property: "progress after heal".to_string(),
+                detail: format!("liveness probe(s) did not succeed: {}", failed.join("; ")),
+                step: None,
+                at: self.now(),
+            });
+        }
+        self.note(format_args!("liveness: recovered"));
+        Ok(())
+    }
+
+    fn check_history(&mut self) -> Option<Failure> {
+        let model = self.system.history_model()?;
+        let history = self.log.borrow().history.clone();
+        match crate::check::history_verdict(model, &history) {
+            None => None,
+            Some(v) => Some(Failure {
+                kind: FailureKind::Consistency,
+                property: v.property,
+                detail: v.detail,
+                step: None,
+                at: self.now(),
+            }),
+        }
+    }
+}
+
+/// The client host: one task per client process, each performing its queued operations one
+/// at a time and recording them; plus the garbage sender.
+async fn client_host<C: Client>(
+    clients: Vec<crate::systems::BoxFuture<'static, std::io::Result<C>>>,
+    receivers: Vec<mpsc::UnboundedReceiver<Queued<C::Op>>>,
+    mut garbage: mpsc::UnboundedReceiver<(SocketAddr, Vec<u8>)>,
+    log: Rc<RefCell<ClientLog>>,
+    trace: Rc<RefCell<Trace>>,
+    net: Net,
+    deadline: Duration,
+) -> std::io::Result<()> {
+    let base = tokio::time::Instant::now();
+    for ((id, connect), mut rx) in clients.into_iter().enumerate().zip(receivers) {
+        let mut client = connect.await?;
+        let (log, trace) = (log.clone(), trace.clone());
+        tokio::task::spawn_local(async move {
+            while let Some(queued) = rx.recv().await {
+                let Queued {
+                    op,
+                    describe,
+                    probe,
+                } = queued;
+                let now = || base.elapsed();
+                let process = {
+                    let mut log = log.borrow_mut();
+                    let process = id as u64 + u64::from(MAX_CLIENTS) * log.infos[id];
+                    log.history.push(Event {
+                        process,
+                        kind: EventType::Invoke,
+                        f: describe.op.f,
+                        key: describe.op.key.clone(),
+                        value: describe.op.value.clone(),
+                        time: now().as_nanos() as u64,
+                    });
+                    process
+                };
+                trace
+                    .borrow_mut()
+                    .line(now(), format_args!("c{id} invoke {}", describe.text));
+                let result = match tokio::time::timeout(deadline, client.invoke(&op)).await {
+                    Ok(result) => result,
+                    Err(_) if describe.read_only => OpResult::Fail("timed out".to_string()),
+                    Err(_) => OpResult::Unknown("timed out".to_string()),
+                };
+                let (kind, value) = match &result {
+                    OpResult::Ok(v) => (EventType::Ok, v.clone()),
+                    OpResult::Fail(_) => (EventType::Fail, describe.op.value.clone()),
+                    OpResult::Unknown(_) => (EventType::Info, describe.op.value.clone()),
+                };
+                match &result {
+                    OpResult::Ok(v) => trace
+                        .borrow_mut()
+                        .line(now(), format_args!("c{id} ok {} -> {v}", describe.text)),
+                    OpResult::Fail(why) => trace
+                        .borrow_mut()
+                        .line(now(), format_args!("c{id} fail {}: {why}", describe.text)),
+                    OpResult::Unknown(why) => trace
+                        .borrow_mut()
+                        .line(now(), format_args!("c{id} info {}: {why}", describe.text)),
+                }
+                let mut log = log.borrow_mut();
+                log.history.push(Event {
+                    process,
+                    kind,
+                    f: describe.op.f,
+                    key: describe.op.key,
+                    value,
+                    time: now().as_nanos() as u64,
+                });
+                match kind {
+                    EventType::Ok => log.ops.ok += 1,
+                    EventType::Fail => log.ops.fail += 1,
+                    _ => {
+                        log.ops.info += 1;
+                        log.infos[id] += 1;
+                    }
+                }
+                if probe && kind != EventType::Ok {
+                    log.failed_probes
+                        .push(format!("c{id} {}: {result:?}", describe.text));
+                }
+                log.outstanding -= 1;
+            }
+        });
+    }
+    let sender = Transport::bind(&net, SocketAddr::new(CLIENT_IP, GARBAGE_PORT)).await?;
+    while let Some((to, bytes)) = garbage.recv().await {
+        sender.send(to, &bytes).await?;
+    }
+    // The harness dropped its end: the run is over.
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! The simulation driver, on the smallest system: faults take effect, runs are deterministic,
+//! the properties fire.
+
+#[path = "support/register.rs"]
+mod register;
+
+use register::{RegOp, Register};
+use squall::scenario::Scenario;
+use squall::sim::runner::{run, RunConfig};
+
+fn scenario(text: &str) -> Scenario<RegOp> {
+    Scenario::from_text(text).expect("test scenario parses")
+}
+
+fn traced() -> RunConfig {
+    RunConfig {
+        trace: true,
+        ..RunConfig::default()
+    }
+}
+
+#[test]
+fn a_calm_register_run_passes_and_records_its_history() {
+    let s = scenario(
+        "system register\nnodes 3\nseed 1\nc0 write 5\nc1 read\nwait 200ms\nc1 read\nwait 200ms\n",
+    );
+    let report = run(&Register::default(), &s, &traced()).expect("runs");
+    println!("{}", report.trace);
+    assert!(report.passed(), "{:?}", report.outcome);
+    assert!(report.ops.ok >= 3, "{:?}", report.ops);
+    assert!(report.trace.contains("c0 ok write 5"));
+}
+
+#[test]
+fn every_fault_kind_takes_effect_and_is_counted() {
+    let s = scenario(
+        "system register\nnodes 3\nseed 2\n\
+         c0 write 1\nwait 50ms\n\
+         loss 50%\nc0 write 2\nc1 read\nwait 300ms\nloss 0%\n\
+         duplicate 100%\nc0 write 3\nwait 100ms\nduplicate 0%\n\
+         hold n0 n1\nc0 write 4\nc0 write 5\nc0 write 6\nwait 100ms\nrelease n0 n1\nwait 100ms\n\
+         isolate n0\nc0 write 7\nwait 100ms\nheal all\n\
+         crash n1\nwait 50ms\nrestart n1\n\
+         c0 write 8\npowerloss n0\nwait 50ms\nrestart n0\nwait 200ms\n\
+         garbage n2\nwait 50ms\n",
+    );
+    let report = run(&Register::default(), &s, &traced()).expect("runs");
+    assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
+    let e = report.effects;
+    assert!(e.dropped_by_loss > 0, "{e}");
+    assert!(e.duplicated > 0, "{e}");
+    assert!(e.held >= 3 && e.reordered > 0, "{e}");
+    assert!(e.dropped_by_partition > 0, "{e}");
+    assert_eq!((e.crashes, e.power_losses, e.restarts), (1, 1, 2), "{e}");
+    assert!(e.node_down_ms >= 100, "{e}");
+    assert_eq!(e.garbage, 1, "{e}");
+}
+
+#[test]
+fn power_loss_drops_unsynced_writes_and_crash_keeps_them() {
+    // The register syncs every write, so nothing is lost either way...
+    let s = scenario("system register\nnodes 3\nseed 3\nc0 write 9\nwait 50ms\npowerloss n0\nrestart n0\nc1 read\nwait 300ms\n");
+    let report = run(&Register::default(), &s, &traced()).expect("runs");
+    assert!(report.passed(), "{:?}", report.outcome);
+    assert_eq!(report.effects.lost_writes, 0);
+    assert!(report.trace.contains("c1 ok read -> 9"), "{}", report.trace);
+}
+
+#[test]
+fn the_same_scenario_gives_the_same_trace_bytes() {
+    for seed in 0..20u64 {
+        let bytes = squall::cli::seed_bytes(seed);
+        let mut u = arbitrary::Unstructured::new(&bytes);
+        let s: Scenario<RegOp> =
+            Scenario::generate("register", &mut u, |_, _| {}).expect("generates");
+        let a = run(&Register::default(), &s, &traced()).expect("runs");
+        let b = run(&Register::default(), &s, &traced()).expect("runs");
+        assert!(!a.trace.is_empty());
+        assert_eq!(a.trace, b.trace, "seed {seed}: traces differ");
+        assert_eq!(a.history, b.history, "seed {seed}: histories differ");
+    }
+}
+
+#[test]
+fn a_node_panic_on_garbage_fails_the_run_at_that_step() {
+    let s = scenario(
+        "system register\nnodes 3\nseed 4\nc0 write 1\nwait 50ms\ngarbage n1\nwait 50ms\n",
+    );
+    let report = run(
+        &Register {
+            panic_on_garbage: true,
+            ..Register::default()
+        },
+        &s,
+        &traced(),
+    )
+    .expect("runs");
+    let failure = report.failure().expect("the panic is a failure");
+    assert_eq!(failure.property, "no panics");
+    assert_eq!(failure.step, Some(4), "{failure}");
+    assert!(failure.detail.contains("undecodable frame"), "{failure}");
+}
+
+#[test]
+fn a_system_that_never_recovers_fails_liveness() {
+    let s = scenario("system register\nnodes 3\nseed 5\nc0 write 1\nwait 50ms\n");
+    let report = run(
+        &Register {
+            never_live: true,
+            ..Register::default()
+        },
+        &s,
+        &RunConfig::default(),
+    )
+    .expect("runs");
+    let failure = report.failure().expect("liveness failure");
+    assert_eq!(failure.kind, squall::sim::runner::FailureKind::Liveness);
+    assert!(failure.detail.contains("never recovers"), "{failure}");
+    assert_eq!(failure.step, None);
+}
+
+#[test]
+fn a_scenario_for_another_system_is_refused() {
+    let s = scenario("system raft\nnodes 3\nseed 1\nc0 read\n");
+    let err = run(&Register::default(), &s, &RunConfig::default()).expect_err("wrong system");
+    assert!(err.to_string().contains("not `register`"), "{err}");
+}

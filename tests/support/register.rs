@@ -1,0 +1,282 @@
+//! The smallest useful system under squall: a single-copy register served by node `n0`.
+//!
+//! Node 0 holds the register and syncs each write to its disk before answering; every other
+//! node is a passive backup that node 0 copies each write to. With `stale_reads` on, clients
+//! read from any node — a planted bug that the linearizability check must catch.
+//!
+//! It is written the way an outside user would write one: only squall's public API.
+
+use squall::check::Violation;
+use squall::history::{Function, Value};
+use squall::sim::net::Transport;
+use squall::systems::{
+    BoxFuture, Client, ClientContext, HistoryModel, HistoryOp, Liveness, NodeContext, OpResult,
+    StepContext, System,
+};
+use std::cell::RefCell;
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A register operation.
+#[derive(Clone, Debug, PartialEq, Eq, arbitrary::Arbitrary)]
+pub enum RegOp {
+    /// Read the register.
+    Read,
+    /// Write a value.
+    Write(u8),
+}
+
+impl fmt::Display for RegOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegOp::Read => f.write_str("read"),
+            RegOp::Write(v) => write!(f, "write {v}"),
+        }
+    }
+}
+
+impl FromStr for RegOp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        match words.as_slice() {
+            ["read"] => Ok(RegOp::Read),
+            ["write", v] => v
+                .parse()
+                .map(RegOp::Write)
+                .map_err(|_| format!("`{v}` is not a value 0..=255")),
+            _ => Err(format!("expected `read` or `write V`, found `{s}`")),
+        }
+    }
+}
+
+/// What nodes publish: each node's current value.
+pub type Observed = Rc<RefCell<Vec<Option<u8>>>>;
+
+/// The register system.
+#[derive(Clone, Copy, Default)]
+pub struct Register {
+    /// Planted bug: serve reads from any node's local copy.
+    pub stale_reads: bool,
+    /// Planted bug: trust the frame length, so garbage panics the node.
+    pub panic_on_garbage: bool,
+    /// Planted bug: never report recovery.
+    pub never_live: bool,
+}
+
+fn decode(frame: &[u8]) -> Option<(u8, u8, u64)> {
+    // kind, value, request id
+    if frame.len() != 10 {
+        return None;
+    }
+    let id = u64::from_le_bytes(frame[2..10].try_into().ok()?);
+    Some((frame[0], frame[1], id))
+}
+
+fn encode(kind: u8, value: u8, id: u64) -> Vec<u8> {
+    let mut f = vec![kind, value];
+    f.extend_from_slice(&id.to_le_bytes());
+    f
+}
+
+const READ: u8 = 1;
+const WRITE: u8 = 2;
+const COPY: u8 = 3;
+const REPLY: u8 = 4;
+const EMPTY: u8 = 5;
+
+async fn node(ctx: NodeContext, observed: Observed, panic_on_garbage: bool) -> io::Result<()> {
+    let me = usize::from(ctx.id);
+    let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
+    let stored = ctx.disk.read("value");
+    let mut value = stored.first().copied();
+    observed.borrow_mut()[me] = value;
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let (len, from) = transport.recv(&mut buf).await?;
+        let decoded = decode(&buf[..len]);
+        assert!(
+            !panic_on_garbage || decoded.is_some(),
+            "undecodable frame of {len} bytes"
+        );
+        // Garbage is dropped, never trusted.
+        let Some((kind, v, id)) = decoded else {
+            continue;
+        };
+        match kind {
+            WRITE if me == 0 => {
+                value = Some(v);
+                ctx.disk.replace("value", &[v]);
+                ctx.disk.sync("value");
+                observed.borrow_mut()[me] = value;
+                for peer in &ctx.peers[1..] {
+                    transport.send(*peer, &encode(COPY, v, 0)).await?;
+                }
+                transport.send(from, &encode(REPLY, v, id)).await?;
+            }
+            COPY => {
+                value = Some(v);
+                observed.borrow_mut()[me] = value;
+            }
+            READ => match value {
+                Some(v) => transport.send(from, &encode(REPLY, v, id)).await?,
+                None => transport.send(from, &encode(EMPTY, 0, id)).await?,
+            },
+            _ => {}
+        }
+    }
+}
+
+/// A client: one request at a time, retried every 100 ms until answered.
+pub struct RegClient {
+    transport: Transport,
+    nodes: Vec<SocketAddr>,
+    next_id: u64,
+    stale_reads: bool,
+}
+
+impl Client for RegClient {
+    type Op = RegOp;
+
+    fn invoke<'a>(&'a mut self, op: &'a RegOp) -> BoxFuture<'a, OpResult> {
+        Box::pin(async move {
+            self.next_id += 1;
+            let id = self.next_id;
+            let (frame, target) = match op {
+                RegOp::Read if self.stale_reads => (
+                    encode(READ, 0, id),
+                    self.nodes[id as usize % self.nodes.len()],
+                ),
+                RegOp::Read => (encode(READ, 0, id), self.nodes[0]),
+                RegOp::Write(v) => (encode(WRITE, *v, id), self.nodes[0]),
+            };
+            let mut buf = vec![0u8; 2048];
+            loop {
+                if self.transport.send(target, &frame).await.is_err() {
+                    return OpResult::Unknown("send failed".into());
+                }
+                let answer = tokio::time::timeout(Duration::from_millis(100), async {
+                    loop {
+                        let Ok((len, _)) = self.transport.recv(&mut buf).await else {
+                            return None;
+                        };
+                        match decode(&buf[..len]) {
+                            Some((REPLY, v, rid)) if rid == id => {
+                                return Some(Value::Int(v.into()))
+                            }
+                            Some((EMPTY, _, rid)) if rid == id => return Some(Value::Nil),
+                            _ => continue,
+                        }
+                    }
+                })
+                .await;
+                match (answer, op) {
+                    (Ok(Some(_)), RegOp::Write(v)) => return OpResult::Ok(Value::Int((*v).into())),
+                    (Ok(Some(v)), RegOp::Read) => return OpResult::Ok(v),
+                    _ => continue,
+                }
+            }
+        })
+    }
+}
+
+impl System for Register {
+    type Op = RegOp;
+    type Observer = Observed;
+    type Checker = ();
+    type Client = RegClient;
+
+    fn name(&self) -> &'static str {
+        "register"
+    }
+
+    fn observer(&self, nodes: u8) -> Observed {
+        Rc::new(RefCell::new(vec![None; usize::from(nodes)]))
+    }
+
+    fn checker(&self, _nodes: u8) {}
+
+    fn start_node(
+        &self,
+        ctx: NodeContext,
+        observer: Observed,
+    ) -> BoxFuture<'static, io::Result<()>> {
+        Box::pin(node(ctx, observer, self.panic_on_garbage))
+    }
+
+    fn connect_client(&self, ctx: ClientContext) -> BoxFuture<'static, io::Result<RegClient>> {
+        let stale_reads = self.stale_reads;
+        Box::pin(async move {
+            let transport = Transport::bind(&ctx.net, ctx.addr).await?;
+            Ok(RegClient {
+                transport,
+                nodes: ctx.nodes,
+                next_id: 0,
+                stale_reads,
+            })
+        })
+    }
+
+    fn history_op(&self, op: &RegOp) -> HistoryOp {
+        match op {
+            RegOp::Read => HistoryOp {
+                f: Function::Read,
+                key: None,
+                value: Value::Nil,
+            },
+            RegOp::Write(v) => HistoryOp {
+                f: Function::Write,
+                key: None,
+                value: Value::Int((*v).into()),
+            },
+        }
+    }
+
+    fn is_read_only(&self, op: &RegOp) -> bool {
+        *op == RegOp::Read
+    }
+
+    fn check_step(
+        &self,
+        _: &mut (),
+        observer: &Observed,
+        _ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
+        // Backups only ever hold a value the primary held at some point; with one writer
+        // that means: a backup's value is never set while the primary's is unset.
+        let values = observer.borrow();
+        if values[0].is_none() {
+            if let Some((i, v)) = values
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find_map(|(i, v)| v.map(|v| (i, v)))
+            {
+                return Err(Violation::new(
+                    "backup follows primary",
+                    format!("n{i} holds {v} but n0 holds nothing"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn liveness(&self, _: &(), _observer: &Observed) -> Liveness {
+        if self.never_live {
+            return Liveness::Waiting("the planted bug never recovers".into());
+        }
+        Liveness::Live
+    }
+
+    fn liveness_probe(&self, client: u8) -> Option<RegOp> {
+        (client == 0).then_some(RegOp::Write(255))
+    }
+
+    fn history_model(&self) -> Option<HistoryModel> {
+        Some(HistoryModel::Register)
+    }
+}
