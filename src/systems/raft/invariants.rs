@@ -278,3 +278,94 @@ impl Checker {
         Liveness::Live
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Trace;
+    use std::time::Duration;
+
+    fn run(events: Vec<Event>) -> Result<(), Violation> {
+        let mut checker = Checker::new(3);
+        let mut trace = Trace::new(false);
+        let mut ctx = StepContext { step: 0, now: Duration::ZERO, trace: &mut trace };
+        for e in events {
+            checker.event(e, &mut ctx)?;
+        }
+        Ok(())
+    }
+
+    fn property(events: Vec<Event>) -> String {
+        run(events).expect_err("a violation").property
+    }
+
+    fn leader(node: u8, term: Term) -> Event {
+        Event::Role { node, role: Role::Leader, term }
+    }
+    fn appended(node: u8, index: Index, term: Term, chain: u64) -> Event {
+        Event::Appended { node, index, term, chain }
+    }
+    fn committed(node: u8, index: Index) -> Event {
+        Event::Committed { node, index }
+    }
+
+    #[test]
+    fn election_safety() {
+        assert!(run(vec![leader(0, 1), leader(1, 2), leader(1, 2)]).is_ok());
+        assert_eq!(property(vec![leader(0, 1), leader(1, 1)]), "election safety");
+    }
+
+    #[test]
+    fn log_matching() {
+        assert!(run(vec![appended(0, 1, 1, 10), appended(1, 1, 1, 10), appended(2, 1, 2, 20)]).is_ok());
+        assert_eq!(property(vec![appended(0, 1, 1, 10), appended(1, 1, 1, 11)]), "log matching");
+    }
+
+    fn committed_entry_on_two_nodes() -> Vec<Event> {
+        vec![leader(0, 1), appended(0, 1, 1, 10), appended(1, 1, 1, 10), committed(0, 1)]
+    }
+
+    #[test]
+    fn leader_completeness() {
+        let mut ok = committed_entry_on_two_nodes();
+        ok.push(leader(1, 2));
+        assert!(run(ok).is_ok());
+        let mut bad = committed_entry_on_two_nodes();
+        bad.push(leader(2, 2));
+        assert_eq!(property(bad), "leader completeness");
+    }
+
+    #[test]
+    fn committed_entries_are_never_lost() {
+        // n2 held a different entry at the committed index: truncating it is fine.
+        let mut ok = committed_entry_on_two_nodes();
+        ok.extend([appended(2, 1, 0, 99), Event::Truncated { node: 2, from: 1 }, appended(2, 1, 1, 10), committed(2, 1)]);
+        assert!(run(ok).is_ok());
+        let mut truncated = committed_entry_on_two_nodes();
+        truncated.push(Event::Truncated { node: 1, from: 1 });
+        assert_eq!(property(truncated), "committed entries are never lost");
+        let mut contradicted = committed_entry_on_two_nodes();
+        contradicted.extend([appended(2, 1, 2, 20), committed(2, 1)]);
+        assert_eq!(property(contradicted), "committed entries are never lost");
+    }
+
+    #[test]
+    fn state_machine_safety() {
+        let apply = |node, entry| Event::Applied { node, index: 1, entry };
+        assert!(run(vec![apply(0, 5), apply(1, 5)]).is_ok());
+        assert_eq!(property(vec![apply(0, 5), apply(1, 6)]), "state machine safety");
+    }
+
+    #[test]
+    fn terms_and_commit_indices_never_decrease() {
+        let restarted = |term| Event::Restarted { node: 0, incarnation: 1, term, log: vec![(1, 10)], torn_bytes: 0 };
+        let follower = |term| Event::Role { node: 0, role: Role::Follower, term };
+        assert!(run(vec![follower(3), restarted(3), follower(4)]).is_ok());
+        assert_eq!(property(vec![follower(5), restarted(3)]), "terms never decrease");
+        assert!(run(vec![appended(0, 1, 1, 10), committed(0, 1), restarted(1), committed(0, 1)]).is_ok());
+        assert_eq!(
+            property(vec![appended(0, 1, 1, 10), appended(0, 2, 1, 11), committed(0, 2), committed(0, 1)]),
+            "commit index never decreases"
+        );
+    }
+}

@@ -710,3 +710,136 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Log replication rules on a single node (§5.3), driven message by message.
+    use super::*;
+    use crate::sim::net::Net;
+
+    fn node(id: u8) -> (Node, Observer, Instant) {
+        let observer = Observer::new(3);
+        let ctx = NodeContext {
+            id,
+            peers: (0..3).map(|i| SocketAddr::from(([10, 0, 0, i + 1], 7000))).collect(),
+            disk: Disk::new(),
+            seed: 1,
+            net: Net::Real,
+            incarnation: 0,
+        };
+        let now = Instant::now();
+        (Node::new(&ctx, observer.clone(), None, now), observer, now)
+    }
+
+    fn put(term: Term, value: u32) -> Entry {
+        Entry { term, command: Command::Kv { client: 1, seq: u64::from(value), op: KvOp::Put { key: 0, value } } }
+    }
+
+    fn append(n: &mut Node, now: Instant, term: Term, prev: (Index, Term), entries: Vec<Entry>, commit: Index) -> Message {
+        let msg = Message::AppendEntries {
+            from: 0,
+            term,
+            prev_index: prev.0,
+            prev_term: prev.1,
+            entries,
+            leader_commit: commit,
+        };
+        n.on_message(msg, SocketAddr::from(([10, 0, 0, 1], 7000)), now);
+        n.outbox.pop().expect("a reply").1
+    }
+
+    fn truncations(obs: &Observer) -> usize {
+        obs.drain().iter().filter(|e| matches!(e, Event::Truncated { .. })).count()
+    }
+
+    #[test]
+    fn a_stale_append_whose_entries_match_does_not_truncate() {
+        let (mut n, obs, now) = node(1);
+        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2), put(1, 3)], 0);
+        let reply = append(&mut n, now, 1, (0, 0), vec![put(1, 1)], 0);
+        assert_eq!(reply, Message::AppendReply { from: 1, term: 1, success: true, index: 1 });
+        assert_eq!(n.log.last_index(), 3);
+        assert_eq!(truncations(&obs), 0);
+    }
+
+    #[test]
+    fn a_real_conflict_truncates_from_the_conflicting_entry() {
+        let (mut n, obs, now) = node(1);
+        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2), put(1, 3)], 0);
+        let reply = append(&mut n, now, 2, (1, 1), vec![put(2, 9)], 0);
+        assert_eq!(reply, Message::AppendReply { from: 1, term: 2, success: true, index: 2 });
+        assert_eq!(n.log.last_index(), 2);
+        assert_eq!(n.log.term_at(2), Some(2));
+        assert_eq!(truncations(&obs), 1);
+        // And the log on disk says the same after a restart.
+        let recovered = Log::recover(&n.disk).log;
+        assert_eq!(recovered.summary(), n.log.summary());
+    }
+
+    #[test]
+    fn a_mismatch_answers_with_a_conflict_hint() {
+        let (mut n, _obs, now) = node(1);
+        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2), put(1, 3)], 0);
+        // Leader's entry 3 has term 2: skip back over our whole term-1 run.
+        let reply = append(&mut n, now, 3, (3, 2), vec![], 0);
+        assert_eq!(reply, Message::AppendReply { from: 1, term: 3, success: false, index: 1 });
+        // Leader is far ahead: retry right after our last entry.
+        let reply = append(&mut n, now, 3, (10, 3), vec![], 0);
+        assert_eq!(reply, Message::AppendReply { from: 1, term: 3, success: false, index: 4 });
+    }
+
+    #[test]
+    fn the_commit_index_is_bounded_by_the_last_new_entry() {
+        let (mut n, _obs, now) = node(1);
+        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2), put(1, 3)], 0);
+        // A new leader whose log matches only up to index 1 commits up to 3 in its own log.
+        append(&mut n, now, 2, (1, 1), vec![], 3);
+        assert_eq!(n.commit, 1);
+    }
+
+    #[test]
+    fn an_append_from_an_earlier_term_is_refused() {
+        let (mut n, _obs, now) = node(1);
+        append(&mut n, now, 3, (0, 0), vec![put(3, 1)], 0);
+        let reply = append(&mut n, now, 2, (1, 3), vec![put(2, 2)], 1);
+        assert_eq!(reply, Message::AppendReply { from: 1, term: 3, success: false, index: 0 });
+        assert_eq!(n.log.last_index(), 1);
+        assert_eq!(n.commit, 0);
+    }
+
+    fn elect(n: &mut Node, now: Instant) -> Instant {
+        let later = now + ELECTION_TIMEOUT_MAX;
+        n.on_timer(later);
+        assert_eq!(n.role, Role::PreCandidate);
+        let from = SocketAddr::from(([10, 0, 0, 2], 7000));
+        let term = n.term + 1;
+        n.on_message(Message::PreVoteReply { from: 1, term, current_term: n.term, granted: true }, from, later);
+        assert_eq!(n.role, Role::Candidate);
+        later
+    }
+
+    #[test]
+    fn vote_replies_from_an_earlier_term_are_not_counted() {
+        let (mut n, _obs, now) = node(0);
+        let now = elect(&mut n, now);
+        let from = SocketAddr::from(([10, 0, 0, 2], 7000));
+        n.term = 2; // as if a second election round had started
+        n.on_message(Message::RequestVoteReply { from: 1, term: 1, granted: true }, from, now);
+        assert_eq!(n.role, Role::Candidate);
+        n.on_message(Message::RequestVoteReply { from: 1, term: 2, granted: true }, from, now);
+        assert_eq!(n.role, Role::Leader);
+    }
+
+    #[test]
+    fn append_replies_from_an_earlier_term_are_ignored() {
+        let (mut n, _obs, now) = node(0);
+        let now = elect(&mut n, now);
+        let from = SocketAddr::from(([10, 0, 0, 2], 7000));
+        n.on_message(Message::RequestVoteReply { from: 1, term: 1, granted: true }, from, now);
+        assert_eq!(n.role, Role::Leader);
+        n.term = 2; // pretend we are the leader of a later term with the same log
+        n.on_message(Message::AppendReply { from: 1, term: 1, success: true, index: 1 }, from, now);
+        assert_eq!(n.match_index[1], 0);
+        assert_eq!(n.commit, 0);
+    }
+}
