@@ -53,20 +53,27 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec![]
+        vec!["raft"]
     }
 
-    fn mutants(&self, _system: &str) -> Vec<crate::mutants::MutantInfo> {
-        Vec::new()
+    fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
+        match system {
+            "raft" => crate::systems::raft::RaftKv::mutants(),
+            _ => Vec::new(),
+        }
     }
 
     fn visit<V: Visit>(
         &self,
         name: &str,
-        _mutant: Option<&str>,
-        _visit: V,
+        mutant: Option<&str>,
+        visit: V,
     ) -> Result<V::Output, String> {
         match name {
+            "raft" => {
+                let system = crate::systems::raft::RaftKv::from_mutant_name(mutant)?;
+                Ok(visit.visit(&system))
+            }
             other => Err(format!(
                 "unknown system `{other}`; known systems: {}",
                 self.names().join(", ")

@@ -19,6 +19,7 @@
 //! [`Transport`]: crate::sim::net::Transport
 
 pub mod client;
+pub mod coverage;
 pub mod invariants;
 pub mod log;
 pub mod messages;
@@ -100,14 +101,21 @@ fn parse_key(word: &str) -> Result<u8, String> {
         .and_then(|n| n.parse::<u8>().ok())
         .ok_or_else(|| format!("`{word}` is not a key; keys are k0 to k{}", KEYS - 1))?;
     if n >= KEYS {
-        return Err(format!("key `{word}` does not exist; keys are k0 to k{}", KEYS - 1));
+        return Err(format!(
+            "key `{word}` does not exist; keys are k0 to k{}",
+            KEYS - 1
+        ));
     }
     Ok(n)
 }
 
 fn parse_value(word: &str) -> Result<u32, String> {
-    word.parse::<u32>()
-        .map_err(|_| format!("`{word}` is not a value; values are whole numbers from 0 to {}", u32::MAX))
+    word.parse::<u32>().map_err(|_| {
+        format!(
+            "`{word}` is not a value; values are whole numbers from 0 to {}",
+            u32::MAX
+        )
+    })
 }
 
 impl FromStr for KvOp {
@@ -116,36 +124,59 @@ impl FromStr for KvOp {
     fn from_str(s: &str) -> Result<Self, String> {
         let words: Vec<&str> = s.split_whitespace().collect();
         match words.as_slice() {
-            ["get", key] => Ok(KvOp::Get { key: parse_key(key)? }),
-            ["put", key, value] => Ok(KvOp::Put { key: parse_key(key)?, value: parse_value(value)? }),
-            ["append", key, value] => {
-                Ok(KvOp::Append { key: parse_key(key)?, value: parse_value(value)? })
-            }
+            ["get", key] => Ok(KvOp::Get {
+                key: parse_key(key)?,
+            }),
+            ["put", key, value] => Ok(KvOp::Put {
+                key: parse_key(key)?,
+                value: parse_value(value)?,
+            }),
+            ["append", key, value] => Ok(KvOp::Append {
+                key: parse_key(key)?,
+                value: parse_value(value)?,
+            }),
             ["get", ..] => Err("`get` takes one key, as in `get k1`".to_string()),
             ["put", ..] => Err("`put` takes a key and a value, as in `put k1 5`".to_string()),
-            ["append", ..] => Err("`append` takes a key and a value, as in `append k1 5`".to_string()),
+            ["append", ..] => {
+                Err("`append` takes a key and a value, as in `append k1 5`".to_string())
+            }
             [] => Err("expected an operation: get, put or append".to_string()),
-            [other, ..] => Err(format!("unknown operation `{other}`; expected get, put or append")),
+            [other, ..] => Err(format!(
+                "unknown operation `{other}`; expected get, put or append"
+            )),
         }
     }
 }
 
+/// Key choice by byte (`% 20`): biased to a few keys so operations contend —
+/// k0 40%, k1 25%, k2 15%, k3 10%, k4 10%.
+const KEY_BY_ROLL: [u8; 20] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4];
+
 impl<'a> Arbitrary<'a> for KvOp {
+    // Whole bytes mapped with `%`, so `op_bytes` can invert it (fuzz corpus seeding).
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        // Biased to a few keys, so operations contend: k0 40%, k1 25%, k2 15%, k3 10%, k4 10%.
-        let key = match u.int_in_range(0..=19u8)? {
-            0..=7 => 0,
-            8..=12 => 1,
-            13..=15 => 2,
-            16..=17 => 3,
-            _ => 4,
-        };
-        let value = u.int_in_range(0..=99u32)?;
-        Ok(match u.int_in_range(0..=19u8)? {
+        let key = KEY_BY_ROLL[usize::from(u8::arbitrary(u)? % 20)];
+        let value = u32::from(u8::arbitrary(u)? % 100);
+        Ok(match u8::arbitrary(u)? % 20 {
             0..=6 => KvOp::Get { key },
             7..=13 => KvOp::Put { key, value },
             _ => KvOp::Append { key, value },
         })
+    }
+}
+
+impl KvOp {
+    /// The bytes [`Arbitrary`] decodes into this operation (values modulo 100).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let key = KEY_BY_ROLL
+            .iter()
+            .position(|k| *k == self.key())
+            .unwrap_or(0) as u8;
+        match *self {
+            KvOp::Get { .. } => vec![key, 0, 0],
+            KvOp::Put { value, .. } => vec![key, (value % 100) as u8, 7],
+            KvOp::Append { value, .. } => vec![key, (value % 100) as u8, 14],
+        }
     }
 }
 
@@ -154,6 +185,27 @@ impl<'a> Arbitrary<'a> for KvOp {
 pub struct RaftKv {
     /// The planted bug, if any.
     pub mutant: Option<Mutant>,
+}
+
+impl RaftKv {
+    /// The store with the named planted bug (`None`: the correct store).
+    pub fn from_mutant_name(mutant: Option<&str>) -> Result<Self, String> {
+        Ok(RaftKv {
+            mutant: mutant.map(str::parse).transpose()?,
+        })
+    }
+
+    /// The planted bugs, for `squall mutants`.
+    pub fn mutants() -> Vec<crate::mutants::MutantInfo> {
+        Mutant::ALL
+            .iter()
+            .map(|m| crate::mutants::MutantInfo {
+                name: m.name(),
+                description: m.description(),
+                caught_by: m.caught_by(),
+            })
+            .collect()
+    }
 }
 
 impl System for RaftKv {
@@ -190,11 +242,21 @@ impl System for RaftKv {
     fn history_op(&self, op: &KvOp) -> HistoryOp {
         let key = Some(format!("k{}", op.key()));
         match *op {
-            KvOp::Get { .. } => HistoryOp { f: Function::Read, key, value: Value::Nil },
-            KvOp::Put { value, .. } => HistoryOp { f: Function::Write, key, value: Value::Str(token(value)) },
-            KvOp::Append { value, .. } => {
-                HistoryOp { f: Function::Append, key, value: Value::Str(token(value)) }
-            }
+            KvOp::Get { .. } => HistoryOp {
+                f: Function::Read,
+                key,
+                value: Value::Nil,
+            },
+            KvOp::Put { value, .. } => HistoryOp {
+                f: Function::Write,
+                key,
+                value: Value::Str(token(value)),
+            },
+            KvOp::Append { value, .. } => HistoryOp {
+                f: Function::Append,
+                key,
+                value: Value::Str(token(value)),
+            },
         }
     }
 
@@ -223,10 +285,40 @@ impl System for RaftKv {
     }
 
     fn liveness_probe(&self, client: u8) -> Option<KvOp> {
-        Some(KvOp::Put { key: client % KEYS, value: 1_000_000 + u32::from(client) })
+        Some(KvOp::Put {
+            key: client % KEYS,
+            value: 1_000_000 + u32::from(client),
+        })
     }
 
     fn history_model(&self) -> Option<HistoryModel> {
         Some(HistoryModel::Kv)
+    }
+
+    fn op_bytes(&self, op: &KvOp) -> Option<Vec<u8>> {
+        Some(op.to_bytes())
+    }
+
+    fn simpler_ops(&self, op: &KvOp) -> Vec<KvOp> {
+        let mut simpler = Vec::new();
+        if op.key() != 0 {
+            simpler.push(match *op {
+                KvOp::Get { .. } => KvOp::Get { key: 0 },
+                KvOp::Put { value, .. } => KvOp::Put { key: 0, value },
+                KvOp::Append { value, .. } => KvOp::Append { key: 0, value },
+            });
+        }
+        if let KvOp::Append { key, value } = *op {
+            simpler.push(KvOp::Put { key, value });
+        }
+        simpler
+    }
+
+    fn phase(&self, checker: &Self::Checker, observer: &Self::Observer) -> &'static str {
+        coverage::phase(checker, observer)
+    }
+
+    fn abstract_state(&self, checker: &Self::Checker, observer: &Self::Observer) -> u64 {
+        coverage::abstract_state(checker, observer)
     }
 }

@@ -19,7 +19,10 @@ fn scenario(text: &str) -> Scenario<KvOp> {
 }
 
 fn traced() -> RunConfig {
-    RunConfig { trace: true, ..RunConfig::default() }
+    RunConfig {
+        trace: true,
+        ..RunConfig::default()
+    }
 }
 
 #[test]
@@ -28,7 +31,16 @@ fn kv_ops_round_trip_through_text_and_reject_bad_input() {
         let op: KvOp = text.parse().expect("parses");
         assert_eq!(op.to_string(), text);
     }
-    for bad in ["", "get", "get k5", "put k1", "put k1 x", "del k1", "append k1 -1", "get 1"] {
+    for bad in [
+        "",
+        "get",
+        "get k5",
+        "put k1",
+        "put k1 x",
+        "del k1",
+        "append k1 -1",
+        "get 1",
+    ] {
         let err = bad.parse::<KvOp>().expect_err(bad);
         assert!(!err.is_empty());
     }
@@ -62,7 +74,10 @@ fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
 /// Runs `count` generated scenarios from `first`; returns the failures.
 fn sweep(first: u64, count: u64) -> Vec<String> {
     let system = RaftKv::default();
-    let config = RunConfig { quiet_panics: false, ..RunConfig::default() };
+    let config = RunConfig {
+        quiet_panics: false,
+        ..RunConfig::default()
+    };
     let mut failures = Vec::new();
     let (mut sim_ms, mut ok, mut info, mut fail, mut dropped, mut crashes) = (0u128, 0, 0, 0, 0, 0);
     for seed in first..first + count {
@@ -95,13 +110,23 @@ fn generated_scenarios_pass_on_the_correct_store() {
 #[test]
 #[ignore = "long: a seed sweep"]
 fn many_seeds() {
-    let count = std::env::var("SQUALL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
-    let first = std::env::var("SQUALL_FIRST").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let count = std::env::var("SQUALL_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let first = std::env::var("SQUALL_FIRST")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let failures = sweep(first, count);
     for f in &failures {
         println!("{f}");
     }
-    assert!(failures.is_empty(), "{} of {count} seeds failed", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {count} seeds failed",
+        failures.len()
+    );
 }
 
 fn free_local_port() -> u16 {
@@ -163,5 +188,9 @@ fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
     assert_eq!(results[1], OpResult::Ok(Value::Nil));
     assert_eq!(results[2], OpResult::Ok(Value::Str("[1][2]".into())));
     let registry = observer.0.borrow();
-    assert!(registry.nodes.iter().any(|v| v.commit >= 4), "{:?}", registry.nodes);
+    assert!(
+        registry.nodes.iter().any(|v| v.commit >= 4),
+        "{:?}",
+        registry.nodes
+    );
 }
