@@ -112,6 +112,9 @@ impl History {
 
     /// Number of operations invoked.
     pub fn invocations(&self) -> usize {
-        self.events.iter().filter(|e| e.kind == EventType::Invoke).count()
+        self.events
+            .iter()
+            .filter(|e| e.kind == EventType::Invoke)
+            .count()
     }
 }

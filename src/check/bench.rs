@@ -1,0 +1,1 @@
+//! Benchmark of the checker on Porcupine's test data (`squall bench check`).
