@@ -130,8 +130,8 @@ pub fn arbitrary_history(
         _ => Truth::Reg(Value::Nil),
     };
     // Per process: (function, key, input, Some(true output) once applied).
-    let mut open: Vec<Option<(Function, Option<String>, Value, Option<Value>)>> =
-        vec![None; procs as usize];
+    type Open = (Function, Option<String>, Value, Option<Value>);
+    let mut open: Vec<Option<Open>> = vec![None; procs as usize];
     let mut events = Vec::new();
     let mut invoked = 0;
     let mut time = 0u64;
@@ -170,7 +170,7 @@ pub fn arbitrary_history(
             },
             Some((f, key, input, Some(out))) => match u.int_in_range(0..=11u8)? {
                 0 => events.push(ev(EventType::Info, f, &key, input)),
-                1 if f == Function::Read => {
+                1 | 3 if f == Function::Read => {
                     let wrong = arbitrary_value(u, kind)?;
                     events.push(ev(EventType::Ok, f, &key, wrong));
                 }

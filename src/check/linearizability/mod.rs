@@ -345,6 +345,18 @@ fn schedule<M: Model>(
         active = still;
         slice = (slice * 2).min(MAX_SLICE);
     }
+    if std::env::var_os("SQUALL_LIN_STATS").is_some() {
+        for p in &parts {
+            eprintln!(
+                "partition {:?}: {} ops, {} steps, {} memo entries, {}",
+                p.key,
+                p.ops.len(),
+                p.search.steps,
+                p.search.memo_len(),
+                p.search.debug_stats()
+            );
+        }
+    }
     Verdict::Linearizable
 }
 

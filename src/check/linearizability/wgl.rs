@@ -319,6 +319,15 @@ impl<'m, M: Model> Search<'m, M> {
         result
     }
 
+    pub(crate) fn debug_stats(&self) -> String {
+        format!(
+            "{} states, {} transitions, {} KiB",
+            self.states.len(),
+            self.trans.len(),
+            self.bytes() >> 10
+        )
+    }
+
     /// Number of memo entries.
     pub(crate) fn memo_len(&self) -> usize {
         self.memo.len()

@@ -1,0 +1,13 @@
+//! Times the linearizability checker on Porcupine's test data:
+//! `cargo run --release --example bench_check [DATA_DIR] [PASSES]`.
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let dir = args
+        .next()
+        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/porcupine-data").into());
+    let passes = args.next().map(|p| p.parse()).transpose()?.unwrap_or(5);
+    let report = squall::check::bench::bench_porcupine(std::path::Path::new(&dir), passes)?;
+    print!("{report}");
+    Ok(())
+}
