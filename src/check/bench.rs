@@ -20,8 +20,11 @@ pub struct BenchRow {
     pub name: &'static str,
     /// Number of checks per pass.
     pub checks: usize,
-    /// Median pass time.
+    /// Median pass time (wall clock).
     pub median: Duration,
+    /// Median CPU time of the checking thread per pass, where the OS reports it
+    /// (`/proc/thread-self/schedstat`): on a loaded machine it is the steadier number.
+    pub cpu_median: Option<Duration>,
     /// Fastest and slowest pass.
     pub min: Duration,
     /// Slowest pass.
@@ -47,17 +50,18 @@ impl fmt::Display for BenchReport {
         writeln!(f, "check time only, median of {} passes", self.passes)?;
         writeln!(
             f,
-            "| set | checks | squall median | min | max | Porcupine A / B | speed-up vs A / B | slowest check |"
+            "| set | checks | squall median | (CPU) | min | max | Porcupine A / B | speed-up vs A / B | slowest check |"
         )?;
-        writeln!(f, "|---|---|---|---|---|---|---|---|")?;
+        writeln!(f, "|---|---|---|---|---|---|---|---|---|")?;
         for r in &self.rows {
             let m = r.median.as_secs_f64().max(1e-9);
             writeln!(
                 f,
-                "| {} | {} | {} | {} | {} | {} / {} | {:.1}× / {:.1}× | {} ({:.1} ms) |",
+                "| {} | {} | {} | {} | {} | {} | {} / {} | {:.1}× / {:.1}× | {} ({:.1} ms) |",
                 r.name,
                 r.checks,
                 s(r.median),
+                r.cpu_median.map_or("n/a".to_string(), s),
                 s(r.min),
                 s(r.max),
                 s(r.porcupine.0),
@@ -70,6 +74,13 @@ impl fmt::Display for BenchReport {
         }
         Ok(())
     }
+}
+
+/// CPU time consumed by the calling thread so far (Linux only).
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 struct Case {
@@ -135,8 +146,10 @@ pub fn bench_porcupine(data_dir: &Path, passes: usize) -> anyhow::Result<BenchRe
     for (name, cases, porcupine) in sets {
         let mut pass_times = Vec::with_capacity(passes);
         let mut per_case: Vec<Vec<(Duration, usize)>> = Vec::new();
+        let mut cpu_times = Vec::with_capacity(passes);
         for _ in 0..passes.max(1) {
             let mut times = Vec::with_capacity(cases.len());
+            let cpu_start = thread_cpu_time();
             let start = Instant::now();
             for (i, c) in cases.iter().enumerate() {
                 let t = Instant::now();
@@ -156,6 +169,11 @@ pub fn bench_porcupine(data_dir: &Path, passes: usize) -> anyhow::Result<BenchRe
                 }
             }
             pass_times.push(start.elapsed());
+            cpu_times.push(
+                cpu_start
+                    .zip(thread_cpu_time())
+                    .map(|(a, b)| b.saturating_sub(a)),
+            );
             per_case.push(times);
         }
         let mut order: Vec<usize> = (0..pass_times.len()).collect();
@@ -166,8 +184,11 @@ pub fn bench_porcupine(data_dir: &Path, passes: usize) -> anyhow::Result<BenchRe
             .max()
             .map(|&(d, i)| (cases[i].file.clone(), d))
             .unwrap_or_default();
+        let mut cpu: Vec<Duration> = cpu_times.iter().flatten().copied().collect();
+        cpu.sort();
         rows.push(BenchRow {
             name,
+            cpu_median: (cpu.len() == pass_times.len()).then(|| cpu[cpu.len() / 2]),
             checks: cases.len(),
             median: pass_times[mid],
             min: pass_times[order[0]],

@@ -5,19 +5,25 @@
 //! (Zobrist hashing: the XOR of one random word per linearized operation), so hashing a
 //! configuration costs O(1) instead of O(bitset). Equality is still checked exactly on the
 //! stored bitset, so a hash collision never changes a verdict.
+//!
+//! Layout, for cache behaviour (the memo is the hottest structure of the search): each slot
+//! packs 32 bits of the hash with the entry index, so most probes of a different key cost no
+//! access beyond the slot; each entry is one contiguous record `[state, bits...]`, so
+//! confirming a hit touches one more cache line or two.
 
 /// Marks an empty slot.
-const EMPTY: u32 = 0;
+const EMPTY: u64 = 0;
 
-/// A set of (hash, state, bitset) triples; the bitsets live in one flat arena.
+/// A set of (state, bitset) pairs with their hashes.
 pub(crate) struct Memo {
     /// Words per bitset.
     words: usize,
-    /// Open-addressing table of entry index + 1 (0 = empty).
-    slots: Vec<u32>,
-    hashes: Vec<u64>,
-    states: Vec<u32>,
-    bits: Vec<u64>,
+    /// Open-addressing table: `hash >> 32 << 32 | (entry index + 1)`, 0 = empty.
+    slots: Vec<u64>,
+    /// Records of `1 + words` words: the low 32 bits of the hash and the state in one word,
+    /// then the bitset. With the slot's high 32 bits, the full hash is kept for [`Self::grow`].
+    records: Vec<u64>,
+    len: usize,
 }
 
 /// Final mixing so that both halves of the combined hash spread over the table.
@@ -35,54 +41,56 @@ impl Memo {
     pub(crate) fn new(words: usize) -> Self {
         Memo {
             words,
-            slots: vec![EMPTY; 1024],
-            hashes: Vec::new(),
-            states: Vec::new(),
-            bits: Vec::new(),
+            slots: vec![EMPTY; 256],
+            records: Vec::new(),
+            len: 0,
         }
     }
 
     /// Number of stored configurations.
     pub(crate) fn len(&self) -> usize {
-        self.hashes.len()
+        self.len
     }
 
     /// Approximate heap bytes used.
     pub(crate) fn bytes(&self) -> usize {
-        self.slots.capacity() * 4
-            + self.hashes.capacity() * 8
-            + self.states.capacity() * 4
-            + self.bits.capacity() * 8
+        self.slots.capacity() * 8 + self.records.capacity() * 8
+    }
+
+    #[inline]
+    fn hash(lin_hash: u64, state: u32) -> u64 {
+        fmix64(lin_hash ^ (u64::from(state) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15))
     }
 
     /// Inserts the configuration; returns true if it was not there before.
     #[inline]
     pub(crate) fn insert(&mut self, lin_hash: u64, state: u32, bits: &[u64]) -> bool {
         debug_assert_eq!(bits.len(), self.words);
-        if (self.hashes.len() + 1) * 2 > self.slots.len() {
+        if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let hash = fmix64(lin_hash ^ (u64::from(state) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let hash = Self::hash(lin_hash, state);
+        let tag = hash & !0xffff_ffff;
         let mask = self.slots.len() - 1;
+        let stride = 1 + self.words;
+        let head = (hash << 32) | u64::from(state);
         let mut i = hash as usize & mask;
-        let w = self.words;
         loop {
             let s = self.slots[i];
             if s == EMPTY {
-                let e = self.hashes.len();
-                // Entry count is bounded by the memory budget, far below u32::MAX.
-                self.slots[i] = (e + 1) as u32;
-                self.hashes.push(hash);
-                self.states.push(state);
-                self.bits.extend_from_slice(bits);
+                // Entry count is bounded by the memory budget, far below 2^32.
+                self.len += 1;
+                self.slots[i] = tag | self.len as u64;
+                self.records.push(head);
+                self.records.extend_from_slice(bits);
                 return true;
             }
-            let e = (s - 1) as usize;
-            if self.hashes[e] == hash
-                && self.states[e] == state
-                && self.bits[e * w..(e + 1) * w] == *bits
-            {
-                return false;
+            if s & !0xffff_ffff == tag {
+                let e = ((s & 0xffff_ffff) - 1) as usize;
+                let r = &self.records[e * stride..(e + 1) * stride];
+                if r[0] == head && r[1..].iter().zip(bits).all(|(a, b)| a == b) {
+                    return false;
+                }
             }
             i = (i + 1) & mask;
         }
@@ -92,12 +100,15 @@ impl Memo {
         let cap = self.slots.len() * 2;
         let mask = cap - 1;
         let mut slots = vec![EMPTY; cap];
-        for (e, &h) in self.hashes.iter().enumerate() {
-            let mut i = h as usize & mask;
+        let stride = 1 + self.words;
+        for &s in self.slots.iter().filter(|&&s| s != EMPTY) {
+            let e = ((s & 0xffff_ffff) - 1) as usize;
+            let hash = (s & !0xffff_ffff) | (self.records[e * stride] >> 32);
+            let mut i = hash as usize & mask;
             while slots[i] != EMPTY {
                 i = (i + 1) & mask;
             }
-            slots[i] = (e + 1) as u32;
+            slots[i] = s;
         }
         self.slots = slots;
     }
@@ -120,5 +131,8 @@ mod tests {
         }
         assert_eq!(m.len(), 5003);
         assert!(!m.insert(7, 1, &[1, 2]));
+        for i in 0..5000u64 {
+            assert!(!m.insert(i.wrapping_mul(12345), 3, &[i, 0]));
+        }
     }
 }

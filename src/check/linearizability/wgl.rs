@@ -21,6 +21,10 @@ use std::time::Instant;
 
 /// The model rejected the transition (in the transition cache).
 const REJECT: u32 = u32::MAX;
+/// Not computed yet (in the dense transition table).
+const UNSET: u32 = u32::MAX - 1;
+/// Size limit of the dense transition table, in entries.
+const DENSE_ENTRIES: usize = 1 << 18;
 
 /// A hasher for integer keys that mixes all bits (the transition cache's keys are
 /// `state << 32 | op`; a multiply-only hash would cluster on the low bits).
@@ -32,12 +36,18 @@ impl Hasher for MixHasher {
         fmix64(self.0)
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(u64::from(b));
         }
     }
     fn write_u64(&mut self, i: u64) {
-        self.0 = self.0.rotate_left(29) ^ i;
+        self.0 = (self.0.rotate_left(26) ^ i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -64,6 +74,8 @@ pub(crate) struct Search<'m, M: Model> {
     ops: Vec<M::Op>,
     /// Per op: did it complete (as opposed to pending)?
     completed: Vec<bool>,
+    /// Per op: is it read-only ([`Model::is_read_only`])?
+    pure: Vec<bool>,
     /// Doubly-linked list over entries `0..2n`, plus head (`2n`) and tail (`2n+1`).
     next: Vec<u32>,
     prev: Vec<u32>,
@@ -79,8 +91,13 @@ pub(crate) struct Search<'m, M: Model> {
     lin_hash: u64,
     /// Interned states: `state_ids[states[i]] == i`.
     states: Vec<M::State>,
-    state_ids: HashMap<M::State, u32>,
-    /// Transition cache: `state << 32 | op` → next state or [`REJECT`].
+    state_ids: MixMap<M::State, u32>,
+    /// Transition cache for the first `dense_rows` states: `dense[state * n + op]` is the
+    /// next state, [`REJECT`] or [`UNSET`]. Most histories have few states (registers), and
+    /// an array lookup is several times cheaper than a hash lookup.
+    dense: Vec<u32>,
+    dense_rows: usize,
+    /// Transition cache for the other states: `state << 32 | op` → next state or [`REJECT`].
     trans: MixMap<u64, u32>,
     state: u32,
     /// Linearized call entries with the state before each.
@@ -96,7 +113,10 @@ pub(crate) struct Search<'m, M: Model> {
     done: Option<Progress>,
 }
 
+/// Marks call entries in `entry`.
 const CALL: u32 = 1 << 31;
+/// Marks read-only operations on the stack.
+const PURE: u32 = 1 << 31;
 
 impl<'m, M: Model> Search<'m, M> {
     /// Prepares a search over `ops` with invocation/return times (`None`: never returned).
@@ -149,13 +169,15 @@ impl<'m, M: Model> Search<'m, M> {
             })
             .collect();
         let words = n.div_ceil(64).max(1);
+        let pure = ops.iter().map(|op| model.is_read_only(op)).collect();
         let init = model.init();
-        let mut state_ids = HashMap::new();
+        let mut state_ids = MixMap::default();
         state_ids.insert(init.clone(), 0);
         Search {
             model,
             ops,
             completed,
+            pure,
             next,
             prev,
             entry,
@@ -167,6 +189,8 @@ impl<'m, M: Model> Search<'m, M> {
             lin_hash: 0,
             states: vec![init],
             state_ids,
+            dense: vec![UNSET; n],
+            dense_rows: (DENSE_ENTRIES / n.max(1)).max(1),
             trans: MixMap::default(),
             state: 0,
             stack: Vec::new(),
@@ -182,6 +206,7 @@ impl<'m, M: Model> Search<'m, M> {
     /// Approximate heap bytes held by the search.
     pub(crate) fn bytes(&self) -> usize {
         self.memo.bytes()
+            + self.dense.capacity() * 4
             + self.trans.capacity() * 16
             + self.states.capacity() * (2 * std::mem::size_of::<M::State>() + 16)
             + self.stack.capacity() * 8
@@ -190,15 +215,28 @@ impl<'m, M: Model> Search<'m, M> {
     /// The state reached by applying `op` in `state`, through the transition cache.
     #[inline]
     fn transition(&mut self, state: u32, op: u32) -> Option<u32> {
+        let n = self.ops.len();
+        let slot = state as usize * n + op as usize;
+        let dense = (state as usize) < self.dense_rows;
         let key = (u64::from(state) << 32) | u64::from(op);
-        if let Some(&t) = self.trans.get(&key) {
-            return (t != REJECT).then_some(t);
+        let cached = if dense {
+            self.dense[slot]
+        } else {
+            self.trans.get(&key).copied().unwrap_or(UNSET)
+        };
+        if cached != UNSET {
+            return (cached != REJECT).then_some(cached);
         }
         let next = self
             .model
             .step(&self.states[state as usize], &self.ops[op as usize])
             .map(|s| self.intern(s));
-        self.trans.insert(key, next.unwrap_or(REJECT));
+        let v = next.unwrap_or(REJECT);
+        if dense {
+            self.dense[slot] = v;
+        } else {
+            self.trans.insert(key, v);
+        }
         next
     }
 
@@ -209,6 +247,10 @@ impl<'m, M: Model> Search<'m, M> {
         let id = self.states.len() as u32;
         self.states.push(s.clone());
         self.state_ids.insert(s, id);
+        if self.states.len() <= self.dense_rows {
+            let n = self.ops.len();
+            self.dense.resize(self.dense.len() + n, UNSET);
+        }
         id
     }
 
@@ -250,7 +292,7 @@ impl<'m, M: Model> Search<'m, M> {
             return p;
         }
         let mut left = slice;
-        let result = loop {
+        let result = 'search: loop {
             if self.remaining == 0 {
                 break Progress::Linearizable;
             }
@@ -269,39 +311,45 @@ impl<'m, M: Model> Search<'m, M> {
                 }
             }
             let e = self.cur;
-            let ent = if e == self.tail {
-                0
-            } else {
-                self.entry[e as usize]
-            };
-            if e != self.tail && ent & CALL != 0 {
-                let op = ent & !CALL;
+            if e != self.tail && self.entry[e as usize] & CALL != 0 {
+                let op = self.entry[e as usize] & !CALL;
                 if let Some(ns) = self.transition(self.state, op) {
                     self.toggle(op);
+                    let pure = self.pure[op as usize];
                     if self.memo.insert(self.lin_hash, ns, &self.linearized) {
-                        self.stack.push((e, self.state));
+                        self.stack
+                            .push((if pure { e | PURE } else { e }, self.state));
                         self.state = ns;
                         self.lift(e, self.ret_entry[op as usize]);
                         if self.completed[op as usize] {
                             self.remaining -= 1;
                         }
                         if self.stack.len() > self.best.len() {
-                            self.best.clear();
-                            let entry = &self.entry;
-                            self.best
-                                .extend(self.stack.iter().map(|&(c, _)| entry[c as usize] & !CALL));
+                            self.record_best();
                         }
                         self.cur = self.next[self.head as usize];
                         continue;
                     }
                     self.toggle(op);
+                    if !pure {
+                        self.cur = self.next[e as usize];
+                        continue;
+                    }
+                    // A read-only operation that could go next leads to a configuration
+                    // already explored (and failed): so does every alternative here.
+                } else {
+                    self.cur = self.next[e as usize];
+                    continue;
                 }
-                self.cur = self.next[e as usize];
-            } else {
-                // A return entry (or the end): its operation had to be linearized by now.
+            }
+            // A return entry (or a forced failure): backtrack. Popping a read-only
+            // operation means its level failed as a whole, so keep popping.
+            loop {
                 let Some((c, s)) = self.stack.pop() else {
-                    break Progress::NotLinearizable;
+                    break 'search Progress::NotLinearizable;
                 };
+                let pure = c & PURE != 0;
+                let c = c & !PURE;
                 let op = self.entry[c as usize] & !CALL;
                 self.toggle(op);
                 self.state = s;
@@ -310,6 +358,9 @@ impl<'m, M: Model> Search<'m, M> {
                     self.remaining += 1;
                 }
                 self.cur = self.next[c as usize];
+                if !pure {
+                    break;
+                }
             }
         };
         self.steps += slice - left;
@@ -326,6 +377,17 @@ impl<'m, M: Model> Search<'m, M> {
             self.trans.len(),
             self.bytes() >> 10
         )
+    }
+
+    /// Copies the stack into `best` (a new longest linearized sequence).
+    fn record_best(&mut self) {
+        self.best.clear();
+        let entry = &self.entry;
+        self.best.extend(
+            self.stack
+                .iter()
+                .map(|&(c, _)| entry[(c & !PURE) as usize] & !CALL),
+        );
     }
 
     /// Number of memo entries.

@@ -82,6 +82,17 @@ impl Model for CasRegister {
         }
     }
 
+    fn is_read_only(&self, op: &Self::Op) -> bool {
+        matches!(
+            op,
+            CasOp::Read(Some(_))
+                | CasOp::Cas {
+                    swapped: Some(false),
+                    ..
+                }
+        )
+    }
+
     fn describe_state(&self, state: &Value) -> String {
         state.to_string()
     }

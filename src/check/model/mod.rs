@@ -41,6 +41,16 @@ pub trait Model: Sync {
     /// Applies `op` to `state`: `Some(next)` if `op` could have produced its output in `state`.
     fn step(&self, state: &Self::State, op: &Self::Op) -> Option<Self::State>;
 
+    /// True if `op` never changes any state (a read, a compare-and-set that failed). The
+    /// search uses it to prune: a read-only operation that real time allows next and the
+    /// state accepts can always be linearized right away, so alternatives need not be tried.
+    /// Answering `false` is always safe; answering `true` for an operation that can change
+    /// the state gives wrong verdicts.
+    fn is_read_only(&self, op: &Self::Op) -> bool {
+        let _ = op;
+        false
+    }
+
     /// The partition an operation belongs to, when checking each partition on its own
     /// (P-compositionality). The default is the operation's key.
     fn partition<'a>(&self, op: &'a Operation) -> Option<&'a str> {

@@ -49,6 +49,10 @@ impl Model for Register {
         }
     }
 
+    fn is_read_only(&self, op: &Self::Op) -> bool {
+        matches!(op, RegisterOp::Read(Some(_)))
+    }
+
     fn describe_state(&self, state: &Value) -> String {
         state.to_string()
     }
