@@ -20,6 +20,7 @@ fn opts(partition: bool) -> CheckOptions {
             deadline: Some(Instant::now() + Duration::from_secs(120)),
             ..Budget::default()
         },
+        ..CheckOptions::default()
     }
 }
 
@@ -396,6 +397,7 @@ fn step_budget_gives_unknown() {
             max_steps: Some(200_000),
             ..Budget::default()
         },
+        ..CheckOptions::default()
     };
     let v = check_history_with(ModelKind::Register, &explosive(), &o).expect("check");
     assert!(
@@ -413,6 +415,7 @@ fn deadline_gives_unknown_in_time() {
             deadline: Some(start + Duration::from_millis(300)),
             ..Budget::default()
         },
+        ..CheckOptions::default()
     };
     let v = check_history_with(ModelKind::Register, &explosive(), &o).expect("check");
     assert!(
@@ -434,6 +437,7 @@ fn memory_budget_gives_unknown() {
             max_memory: 8 << 20,
             ..Budget::default()
         },
+        ..CheckOptions::default()
     };
     let v = check_history_with(ModelKind::Register, &explosive(), &o).expect("check");
     assert!(
@@ -464,11 +468,15 @@ fn fast_failure_on_one_key_is_not_stuck_behind_a_hard_key() {
             max_steps: Some(10_000_000),
             ..Budget::default()
         },
+        ..CheckOptions::default()
     };
-    let v = check_history_with(ModelKind::Kv, &h.history(), &o).expect("check");
-    match v {
-        Verdict::NotLinearizable(e) => assert_eq!(e.partition.as_deref(), Some("b")),
-        v => panic!("{v}"),
+    for threads in [1, 2] {
+        let o = CheckOptions { threads, ..o };
+        let v = check_history_with(ModelKind::Kv, &h.history(), &o).expect("check");
+        match v {
+            Verdict::NotLinearizable(e) => assert_eq!(e.partition.as_deref(), Some("b")),
+            v => panic!("{v}"),
+        }
     }
 }
 
@@ -489,6 +497,7 @@ fn cli(
         max_steps: None,
         timeout: None,
         max_memory_mib: 2048,
+        threads: 1,
     };
     extra(&mut args);
     run_check(&args)

@@ -6,7 +6,9 @@
 //! and the median is reported; verdicts are compared with `expected.tsv` on every pass.
 
 use crate::check::formats::{parse, Format};
-use crate::check::linearizability::{check_operations_with, CheckOptions, Operation, Verdict};
+use crate::check::linearizability::{
+    available_threads, check_operations_with, CheckOptions, Operation, Verdict,
+};
 use crate::check::model::ModelKind;
 use anyhow::{bail, Context};
 use std::fmt;
@@ -40,6 +42,8 @@ pub struct BenchRow {
 pub struct BenchReport {
     /// Passes per set.
     pub passes: usize,
+    /// Threads per check.
+    pub threads: usize,
     /// One row per set.
     pub rows: Vec<BenchRow>,
 }
@@ -47,7 +51,11 @@ pub struct BenchReport {
 impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = |d: Duration| format!("{:.3} s", d.as_secs_f64());
-        writeln!(f, "check time only, median of {} passes", self.passes)?;
+        writeln!(
+            f,
+            "check time only, median of {} passes, {} thread(s) per check",
+            self.passes, self.threads
+        )?;
         writeln!(
             f,
             "| set | checks | squall median | (CPU) | min | max | Porcupine A / B | speed-up vs A / B | slowest check |"
@@ -92,8 +100,19 @@ struct Case {
 }
 
 /// Runs the benchmark on the Porcupine data in `data_dir` (the folder holding
-/// `expected.tsv`). Fails if a file is missing or a verdict disagrees with `expected.tsv`.
+/// `expected.tsv`), with as many threads as the machine has cores (Porcupine too checks
+/// partitions in parallel). Fails if a file is missing or a verdict disagrees with
+/// `expected.tsv`.
 pub fn bench_porcupine(data_dir: &Path, passes: usize) -> anyhow::Result<BenchReport> {
+    bench_porcupine_with(data_dir, passes, available_threads())
+}
+
+/// [`bench_porcupine`] with a given number of threads per check.
+pub fn bench_porcupine_with(
+    data_dir: &Path,
+    passes: usize,
+    threads: usize,
+) -> anyhow::Result<BenchReport> {
     let tsv_path = data_dir.join("expected.tsv");
     let tsv = std::fs::read_to_string(&tsv_path)
         .with_context(|| format!("cannot read {}", tsv_path.display()))?;
@@ -155,6 +174,7 @@ pub fn bench_porcupine(data_dir: &Path, passes: usize) -> anyhow::Result<BenchRe
                 let t = Instant::now();
                 let opts = CheckOptions {
                     partition: c.partition,
+                    threads,
                     ..CheckOptions::default()
                 };
                 let v = check_operations_with(c.kind, &c.ops, &opts)?;
@@ -198,6 +218,7 @@ pub fn bench_porcupine(data_dir: &Path, passes: usize) -> anyhow::Result<BenchRe
         });
     }
     Ok(BenchReport {
+        threads,
         passes: passes.max(1),
         rows,
     })

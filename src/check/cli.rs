@@ -1,7 +1,9 @@
 //! `squall check FILE`: checks a history file for linearizability.
 
 use crate::check::formats::{parse, Format};
-use crate::check::linearizability::{check_operations_with, Budget, CheckOptions, Verdict};
+use crate::check::linearizability::{
+    available_threads, check_operations_with, Budget, CheckOptions, Verdict,
+};
 use crate::check::model::ModelKind;
 use anyhow::Context;
 use std::path::PathBuf;
@@ -30,6 +32,10 @@ pub struct CheckArgs {
     /// Give up (verdict `unknown`) when the search holds more than this many MiB.
     #[arg(long, default_value_t = 2048)]
     pub max_memory_mib: usize,
+    /// Threads checking partitions in parallel (default: the machine's cores). With more
+    /// than one, when several keys fail, which one is explained may vary between runs.
+    #[arg(long, default_value_t = available_threads())]
+    pub threads: usize,
 }
 
 /// Parses `250ms`, `10s`, `1.5s`, `2m`, `1h` or a bare number of seconds.
@@ -66,6 +72,7 @@ pub fn run_check(args: &CheckArgs) -> anyhow::Result<i32> {
             deadline: args.timeout.map(|t| Instant::now() + t),
             max_memory: args.max_memory_mib.saturating_mul(1 << 20),
         },
+        threads: args.threads,
     };
     let verdict = check_operations_with(args.model, &ops, &opts)
         .with_context(|| format!("{}", args.file.display()))?;

@@ -44,8 +44,10 @@ pub use op::{operations, HistoryError, Operation, Outcome, Pairer};
 
 use crate::check::model::{CasRegister, Kv, Model, ModelKind, Register};
 use crate::history::{Function, History};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 use thiserror::Error;
 use wgl::{Progress, Search};
@@ -79,6 +81,10 @@ pub struct CheckOptions {
     pub partition: bool,
     /// Limits.
     pub budget: Budget,
+    /// Worker threads for partitions (1: run them round-robin on the calling thread).
+    /// With more than one, the verdict is the same, but when several partitions fail, which
+    /// one the explanation shows may vary from run to run.
+    pub threads: usize,
 }
 
 impl Default for CheckOptions {
@@ -86,6 +92,7 @@ impl Default for CheckOptions {
         CheckOptions {
             partition: true,
             budget: Budget::default(),
+            threads: 1,
         }
     }
 }
@@ -237,10 +244,14 @@ pub fn check_operations_with(
 
 /// One partition prepared for the search.
 struct Part<'a, M: Model> {
+    /// Position in key order.
+    idx: usize,
     key: Option<String>,
     /// Indices into the caller's operations.
     ops: Vec<usize>,
     search: Search<'a, M>,
+    /// Steps for its next turn; doubles every turn.
+    slice: u64,
 }
 
 /// Checks operations against `model`: the core entry point.
@@ -263,11 +274,11 @@ pub fn check_operations<M: Model>(
         };
         groups.entry(key).or_default().push(i);
     }
-    let mut parts = Vec::with_capacity(groups.len());
-    for (key, idx) in groups {
-        let mut prepared = Vec::with_capacity(idx.len());
-        let mut times = Vec::with_capacity(idx.len());
-        for &i in &idx {
+    let mut parts = VecDeque::with_capacity(groups.len());
+    for (idx, (key, members)) in groups.into_iter().enumerate() {
+        let mut prepared = Vec::with_capacity(members.len());
+        let mut times = Vec::with_capacity(members.len());
+        for &i in &members {
             let op = &ops[i];
             let p = model.prepare(op).map_err(|message| ModelError {
                 line: op.line,
@@ -276,88 +287,172 @@ pub fn check_operations<M: Model>(
             prepared.push(p);
             times.push((op.call, op.ret));
         }
-        parts.push(Part {
+        parts.push_back(Part {
+            idx,
             key: key.map(str::to_string),
             search: Search::new(model, prepared, &times),
-            ops: idx,
+            ops: members,
+            slice: FIRST_SLICE,
         });
     }
-    Ok(schedule(model, ops, parts, &opts.budget))
+    Ok(schedule(model, ops, parts, opts))
 }
 
-/// First step slice of the round-robin schedule; slices double every round.
+/// First step slice of a partition's turn; slices double every turn.
 const FIRST_SLICE: u64 = 1 << 12;
-const MAX_SLICE: u64 = 1 << 24;
+/// Largest slice: long enough to amortise switching, short enough that a hard partition
+/// lets the others run every second or so.
+const MAX_SLICE: u64 = 1 << 23;
 
-/// Runs partitions round-robin with growing slices until one fails, all pass, or the budget
-/// runs out.
-fn schedule<M: Model>(
-    model: &M,
+/// Work shared by the scheduler's workers.
+struct Shared<'a, M: Model> {
+    queue: Mutex<Queue<'a, M>>,
+    wake: Condvar,
+    /// Steps used, summed over partitions.
+    used: AtomicU64,
+    /// Set once the verdict is known: running slices stop early.
+    stop: AtomicBool,
+    /// Last known bytes held by each partition's search (0 once finished).
+    bytes: Vec<AtomicUsize>,
+}
+
+struct Queue<'a, M: Model> {
+    /// Partitions waiting for a turn, round-robin.
+    ready: VecDeque<Part<'a, M>>,
+    /// Partitions currently running on a worker.
+    running: usize,
+    /// The verdict, once one partition decided it (or the budget ran out).
+    outcome: Option<Verdict>,
+}
+
+/// Runs partitions round-robin with growing slices on `opts.threads` workers until one
+/// fails, all pass, or the budget runs out. With one worker the schedule, and so the
+/// verdict and its explanation, are deterministic.
+fn schedule<'a, M: Model>(
+    model: &'a M,
     ops: &[Operation],
-    mut parts: Vec<Part<'_, M>>,
-    budget: &Budget,
+    parts: VecDeque<Part<'a, M>>,
+    opts: &CheckOptions,
 ) -> Verdict {
-    let mut active: Vec<usize> = (0..parts.len()).collect();
-    let mut slice = FIRST_SLICE;
-    let mut used: u64 = 0;
-    while !active.is_empty() {
-        let mut still = Vec::with_capacity(active.len());
-        for &p in &active {
-            let mut this = slice;
-            if let Some(max) = budget.max_steps {
-                if used >= max {
-                    return Verdict::Unknown(format!("step budget of {max} exhausted"));
-                }
-                this = this.min(max - used);
+    let workers = opts.threads.clamp(1, parts.len().max(1));
+    let shared = Shared {
+        bytes: (0..parts.len()).map(|_| AtomicUsize::new(0)).collect(),
+        queue: Mutex::new(Queue {
+            ready: parts,
+            running: 0,
+            outcome: None,
+        }),
+        wake: Condvar::new(),
+        used: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+    };
+    if workers == 1 {
+        worker(model, ops, &shared, &opts.budget);
+    } else {
+        std::thread::scope(|s| {
+            for _ in 1..workers {
+                s.spawn(|| worker(model, ops, &shared, &opts.budget));
             }
-            let others: usize = active
-                .iter()
-                .filter(|&&q| q != p)
-                .map(|&q| parts[q].search.bytes())
-                .sum();
-            let allowance = budget.max_memory.saturating_sub(others);
-            let part = &mut parts[p];
-            let before = part.search.steps;
-            let progress = part.search.run(this, budget.deadline, allowance);
-            used += part.search.steps - before;
-            match progress {
-                Progress::Linearizable => {}
-                Progress::Paused => still.push(p),
-                Progress::NotLinearizable => {
-                    return Verdict::NotLinearizable(Box::new(explain(model, ops, part)));
-                }
-                Progress::OutOfTime => {
-                    return Verdict::Unknown(format!(
-                        "deadline passed after {used} search steps{}",
-                        describe_key(&part.key)
-                    ));
-                }
-                Progress::OutOfMemory => {
-                    return Verdict::Unknown(format!(
-                        "memory budget of {} MiB exhausted ({} memo entries{})",
-                        budget.max_memory >> 20,
-                        part.search.memo_len(),
-                        describe_key(&part.key)
-                    ));
-                }
-            }
-        }
-        active = still;
-        slice = (slice * 2).min(MAX_SLICE);
+            worker(model, ops, &shared, &opts.budget);
+        });
     }
-    if std::env::var_os("SQUALL_LIN_STATS").is_some() {
-        for p in &parts {
+    let queue = shared.queue.into_inner().unwrap_or_else(|e| e.into_inner());
+    queue.outcome.unwrap_or(Verdict::Linearizable)
+}
+
+/// One worker: takes the next partition, runs its slice, puts it back or records a verdict.
+fn worker<'a, M: Model>(model: &'a M, ops: &[Operation], shared: &Shared<'a, M>, budget: &Budget) {
+    let lock = || shared.queue.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let mut part = {
+            let mut q = lock();
+            loop {
+                if q.outcome.is_some() {
+                    return;
+                }
+                if let Some(p) = q.ready.pop_front() {
+                    q.running += 1;
+                    break p;
+                }
+                if q.running == 0 {
+                    return; // every partition is linearizable
+                }
+                q = shared.wake.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        let used = shared.used.load(Ordering::Relaxed);
+        let mut slice = part.slice;
+        let mut outcome = None;
+        if let Some(max) = budget.max_steps {
+            if used >= max {
+                outcome = Some(Verdict::Unknown(format!("step budget of {max} exhausted")));
+            }
+            slice = slice.min(max.saturating_sub(used));
+        }
+        let others: usize = shared
+            .bytes
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != part.idx)
+            .map(|(_, b)| b.load(Ordering::Relaxed))
+            .sum();
+        let allowance = budget.max_memory.saturating_sub(others);
+        let before = part.search.steps;
+        let progress = if outcome.is_none() {
+            part.search
+                .run(slice, budget.deadline, allowance, Some(&shared.stop))
+        } else {
+            Progress::Paused
+        };
+        let total = shared
+            .used
+            .fetch_add(part.search.steps - before, Ordering::Relaxed)
+            + (part.search.steps - before);
+        shared.bytes[part.idx].store(part.search.bytes(), Ordering::Relaxed);
+        outcome = outcome.or(match progress {
+            Progress::Linearizable | Progress::Paused | Progress::Stopped => None,
+            Progress::NotLinearizable => Some(Verdict::NotLinearizable(Box::new(explain(
+                model, ops, &part,
+            )))),
+            Progress::OutOfTime => Some(Verdict::Unknown(format!(
+                "deadline passed after {total} search steps{}",
+                describe_key(&part.key)
+            ))),
+            Progress::OutOfMemory => Some(Verdict::Unknown(format!(
+                "memory budget of {} MiB exhausted ({} memo entries{})",
+                budget.max_memory >> 20,
+                part.search.memo_len(),
+                describe_key(&part.key)
+            ))),
+        });
+        if std::env::var_os("SQUALL_LIN_STATS").is_some() && progress != Progress::Paused {
             eprintln!(
-                "partition {:?}: {} ops, {} steps, {} memo entries, {}",
-                p.key,
-                p.ops.len(),
-                p.search.steps,
-                p.search.memo_len(),
-                p.search.debug_stats()
+                "partition {:?}: {:?}, {} ops, {} steps, {} memo entries, {}",
+                part.key,
+                progress,
+                part.ops.len(),
+                part.search.steps,
+                part.search.memo_len(),
+                part.search.debug_stats()
             );
         }
+        let mut q = lock();
+        q.running -= 1;
+        if let Some(v) = outcome {
+            if q.outcome.is_none() {
+                q.outcome = Some(v);
+            }
+            shared.stop.store(true, Ordering::Relaxed);
+        } else if progress == Progress::Paused {
+            part.slice = (part.slice * 2).min(MAX_SLICE);
+            q.ready.push_back(part);
+        } else {
+            // Finished: free its memory now rather than at the end.
+            shared.bytes[part.idx].store(0, Ordering::Relaxed);
+        }
+        drop(q);
+        shared.wake.notify_all();
     }
-    Verdict::Linearizable
 }
 
 fn describe_key(key: &Option<String>) -> String {
@@ -365,6 +460,11 @@ fn describe_key(key: &Option<String>) -> String {
         Some(k) => format!(" on key {k:?}"),
         None => String::new(),
     }
+}
+
+/// The number of threads worth using: the machine's parallelism.
+pub fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Builds the explanation for a partition whose search space is exhausted.

@@ -17,6 +17,7 @@ use super::memo::{fmix64, Memo};
 use crate::check::model::Model;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// The model rejected the transition (in the transition cache).
@@ -66,6 +67,8 @@ pub(crate) enum Progress {
     OutOfTime,
     /// The memory allowance was exceeded.
     OutOfMemory,
+    /// Another partition decided the verdict.
+    Stopped,
 }
 
 /// Search state for one partition.
@@ -287,6 +290,7 @@ impl<'m, M: Model> Search<'m, M> {
         slice: u64,
         deadline: Option<Instant>,
         mem_allowance: usize,
+        stop: Option<&AtomicBool>,
     ) -> Progress {
         if let Some(p) = self.done {
             return p;
@@ -308,6 +312,10 @@ impl<'m, M: Model> Search<'m, M> {
                 if self.bytes() > mem_allowance {
                     self.steps += slice - left;
                     return Progress::OutOfMemory;
+                }
+                if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                    self.steps += slice - left;
+                    return Progress::Stopped;
                 }
             }
             let e = self.cur;
