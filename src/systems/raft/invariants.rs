@@ -237,6 +237,43 @@ impl Checker {
         Ok(())
     }
 
+    /// The protocol phase, for fault coverage: `election` (no leader of the highest term),
+    /// `replicating` (a leader, some node behind its commit index), `steady`.
+    pub fn phase(&self, observer: &Observer) -> &'static str {
+        let reg = observer.0.borrow();
+        let top = reg.nodes.iter().filter(|v| v.up).map(|v| v.term).max().unwrap_or(0);
+        let Some(leader) = reg.nodes.iter().find(|v| v.up && v.role == Role::Leader && v.term == top) else {
+            return "election";
+        };
+        if reg.nodes.iter().any(|v| v.up && v.applied < leader.commit) {
+            "replicating"
+        } else {
+            "steady"
+        }
+    }
+
+    /// A hash of an abstraction of the cluster state, for coverage feedback: per node, up or
+    /// down, its role, how far its term trails the highest (0, 1, 2+), and whether it has
+    /// applied everything the highest commit index covers; plus whether any entry is committed.
+    pub fn abstract_state(&self, observer: &Observer) -> u64 {
+        let reg = observer.0.borrow();
+        let top = reg.nodes.iter().map(|v| v.term).max().unwrap_or(0);
+        let commit = reg.nodes.iter().map(|v| v.commit).max().unwrap_or(0);
+        let mut state: u64 = u64::from(commit > 0);
+        for v in &reg.nodes {
+            let role = match v.role {
+                Role::Follower => 0,
+                Role::PreCandidate => 1,
+                Role::Candidate => 2,
+                Role::Leader => 3,
+            };
+            let gap = (top - v.term).min(2);
+            let node = if v.up { 1 + role + 4 * gap + 12 * u64::from(v.applied >= commit) } else { 0 };
+            state = state * 25 + node;
+        }
+        state
+    }
+
     /// The liveness condition: every node up, one leader of the highest term that everyone
     /// follows, an entry of its term committed, every node applied up to its commit index with
     /// equal state.

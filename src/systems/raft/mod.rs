@@ -198,6 +198,57 @@ impl System for RaftKv {
         }
     }
 
+    fn simpler_ops(&self, op: &KvOp) -> Vec<KvOp> {
+        let mut simpler = Vec::new();
+        match *op {
+            KvOp::Get { key } => {
+                if key != 0 {
+                    simpler.push(KvOp::Get { key: 0 });
+                }
+            }
+            KvOp::Put { key, value } | KvOp::Append { key, value } => {
+                simpler.push(KvOp::Get { key });
+                if matches!(op, KvOp::Append { .. }) {
+                    simpler.push(KvOp::Put { key, value });
+                }
+                if key != 0 {
+                    let mut smaller = *op;
+                    match &mut smaller {
+                        KvOp::Put { key, .. } | KvOp::Append { key, .. } => *key = 0,
+                        KvOp::Get { .. } => {}
+                    }
+                    simpler.push(smaller);
+                }
+            }
+        }
+        simpler
+    }
+
+    fn op_bytes(&self, op: &KvOp) -> Option<Vec<u8>> {
+        // Inverse of the `Arbitrary` impl: key bucket, value (mod 100; `uniquify` rewrites
+        // written values anyway), kind — one byte each (`int_in_range` over < 256 values).
+        let key = match op.key() {
+            0 => 0,
+            1 => 8,
+            2 => 13,
+            3 => 16,
+            _ => 18,
+        };
+        Some(match *op {
+            KvOp::Get { .. } => vec![key, 0, 0],
+            KvOp::Put { value, .. } => vec![key, (value % 100) as u8, 7],
+            KvOp::Append { value, .. } => vec![key, (value % 100) as u8, 14],
+        })
+    }
+
+    fn phase(&self, checker: &Self::Checker, observer: &Self::Observer) -> &'static str {
+        checker.phase(observer)
+    }
+
+    fn abstract_state(&self, checker: &Self::Checker, observer: &Self::Observer) -> u64 {
+        checker.abstract_state(observer)
+    }
+
     fn uniquify(&self, op: &mut KvOp, n: u32) {
         match op {
             KvOp::Get { .. } => {}

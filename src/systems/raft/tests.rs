@@ -35,6 +35,20 @@ fn kv_ops_round_trip_through_text_and_reject_bad_input() {
 }
 
 #[test]
+fn op_bytes_decode_back_to_the_op() {
+    use crate::systems::System;
+    let system = RaftKv::default();
+    for key in 0..super::KEYS {
+        for op in [KvOp::Get { key }, KvOp::Put { key, value: 42 }, KvOp::Append { key, value: 7 }] {
+            let bytes = system.op_bytes(&op).expect("encodable");
+            let mut u = arbitrary::Unstructured::new(&bytes);
+            let back = <KvOp as arbitrary::Arbitrary>::arbitrary(&mut u).expect("decodes");
+            assert_eq!(back, op);
+        }
+    }
+}
+
+#[test]
 fn a_calm_cluster_elects_a_leader_and_serves_writes_and_reads() {
     let s = scenario(
         "system raft\nnodes 3\nseed 1\nc0 put k1 5\nc1 append k1 6\nwait 300ms\nc0 get k1\nwait 300ms\n",
@@ -61,7 +75,10 @@ fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
 
 /// Runs `count` generated scenarios from `first`; returns the failures.
 fn sweep(first: u64, count: u64) -> Vec<String> {
-    let system = RaftKv::default();
+    sweep_system(RaftKv::default(), first, count)
+}
+
+fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
     let config = RunConfig { quiet_panics: false, ..RunConfig::default() };
     let mut failures = Vec::new();
     let (mut sim_ms, mut ok, mut info, mut fail, mut dropped, mut crashes) = (0u128, 0, 0, 0, 0, 0);
@@ -75,7 +92,7 @@ fn sweep(first: u64, count: u64) -> Vec<String> {
         dropped += report.effects.dropped();
         crashes += report.effects.crashes + report.effects.power_losses;
         if let Some(f) = report.failure() {
-            failures.push(format!("seed {seed}: {f:?}"));
+            failures.push(format!("seed {seed}: {} {}: {}", f.kind, f.property, f.detail));
         }
     }
     println!(
@@ -102,6 +119,21 @@ fn many_seeds() {
         println!("{f}");
     }
     assert!(failures.is_empty(), "{} of {count} seeds failed", failures.len());
+}
+
+/// Which mutants a blind seed sweep catches, and with what property.
+/// `SQUALL_SEEDS=N cargo test --release mutant_sweep -- --ignored --nocapture`
+#[test]
+#[ignore = "long: a seed sweep per mutant"]
+fn mutant_sweep() {
+    let count = std::env::var("SQUALL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    for mutant in super::Mutant::ALL {
+        let failures = sweep_system(RaftKv { mutant: Some(mutant) }, 0, count);
+        println!("{mutant}: {} of {count} seeds caught it", failures.len());
+        for f in failures.iter().take(3) {
+            println!("    {f}");
+        }
+    }
 }
 
 fn free_local_port() -> u16 {
