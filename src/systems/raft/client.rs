@@ -43,7 +43,14 @@ impl RaftClient {
         // created again in the same cluster never reuses an old session.
         let client_id = (rng.random::<u64>() << 8) | u64::from(ctx.id);
         let leader = rng.random_range(0..ctx.nodes.len().max(1));
-        Ok(RaftClient { transport, nodes: ctx.nodes, client_id, seq: 0, leader, buf: vec![0; MAX_FRAME] })
+        Ok(RaftClient {
+            transport,
+            nodes: ctx.nodes,
+            client_id,
+            seq: 0,
+            leader,
+            buf: vec![0; MAX_FRAME],
+        })
     }
 
     fn rotate(&mut self) {
@@ -56,14 +63,19 @@ impl RaftClient {
         }
         self.seq += 1;
         let seq = self.seq;
-        let frame = encode(&Message::Request { client: self.client_id, seq, op });
+        let frame = encode(&Message::Request {
+            client: self.client_id,
+            seq,
+            op,
+        });
         loop {
             let to = self.nodes[self.leader];
             // A failed send is a lost message; the attempt timeout handles it.
             let _ = self.transport.send(to, &frame).await;
             let deadline = Instant::now() + ATTEMPT_TIMEOUT;
             let outcome = loop {
-                let received = tokio::time::timeout_at(deadline, self.transport.recv(&mut self.buf)).await;
+                let received =
+                    tokio::time::timeout_at(deadline, self.transport.recv(&mut self.buf)).await;
                 match received {
                     Err(_) => break None,
                     Ok(Err(_)) => continue,
@@ -81,7 +93,9 @@ impl RaftClient {
                         KvOp::Put { .. } | KvOp::Append { .. } => Value::Nil,
                     });
                 }
-                Some(Outcome::NotLeader(Some(hint))) if usize::from(hint) < self.nodes.len() && usize::from(hint) != self.leader => {
+                Some(Outcome::NotLeader(Some(hint)))
+                    if usize::from(hint) < self.nodes.len() && usize::from(hint) != self.leader =>
+                {
                     self.leader = usize::from(hint);
                 }
                 Some(Outcome::NotLeader(_)) => {

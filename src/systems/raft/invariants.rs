@@ -50,7 +50,11 @@ impl Checker {
     }
 
     /// Drains the observer's events and checks each.
-    pub fn check(&mut self, observer: &Observer, ctx: &mut StepContext<'_>) -> Result<(), Violation> {
+    pub fn check(
+        &mut self,
+        observer: &Observer,
+        ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
         for event in observer.drain() {
             self.event(event, ctx)?;
         }
@@ -63,9 +67,12 @@ impl Checker {
     }
 
     fn node_log(&mut self, node: u8) -> Result<&mut Vec<(Term, u64)>, Violation> {
-        self.logs
-            .get_mut(usize::from(node))
-            .ok_or_else(|| Violation::new("well-formed events", format!("event from unknown node n{node}")))
+        self.logs.get_mut(usize::from(node)).ok_or_else(|| {
+            Violation::new(
+                "well-formed events",
+                format!("event from unknown node n{node}"),
+            )
+        })
     }
 
     fn term_seen(&mut self, node: u8, term: Term, what: &str) -> Result<(), Violation> {
@@ -73,14 +80,23 @@ impl Checker {
         if term < self.terms[i] {
             return Err(Violation::new(
                 "terms never decrease",
-                format!("n{node} {what} with term {term} after having reached term {}", self.terms[i]),
+                format!(
+                    "n{node} {what} with term {term} after having reached term {}",
+                    self.terms[i]
+                ),
             ));
         }
         self.terms[i] = term;
         Ok(())
     }
 
-    fn check_chain(&mut self, node: u8, index: Index, term: Term, chain: u64) -> Result<(), Violation> {
+    fn check_chain(
+        &mut self,
+        node: u8,
+        index: Index,
+        term: Term,
+        chain: u64,
+    ) -> Result<(), Violation> {
         let known = *self.chains.entry((index, term)).or_insert(chain);
         if known != chain {
             return Err(Violation::new(
@@ -97,7 +113,13 @@ impl Checker {
     /// Checks one event (public so tests can feed hand-made sequences).
     pub fn event(&mut self, event: Event, ctx: &mut StepContext<'_>) -> Result<(), Violation> {
         match event {
-            Event::Restarted { node, incarnation, term, log, torn_bytes } => {
+            Event::Restarted {
+                node,
+                incarnation,
+                term,
+                log,
+                torn_bytes,
+            } => {
                 self.node_log(node)?;
                 self.term_seen(node, term, "restarted")?;
                 for (i, (t, chain)) in log.iter().enumerate() {
@@ -109,7 +131,11 @@ impl Checker {
                         format_args!(
                             "n{node} restarted: term {term}, {} log entries{}",
                             log.len(),
-                            if torn_bytes > 0 { format!(", cut a torn tail of {torn_bytes} bytes") } else { String::new() }
+                            if torn_bytes > 0 {
+                                format!(", cut a torn tail of {torn_bytes} bytes")
+                            } else {
+                                String::new()
+                            }
                         ),
                     );
                 }
@@ -123,7 +149,12 @@ impl Checker {
                     self.new_leader(node, term, ctx)?;
                 }
             }
-            Event::Appended { node, index, term, chain } => {
+            Event::Appended {
+                node,
+                index,
+                term,
+                chain,
+            } => {
                 let log = self.node_log(node)?;
                 log.truncate(index.saturating_sub(1) as usize);
                 log.push((term, chain));
@@ -133,7 +164,7 @@ impl Checker {
                 let committed = self.committed.len() as Index;
                 let log = self.node_log(node)?;
                 if from >= 1 && from <= committed {
-                    let held = log.get(from as usize - 1).map(|e| *e);
+                    let held = log.get(from as usize - 1).copied();
                     if let Some((term, chain)) = held {
                         if chain == self.committed[from as usize - 1] {
                             return Err(Violation::new(
@@ -167,7 +198,12 @@ impl Checker {
         Ok(())
     }
 
-    fn new_leader(&mut self, node: u8, term: Term, ctx: &mut StepContext<'_>) -> Result<(), Violation> {
+    fn new_leader(
+        &mut self,
+        node: u8,
+        term: Term,
+        ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
         if let Some(other) = self.leaders.get(&term) {
             if *other != node {
                 return Err(Violation::new(
@@ -178,11 +214,16 @@ impl Checker {
         }
         self.leaders.insert(term, node);
         self.elections += 1;
-        ctx.trace.line(ctx.now, format_args!("n{node} became leader of term {term}"));
+        ctx.trace.line(
+            ctx.now,
+            format_args!("n{node} became leader of term {term}"),
+        );
         let c = self.committed.len();
         if c > 0 {
             let log = &self.logs[usize::from(node)];
-            let ok = log.get(c - 1).is_some_and(|(_, chain)| *chain == self.committed[c - 1]);
+            let ok = log
+                .get(c - 1)
+                .is_some_and(|(_, chain)| *chain == self.committed[c - 1]);
             if !ok {
                 return Err(Violation::new(
                     "leader completeness",
@@ -203,7 +244,10 @@ impl Checker {
         if index <= self.commits[i] {
             return Err(Violation::new(
                 "commit index never decreases",
-                format!("n{node} moved its commit index from {} to {index}", self.commits[i]),
+                format!(
+                    "n{node} moved its commit index from {} to {index}",
+                    self.commits[i]
+                ),
             ));
         }
         self.commits[i] = index;
@@ -211,7 +255,10 @@ impl Checker {
         if (log.len() as Index) < index {
             return Err(Violation::new(
                 "committed entries are never lost",
-                format!("n{node} committed index {index} but holds only {} entries", log.len()),
+                format!(
+                    "n{node} committed index {index} but holds only {} entries",
+                    log.len()
+                ),
             ));
         }
         let c = self.committed.len();
@@ -241,8 +288,18 @@ impl Checker {
     /// `replicating` (a leader, some node behind its commit index), `steady`.
     pub fn phase(&self, observer: &Observer) -> &'static str {
         let reg = observer.0.borrow();
-        let top = reg.nodes.iter().filter(|v| v.up).map(|v| v.term).max().unwrap_or(0);
-        let Some(leader) = reg.nodes.iter().find(|v| v.up && v.role == Role::Leader && v.term == top) else {
+        let top = reg
+            .nodes
+            .iter()
+            .filter(|v| v.up)
+            .map(|v| v.term)
+            .max()
+            .unwrap_or(0);
+        let Some(leader) = reg
+            .nodes
+            .iter()
+            .find(|v| v.up && v.role == Role::Leader && v.term == top)
+        else {
             return "election";
         };
         if reg.nodes.iter().any(|v| v.up && v.applied < leader.commit) {
@@ -268,7 +325,11 @@ impl Checker {
                 Role::Leader => 3,
             };
             let gap = (top - v.term).min(2);
-            let node = if v.up { 1 + role + 4 * gap + 12 * u64::from(v.applied >= commit) } else { 0 };
+            let node = if v.up {
+                1 + role + 4 * gap + 12 * u64::from(v.applied >= commit)
+            } else {
+                0
+            };
             state = state * 25 + node;
         }
         state
@@ -295,11 +356,15 @@ impl Checker {
         let lv = &nodes[leader];
         for (i, v) in nodes.iter().enumerate() {
             if v.term != top || v.leader != Some(leader as u8) {
-                return Liveness::Waiting(format!("n{i} does not follow leader n{leader} of term {top}"));
+                return Liveness::Waiting(format!(
+                    "n{i} does not follow leader n{leader} of term {top}"
+                ));
             }
         }
         if lv.commit < lv.term_start {
-            return Liveness::Waiting(format!("leader n{leader} has not committed an entry of term {top}"));
+            return Liveness::Waiting(format!(
+                "leader n{leader} has not committed an entry of term {top}"
+            ));
         }
         for (i, v) in nodes.iter().enumerate() {
             if v.applied != lv.commit {
@@ -309,7 +374,10 @@ impl Checker {
                 ));
             }
             if v.state_digest != lv.state_digest {
-                return Liveness::Waiting(format!("n{i}'s state differs from leader n{leader}'s at index {}", v.applied));
+                return Liveness::Waiting(format!(
+                    "n{i}'s state differs from leader n{leader}'s at index {}",
+                    v.applied
+                ));
             }
         }
         Liveness::Live
@@ -325,7 +393,11 @@ mod tests {
     fn run(events: Vec<Event>) -> Result<(), Violation> {
         let mut checker = Checker::new(3);
         let mut trace = Trace::new(false);
-        let mut ctx = StepContext { step: 0, now: Duration::ZERO, trace: &mut trace };
+        let mut ctx = StepContext {
+            step: 0,
+            now: Duration::ZERO,
+            trace: &mut trace,
+        };
         for e in events {
             checker.event(e, &mut ctx)?;
         }
@@ -337,10 +409,19 @@ mod tests {
     }
 
     fn leader(node: u8, term: Term) -> Event {
-        Event::Role { node, role: Role::Leader, term }
+        Event::Role {
+            node,
+            role: Role::Leader,
+            term,
+        }
     }
     fn appended(node: u8, index: Index, term: Term, chain: u64) -> Event {
-        Event::Appended { node, index, term, chain }
+        Event::Appended {
+            node,
+            index,
+            term,
+            chain,
+        }
     }
     fn committed(node: u8, index: Index) -> Event {
         Event::Committed { node, index }
@@ -349,17 +430,33 @@ mod tests {
     #[test]
     fn election_safety() {
         assert!(run(vec![leader(0, 1), leader(1, 2), leader(1, 2)]).is_ok());
-        assert_eq!(property(vec![leader(0, 1), leader(1, 1)]), "election safety");
+        assert_eq!(
+            property(vec![leader(0, 1), leader(1, 1)]),
+            "election safety"
+        );
     }
 
     #[test]
     fn log_matching() {
-        assert!(run(vec![appended(0, 1, 1, 10), appended(1, 1, 1, 10), appended(2, 1, 2, 20)]).is_ok());
-        assert_eq!(property(vec![appended(0, 1, 1, 10), appended(1, 1, 1, 11)]), "log matching");
+        assert!(run(vec![
+            appended(0, 1, 1, 10),
+            appended(1, 1, 1, 10),
+            appended(2, 1, 2, 20)
+        ])
+        .is_ok());
+        assert_eq!(
+            property(vec![appended(0, 1, 1, 10), appended(1, 1, 1, 11)]),
+            "log matching"
+        );
     }
 
     fn committed_entry_on_two_nodes() -> Vec<Event> {
-        vec![leader(0, 1), appended(0, 1, 1, 10), appended(1, 1, 1, 10), committed(0, 1)]
+        vec![
+            leader(0, 1),
+            appended(0, 1, 1, 10),
+            appended(1, 1, 1, 10),
+            committed(0, 1),
+        ]
     }
 
     #[test]
@@ -376,7 +473,12 @@ mod tests {
     fn committed_entries_are_never_lost() {
         // n2 held a different entry at the committed index: truncating it is fine.
         let mut ok = committed_entry_on_two_nodes();
-        ok.extend([appended(2, 1, 0, 99), Event::Truncated { node: 2, from: 1 }, appended(2, 1, 1, 10), committed(2, 1)]);
+        ok.extend([
+            appended(2, 1, 0, 99),
+            Event::Truncated { node: 2, from: 1 },
+            appended(2, 1, 1, 10),
+            committed(2, 1),
+        ]);
         assert!(run(ok).is_ok());
         let mut truncated = committed_entry_on_two_nodes();
         truncated.push(Event::Truncated { node: 1, from: 1 });
@@ -388,20 +490,51 @@ mod tests {
 
     #[test]
     fn state_machine_safety() {
-        let apply = |node, entry| Event::Applied { node, index: 1, entry };
+        let apply = |node, entry| Event::Applied {
+            node,
+            index: 1,
+            entry,
+        };
         assert!(run(vec![apply(0, 5), apply(1, 5)]).is_ok());
-        assert_eq!(property(vec![apply(0, 5), apply(1, 6)]), "state machine safety");
+        assert_eq!(
+            property(vec![apply(0, 5), apply(1, 6)]),
+            "state machine safety"
+        );
     }
 
     #[test]
     fn terms_and_commit_indices_never_decrease() {
-        let restarted = |term| Event::Restarted { node: 0, incarnation: 1, term, log: vec![(1, 10)], torn_bytes: 0 };
-        let follower = |term| Event::Role { node: 0, role: Role::Follower, term };
+        let restarted = |term| Event::Restarted {
+            node: 0,
+            incarnation: 1,
+            term,
+            log: vec![(1, 10)],
+            torn_bytes: 0,
+        };
+        let follower = |term| Event::Role {
+            node: 0,
+            role: Role::Follower,
+            term,
+        };
         assert!(run(vec![follower(3), restarted(3), follower(4)]).is_ok());
-        assert_eq!(property(vec![follower(5), restarted(3)]), "terms never decrease");
-        assert!(run(vec![appended(0, 1, 1, 10), committed(0, 1), restarted(1), committed(0, 1)]).is_ok());
         assert_eq!(
-            property(vec![appended(0, 1, 1, 10), appended(0, 2, 1, 11), committed(0, 2), committed(0, 1)]),
+            property(vec![follower(5), restarted(3)]),
+            "terms never decrease"
+        );
+        assert!(run(vec![
+            appended(0, 1, 1, 10),
+            committed(0, 1),
+            restarted(1),
+            committed(0, 1)
+        ])
+        .is_ok());
+        assert_eq!(
+            property(vec![
+                appended(0, 1, 1, 10),
+                appended(0, 2, 1, 11),
+                committed(0, 2),
+                committed(0, 1)
+            ]),
             "commit index never decreases"
         );
     }

@@ -76,7 +76,10 @@ impl Log {
         let entry_digest = fnv64(payload);
         let chain = mix(self.digests.last().map_or(0, |d| d.chain), entry_digest);
         self.entries.push(entry);
-        self.digests.push(Digests { entry: entry_digest, chain });
+        self.digests.push(Digests {
+            entry: entry_digest,
+            chain,
+        });
         self.offsets.push(offset);
     }
 
@@ -100,12 +103,17 @@ impl Log {
 
     /// Entry `index` (1-based).
     pub fn entry(&self, index: Index) -> Option<&Entry> {
-        index.checked_sub(1).and_then(|i| self.entries.get(i as usize))
+        index
+            .checked_sub(1)
+            .and_then(|i| self.entries.get(i as usize))
     }
 
     /// Digests of entry `index`.
     pub fn digests(&self, index: Index) -> Option<Digests> {
-        index.checked_sub(1).and_then(|i| self.digests.get(i as usize)).copied()
+        index
+            .checked_sub(1)
+            .and_then(|i| self.digests.get(i as usize))
+            .copied()
     }
 
     /// Chain digest at `index` (0 for index 0).
@@ -168,7 +176,11 @@ impl Log {
 
     /// Every entry's (term, chain digest), for republishing after a restart.
     pub fn summary(&self) -> Vec<(Term, u64)> {
-        self.entries.iter().zip(&self.digests).map(|(e, d)| (e.term, d.chain)).collect()
+        self.entries
+            .iter()
+            .zip(&self.digests)
+            .map(|(e, d)| (e.term, d.chain))
+            .collect()
     }
 }
 

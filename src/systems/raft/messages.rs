@@ -221,8 +221,11 @@ pub fn decode(frame: &[u8]) -> Result<Message, DecodeError> {
         return Err(DecodeError::Checksum);
     }
     match postcard::take_from_bytes::<Message>(&body[1..]) {
-        Ok((msg, rest)) if rest.is_empty() => Ok(msg),
-        Ok((_, rest)) => Err(DecodeError::Payload(format!("{} trailing bytes", rest.len()))),
+        Ok((msg, [])) => Ok(msg),
+        Ok((_, rest)) => Err(DecodeError::Payload(format!(
+            "{} trailing bytes",
+            rest.len()
+        ))),
         Err(e) => Err(DecodeError::Payload(e.to_string())),
     }
 }
@@ -261,24 +264,48 @@ mod tests {
 
     fn sample() -> Vec<Message> {
         vec![
-            Message::PreVote { from: 1, term: 4, last_index: 9, last_term: 3 },
+            Message::PreVote {
+                from: 1,
+                term: 4,
+                last_index: 9,
+                last_term: 3,
+            },
             Message::AppendEntries {
                 from: 0,
                 term: 3,
                 prev_index: 2,
                 prev_term: 1,
                 entries: vec![
-                    Entry { term: 3, command: Command::Noop },
                     Entry {
                         term: 3,
-                        command: Command::Kv { client: 7, seq: 2, op: KvOp::Append { key: 1, value: 5 } },
+                        command: Command::Noop,
+                    },
+                    Entry {
+                        term: 3,
+                        command: Command::Kv {
+                            client: 7,
+                            seq: 2,
+                            op: KvOp::Append { key: 1, value: 5 },
+                        },
                     },
                 ],
                 leader_commit: 2,
             },
-            Message::AppendReply { from: 2, term: 3, success: false, index: 1 },
-            Message::Request { client: 1, seq: 1, op: KvOp::Get { key: 4 } },
-            Message::Reply { seq: 1, outcome: Outcome::NotLeader(Some(2)) },
+            Message::AppendReply {
+                from: 2,
+                term: 3,
+                success: false,
+                index: 1,
+            },
+            Message::Request {
+                client: 1,
+                seq: 1,
+                op: KvOp::Get { key: 4 },
+            },
+            Message::Reply {
+                seq: 1,
+                outcome: Outcome::NotLeader(Some(2)),
+            },
         ]
     }
 
@@ -294,7 +321,10 @@ mod tests {
         for msg in sample() {
             let frame = encode(&msg);
             for len in 0..frame.len() {
-                assert!(decode(&frame[..len]).is_err(), "prefix of {len} bytes accepted");
+                assert!(
+                    decode(&frame[..len]).is_err(),
+                    "prefix of {len} bytes accepted"
+                );
             }
             for bit in 0..frame.len() * 8 {
                 let mut bad = frame.clone();
@@ -324,7 +354,14 @@ mod tests {
 
     #[test]
     fn records_round_trip_and_torn_records_are_rejected() {
-        let entry = Entry { term: 2, command: Command::Kv { client: 1, seq: 9, op: KvOp::Put { key: 0, value: 3 } } };
+        let entry = Entry {
+            term: 2,
+            command: Command::Kv {
+                client: 1,
+                seq: 9,
+                op: KvOp::Put { key: 0, value: 3 },
+            },
+        };
         let rec = encode_record(&entry);
         assert_eq!(decode_record(&rec), Some((entry, rec.len())));
         for len in 0..rec.len() {

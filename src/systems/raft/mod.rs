@@ -100,14 +100,21 @@ fn parse_key(word: &str) -> Result<u8, String> {
         .and_then(|n| n.parse::<u8>().ok())
         .ok_or_else(|| format!("`{word}` is not a key; keys are k0 to k{}", KEYS - 1))?;
     if n >= KEYS {
-        return Err(format!("key `{word}` does not exist; keys are k0 to k{}", KEYS - 1));
+        return Err(format!(
+            "key `{word}` does not exist; keys are k0 to k{}",
+            KEYS - 1
+        ));
     }
     Ok(n)
 }
 
 fn parse_value(word: &str) -> Result<u32, String> {
-    word.parse::<u32>()
-        .map_err(|_| format!("`{word}` is not a value; values are whole numbers from 0 to {}", u32::MAX))
+    word.parse::<u32>().map_err(|_| {
+        format!(
+            "`{word}` is not a value; values are whole numbers from 0 to {}",
+            u32::MAX
+        )
+    })
 }
 
 impl FromStr for KvOp {
@@ -116,16 +123,26 @@ impl FromStr for KvOp {
     fn from_str(s: &str) -> Result<Self, String> {
         let words: Vec<&str> = s.split_whitespace().collect();
         match words.as_slice() {
-            ["get", key] => Ok(KvOp::Get { key: parse_key(key)? }),
-            ["put", key, value] => Ok(KvOp::Put { key: parse_key(key)?, value: parse_value(value)? }),
-            ["append", key, value] => {
-                Ok(KvOp::Append { key: parse_key(key)?, value: parse_value(value)? })
-            }
+            ["get", key] => Ok(KvOp::Get {
+                key: parse_key(key)?,
+            }),
+            ["put", key, value] => Ok(KvOp::Put {
+                key: parse_key(key)?,
+                value: parse_value(value)?,
+            }),
+            ["append", key, value] => Ok(KvOp::Append {
+                key: parse_key(key)?,
+                value: parse_value(value)?,
+            }),
             ["get", ..] => Err("`get` takes one key, as in `get k1`".to_string()),
             ["put", ..] => Err("`put` takes a key and a value, as in `put k1 5`".to_string()),
-            ["append", ..] => Err("`append` takes a key and a value, as in `append k1 5`".to_string()),
+            ["append", ..] => {
+                Err("`append` takes a key and a value, as in `append k1 5`".to_string())
+            }
             [] => Err("expected an operation: get, put or append".to_string()),
-            [other, ..] => Err(format!("unknown operation `{other}`; expected get, put or append")),
+            [other, ..] => Err(format!(
+                "unknown operation `{other}`; expected get, put or append"
+            )),
         }
     }
 }
@@ -190,11 +207,21 @@ impl System for RaftKv {
     fn history_op(&self, op: &KvOp) -> HistoryOp {
         let key = Some(format!("k{}", op.key()));
         match *op {
-            KvOp::Get { .. } => HistoryOp { f: Function::Read, key, value: Value::Nil },
-            KvOp::Put { value, .. } => HistoryOp { f: Function::Write, key, value: Value::Str(token(value)) },
-            KvOp::Append { value, .. } => {
-                HistoryOp { f: Function::Append, key, value: Value::Str(token(value)) }
-            }
+            KvOp::Get { .. } => HistoryOp {
+                f: Function::Read,
+                key,
+                value: Value::Nil,
+            },
+            KvOp::Put { value, .. } => HistoryOp {
+                f: Function::Write,
+                key,
+                value: Value::Str(token(value)),
+            },
+            KvOp::Append { value, .. } => HistoryOp {
+                f: Function::Append,
+                key,
+                value: Value::Str(token(value)),
+            },
         }
     }
 
@@ -274,7 +301,10 @@ impl System for RaftKv {
     }
 
     fn liveness_probe(&self, client: u8) -> Option<KvOp> {
-        Some(KvOp::Put { key: client % KEYS, value: 1_000_000 + u32::from(client) })
+        Some(KvOp::Put {
+            key: client % KEYS,
+            value: 1_000_000 + u32::from(client),
+        })
     }
 
     fn history_model(&self) -> Option<HistoryModel> {

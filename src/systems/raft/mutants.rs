@@ -140,9 +140,15 @@ impl FromStr for Mutant {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        Mutant::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            let names: Vec<&str> = Mutant::ALL.iter().map(|m| m.name()).collect();
-            format!("unknown mutant `{s}`; the mutants are: {}", names.join(", "))
-        })
+        Mutant::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Mutant::ALL.iter().map(|m| m.name()).collect();
+                format!(
+                    "unknown mutant `{s}`; the mutants are: {}",
+                    names.join(", ")
+                )
+            })
     }
 }

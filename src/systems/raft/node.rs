@@ -24,7 +24,9 @@
 //! follower in that term (§5.1).
 
 use super::log::{Log, Meta};
-use super::messages::{decode, encode, Command, Entry, Index, Message, Outcome, Term, MAX_ENTRIES_PER_APPEND};
+use super::messages::{
+    decode, encode, Command, Entry, Index, Message, Outcome, Term, MAX_ENTRIES_PER_APPEND,
+};
 use super::mutants::Mutant;
 use super::observer::{Event, Observer, Role};
 use super::state_machine::{Applied, StateMachine};
@@ -197,7 +199,11 @@ impl Node {
     }
 
     fn persist_meta(&self, sync: bool) {
-        Meta { term: self.term, voted_for: self.voted_for }.store(&self.disk, sync);
+        Meta {
+            term: self.term,
+            voted_for: self.voted_for,
+        }
+        .store(&self.disk, sync);
     }
 
     fn publish_view(&self) {
@@ -216,7 +222,11 @@ impl Node {
     }
 
     fn publish_role(&self) {
-        self.observer.push(Event::Role { node: self.id, role: self.role, term: self.term });
+        self.observer.push(Event::Role {
+            node: self.id,
+            role: self.role,
+            term: self.term,
+        });
     }
 
     /// Whether this node believes a leader is alive (leader stickiness, thesis §4.2.3).
@@ -225,7 +235,9 @@ impl Node {
             return false;
         }
         self.role == Role::Leader
-            || self.last_leader_contact.is_some_and(|t| now < t + ELECTION_TIMEOUT_MIN)
+            || self
+                .last_leader_contact
+                .is_some_and(|t| now < t + ELECTION_TIMEOUT_MIN)
     }
 
     /// §5.4.1: is a log ending at (`last_index`, `last_term`) at least as up to date as ours?
@@ -274,16 +286,35 @@ impl Node {
     /// Handles one message.
     pub fn on_message(&mut self, msg: Message, from_addr: SocketAddr, now: Instant) {
         match msg {
-            Message::PreVote { from, term, last_index, last_term } => {
+            Message::PreVote {
+                from,
+                term,
+                last_index,
+                last_term,
+            } => {
                 if !self.is_peer(from) {
                     return;
                 }
-                let granted =
-                    term > self.term && self.log_ok(last_index, last_term) && !self.leader_recent(now);
+                let granted = term > self.term
+                    && self.log_ok(last_index, last_term)
+                    && !self.leader_recent(now);
                 let current_term = self.term;
-                self.send(from, Message::PreVoteReply { from: self.id, term, current_term, granted });
+                self.send(
+                    from,
+                    Message::PreVoteReply {
+                        from: self.id,
+                        term,
+                        current_term,
+                        granted,
+                    },
+                );
             }
-            Message::PreVoteReply { from, term, current_term, granted } => {
+            Message::PreVoteReply {
+                from,
+                term,
+                current_term,
+                granted,
+            } => {
                 if !self.is_peer(from) {
                     return;
                 }
@@ -298,14 +329,26 @@ impl Node {
                     }
                 }
             }
-            Message::RequestVote { from, term, last_index, last_term } => {
+            Message::RequestVote {
+                from,
+                term,
+                last_index,
+                last_term,
+            } => {
                 if !self.is_peer(from) {
                     return;
                 }
                 if term > self.term && self.leader_recent(now) {
                     // Sticky: a live leader exists; neither the term nor the vote changes.
                     let t = self.term;
-                    self.send(from, Message::RequestVoteReply { from: self.id, term: t, granted: false });
+                    self.send(
+                        from,
+                        Message::RequestVoteReply {
+                            from: self.id,
+                            term: t,
+                            granted: false,
+                        },
+                    );
                     return;
                 }
                 if term > self.term {
@@ -320,9 +363,20 @@ impl Node {
                     self.reset_election_timer(now);
                 }
                 let t = self.term;
-                self.send(from, Message::RequestVoteReply { from: self.id, term: t, granted });
+                self.send(
+                    from,
+                    Message::RequestVoteReply {
+                        from: self.id,
+                        term: t,
+                        granted,
+                    },
+                );
             }
-            Message::RequestVoteReply { from, term, granted } => {
+            Message::RequestVoteReply {
+                from,
+                term,
+                granted,
+            } => {
                 if !self.is_peer(from) {
                     return;
                 }
@@ -347,13 +401,33 @@ impl Node {
                     }
                 }
             }
-            Message::AppendEntries { from, term, prev_index, prev_term, entries, leader_commit } => {
+            Message::AppendEntries {
+                from,
+                term,
+                prev_index,
+                prev_term,
+                entries,
+                leader_commit,
+            } => {
                 if !self.is_peer(from) {
                     return;
                 }
-                self.on_append(from, term, prev_index, prev_term, entries, leader_commit, now);
+                self.on_append(
+                    from,
+                    term,
+                    prev_index,
+                    prev_term,
+                    entries,
+                    leader_commit,
+                    now,
+                );
             }
-            Message::AppendReply { from, term, success, index } => {
+            Message::AppendReply {
+                from,
+                term,
+                success,
+                index,
+            } => {
                 if !self.is_peer(from) {
                     return;
                 }
@@ -377,7 +451,15 @@ impl Node {
     ) {
         if term < self.term {
             let t = self.term;
-            self.send(from, Message::AppendReply { from: self.id, term: t, success: false, index: 0 });
+            self.send(
+                from,
+                Message::AppendReply {
+                    from: self.id,
+                    term: t,
+                    success: false,
+                    index: 0,
+                },
+            );
             return;
         }
         if term > self.term {
@@ -393,7 +475,15 @@ impl Node {
 
         let reply = |node: &mut Node, success: bool, index: Index| {
             let t = node.term;
-            node.send(from, Message::AppendReply { from: node.id, term: t, success, index });
+            node.send(
+                from,
+                Message::AppendReply {
+                    from: node.id,
+                    term: t,
+                    success,
+                    index,
+                },
+            );
         };
         // Consistency check (§5.3).
         match self.log.term_at(prev_index) {
@@ -402,7 +492,10 @@ impl Node {
                 return reply(self, false, hint);
             }
             Some(t) if t != prev_term => {
-                let hint = self.log.first_index_of_term_at(prev_index).max(self.commit + 1);
+                let hint = self
+                    .log
+                    .first_index_of_term_at(prev_index)
+                    .max(self.commit + 1);
                 return reply(self, false, hint.min(prev_index));
             }
             Some(_) => {}
@@ -444,13 +537,21 @@ impl Node {
 
     fn truncate_from(&mut self, index: Index) {
         self.log.truncate_from(&self.disk, index);
-        self.observer.push(Event::Truncated { node: self.id, from: index });
+        self.observer.push(Event::Truncated {
+            node: self.id,
+            from: index,
+        });
     }
 
     fn append(&mut self, entry: Entry) -> Index {
         let term = entry.term;
         let (index, digests) = self.log.append(&self.disk, entry);
-        self.observer.push(Event::Appended { node: self.id, index, term, chain: digests.chain });
+        self.observer.push(Event::Appended {
+            node: self.id,
+            index,
+            term,
+            chain: digests.chain,
+        });
         index
     }
 
@@ -488,13 +589,25 @@ impl Node {
     fn on_request(&mut self, client: u64, seq: u64, op: KvOp, reply_to: SocketAddr) {
         if self.role != Role::Leader {
             let hint = self.leader.filter(|l| *l != self.id);
-            self.outbox.push((reply_to, Message::Reply { seq, outcome: Outcome::NotLeader(hint) }));
+            self.outbox.push((
+                reply_to,
+                Message::Reply {
+                    seq,
+                    outcome: Outcome::NotLeader(hint),
+                },
+            ));
             return;
         }
         if self.mutant == Some(Mutant::LocalReads) {
             if let KvOp::Get { key } = op {
                 let value = self.state.get(key).to_string();
-                self.outbox.push((reply_to, Message::Reply { seq, outcome: Outcome::Done(value) }));
+                self.outbox.push((
+                    reply_to,
+                    Message::Reply {
+                        seq,
+                        outcome: Outcome::Done(value),
+                    },
+                ));
                 return;
             }
         }
@@ -502,7 +615,8 @@ impl Node {
         if dedup {
             if let Some(result) = self.state.cached(client, seq) {
                 let outcome = Outcome::Done(result.to_string());
-                self.outbox.push((reply_to, Message::Reply { seq, outcome }));
+                self.outbox
+                    .push((reply_to, Message::Reply { seq, outcome }));
                 return;
             }
             if self.state.seen(client, seq) {
@@ -516,8 +630,18 @@ impl Node {
                 }
             }
         }
-        self.pending.insert(client, Pending { seq, reply_to, term: self.term });
-        self.append(Entry { term: self.term, command: Command::Kv { client, seq, op } });
+        self.pending.insert(
+            client,
+            Pending {
+                seq,
+                reply_to,
+                term: self.term,
+            },
+        );
+        self.append(Entry {
+            term: self.term,
+            command: Command::Kv { client, seq, op },
+        });
         self.log.sync(&self.disk);
         self.advance_commit();
         for p in 0..self.peers.len() as u8 {
@@ -547,7 +671,13 @@ impl Node {
     /// §5.3/§5.4.2: commit the highest index stored on a majority, if it is of our term.
     fn advance_commit(&mut self) {
         let mut matched: Vec<Index> = (0..self.peers.len())
-            .map(|p| if p == usize::from(self.id) { self.log.last_index() } else { self.match_index[p] })
+            .map(|p| {
+                if p == usize::from(self.id) {
+                    self.log.last_index()
+                } else {
+                    self.match_index[p]
+                }
+            })
             .collect();
         matched.sort_unstable_by(|a, b| b.cmp(a));
         let n = matched[self.majority() - 1];
@@ -563,7 +693,10 @@ impl Node {
     fn set_commit(&mut self, index: Index) {
         debug_assert!(index > self.commit);
         self.commit = index;
-        self.observer.push(Event::Committed { node: self.id, index });
+        self.observer.push(Event::Committed {
+            node: self.id,
+            index,
+        });
         self.apply_committed();
     }
 
@@ -585,12 +718,17 @@ impl Node {
                     if p.seq == seq {
                         self.pending.remove(&client);
                         let outcome = Outcome::Done(result);
-                        self.outbox.push((p.reply_to, Message::Reply { seq, outcome }));
+                        self.outbox
+                            .push((p.reply_to, Message::Reply { seq, outcome }));
                     }
                 }
             }
             self.applied = index;
-            self.observer.push(Event::Applied { node: self.id, index, entry: digest });
+            self.observer.push(Event::Applied {
+                node: self.id,
+                index,
+                entry: digest,
+            });
         }
     }
 
@@ -601,7 +739,12 @@ impl Node {
         self.reset_election_timer(now);
         let (from, term) = (self.id, self.term + 1);
         let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
-        self.broadcast(|| Message::PreVote { from, term, last_index, last_term });
+        self.broadcast(|| Message::PreVote {
+            from,
+            term,
+            last_index,
+            last_term,
+        });
         if self.majority() == 1 {
             self.start_election(now);
         }
@@ -619,7 +762,12 @@ impl Node {
         self.publish_role();
         let (from, term) = (self.id, self.term);
         let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
-        self.broadcast(|| Message::RequestVote { from, term, last_index, last_term });
+        self.broadcast(|| Message::RequestVote {
+            from,
+            term,
+            last_index,
+            last_term,
+        });
         if self.majority() == 1 {
             self.become_leader(now);
         }
@@ -634,7 +782,10 @@ impl Node {
         self.last_ack = vec![now; n];
         self.publish_role();
         let term = self.term;
-        self.term_start = self.append(Entry { term, command: Command::Noop });
+        self.term_start = self.append(Entry {
+            term,
+            command: Command::Noop,
+        });
         self.log.sync(&self.disk);
         self.advance_commit();
         self.heartbeat(now);
@@ -658,7 +809,9 @@ impl Node {
             // CheckQuorum (thesis §6.2).
             if self.mutant != Some(Mutant::NoPreVote) {
                 let heard = (0..self.peers.len())
-                    .filter(|p| *p == usize::from(self.id) || now < self.last_ack[*p] + ELECTION_TIMEOUT_MAX)
+                    .filter(|p| {
+                        *p == usize::from(self.id) || now < self.last_ack[*p] + ELECTION_TIMEOUT_MAX
+                    })
                     .count();
                 if heard < self.majority() {
                     self.leader = None;
@@ -721,7 +874,9 @@ mod tests {
         let observer = Observer::new(3);
         let ctx = NodeContext {
             id,
-            peers: (0..3).map(|i| SocketAddr::from(([10, 0, 0, i + 1], 7000))).collect(),
+            peers: (0..3)
+                .map(|i| SocketAddr::from(([10, 0, 0, i + 1], 7000)))
+                .collect(),
             disk: Disk::new(),
             seed: 1,
             net: Net::Real,
@@ -732,10 +887,24 @@ mod tests {
     }
 
     fn put(term: Term, value: u32) -> Entry {
-        Entry { term, command: Command::Kv { client: 1, seq: u64::from(value), op: KvOp::Put { key: 0, value } } }
+        Entry {
+            term,
+            command: Command::Kv {
+                client: 1,
+                seq: u64::from(value),
+                op: KvOp::Put { key: 0, value },
+            },
+        }
     }
 
-    fn append(n: &mut Node, now: Instant, term: Term, prev: (Index, Term), entries: Vec<Entry>, commit: Index) -> Message {
+    fn append(
+        n: &mut Node,
+        now: Instant,
+        term: Term,
+        prev: (Index, Term),
+        entries: Vec<Entry>,
+        commit: Index,
+    ) -> Message {
         let msg = Message::AppendEntries {
             from: 0,
             term,
@@ -749,15 +918,33 @@ mod tests {
     }
 
     fn truncations(obs: &Observer) -> usize {
-        obs.drain().iter().filter(|e| matches!(e, Event::Truncated { .. })).count()
+        obs.drain()
+            .iter()
+            .filter(|e| matches!(e, Event::Truncated { .. }))
+            .count()
     }
 
     #[test]
     fn a_stale_append_whose_entries_match_does_not_truncate() {
         let (mut n, obs, now) = node(1);
-        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2), put(1, 3)], 0);
+        append(
+            &mut n,
+            now,
+            1,
+            (0, 0),
+            vec![put(1, 1), put(1, 2), put(1, 3)],
+            0,
+        );
         let reply = append(&mut n, now, 1, (0, 0), vec![put(1, 1)], 0);
-        assert_eq!(reply, Message::AppendReply { from: 1, term: 1, success: true, index: 1 });
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 1,
+                success: true,
+                index: 1
+            }
+        );
         assert_eq!(n.log.last_index(), 3);
         assert_eq!(truncations(&obs), 0);
     }
@@ -765,9 +952,24 @@ mod tests {
     #[test]
     fn a_real_conflict_truncates_from_the_conflicting_entry() {
         let (mut n, obs, now) = node(1);
-        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2), put(1, 3)], 0);
+        append(
+            &mut n,
+            now,
+            1,
+            (0, 0),
+            vec![put(1, 1), put(1, 2), put(1, 3)],
+            0,
+        );
         let reply = append(&mut n, now, 2, (1, 1), vec![put(2, 9)], 0);
-        assert_eq!(reply, Message::AppendReply { from: 1, term: 2, success: true, index: 2 });
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 2,
+                success: true,
+                index: 2
+            }
+        );
         assert_eq!(n.log.last_index(), 2);
         assert_eq!(n.log.term_at(2), Some(2));
         assert_eq!(truncations(&obs), 1);
@@ -779,19 +981,49 @@ mod tests {
     #[test]
     fn a_mismatch_answers_with_a_conflict_hint() {
         let (mut n, _obs, now) = node(1);
-        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2), put(1, 3)], 0);
+        append(
+            &mut n,
+            now,
+            1,
+            (0, 0),
+            vec![put(1, 1), put(1, 2), put(1, 3)],
+            0,
+        );
         // Leader's entry 3 has term 2: skip back over our whole term-1 run.
         let reply = append(&mut n, now, 3, (3, 2), vec![], 0);
-        assert_eq!(reply, Message::AppendReply { from: 1, term: 3, success: false, index: 1 });
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 3,
+                success: false,
+                index: 1
+            }
+        );
         // Leader is far ahead: retry right after our last entry.
         let reply = append(&mut n, now, 3, (10, 3), vec![], 0);
-        assert_eq!(reply, Message::AppendReply { from: 1, term: 3, success: false, index: 4 });
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 3,
+                success: false,
+                index: 4
+            }
+        );
     }
 
     #[test]
     fn the_commit_index_is_bounded_by_the_last_new_entry() {
         let (mut n, _obs, now) = node(1);
-        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2), put(1, 3)], 0);
+        append(
+            &mut n,
+            now,
+            1,
+            (0, 0),
+            vec![put(1, 1), put(1, 2), put(1, 3)],
+            0,
+        );
         // A new leader whose log matches only up to index 1 commits up to 3 in its own log.
         append(&mut n, now, 2, (1, 1), vec![], 3);
         assert_eq!(n.commit, 1);
@@ -802,7 +1034,15 @@ mod tests {
         let (mut n, _obs, now) = node(1);
         append(&mut n, now, 3, (0, 0), vec![put(3, 1)], 0);
         let reply = append(&mut n, now, 2, (1, 3), vec![put(2, 2)], 1);
-        assert_eq!(reply, Message::AppendReply { from: 1, term: 3, success: false, index: 0 });
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 3,
+                success: false,
+                index: 0
+            }
+        );
         assert_eq!(n.log.last_index(), 1);
         assert_eq!(n.commit, 0);
     }
@@ -813,7 +1053,16 @@ mod tests {
         assert_eq!(n.role, Role::PreCandidate);
         let from = SocketAddr::from(([10, 0, 0, 2], 7000));
         let term = n.term + 1;
-        n.on_message(Message::PreVoteReply { from: 1, term, current_term: n.term, granted: true }, from, later);
+        n.on_message(
+            Message::PreVoteReply {
+                from: 1,
+                term,
+                current_term: n.term,
+                granted: true,
+            },
+            from,
+            later,
+        );
         assert_eq!(n.role, Role::Candidate);
         later
     }
@@ -824,9 +1073,25 @@ mod tests {
         let now = elect(&mut n, now);
         let from = SocketAddr::from(([10, 0, 0, 2], 7000));
         n.term = 2; // as if a second election round had started
-        n.on_message(Message::RequestVoteReply { from: 1, term: 1, granted: true }, from, now);
+        n.on_message(
+            Message::RequestVoteReply {
+                from: 1,
+                term: 1,
+                granted: true,
+            },
+            from,
+            now,
+        );
         assert_eq!(n.role, Role::Candidate);
-        n.on_message(Message::RequestVoteReply { from: 1, term: 2, granted: true }, from, now);
+        n.on_message(
+            Message::RequestVoteReply {
+                from: 1,
+                term: 2,
+                granted: true,
+            },
+            from,
+            now,
+        );
         assert_eq!(n.role, Role::Leader);
     }
 
@@ -835,10 +1100,27 @@ mod tests {
         let (mut n, _obs, now) = node(0);
         let now = elect(&mut n, now);
         let from = SocketAddr::from(([10, 0, 0, 2], 7000));
-        n.on_message(Message::RequestVoteReply { from: 1, term: 1, granted: true }, from, now);
+        n.on_message(
+            Message::RequestVoteReply {
+                from: 1,
+                term: 1,
+                granted: true,
+            },
+            from,
+            now,
+        );
         assert_eq!(n.role, Role::Leader);
         n.term = 2; // pretend we are the leader of a later term with the same log
-        n.on_message(Message::AppendReply { from: 1, term: 1, success: true, index: 1 }, from, now);
+        n.on_message(
+            Message::AppendReply {
+                from: 1,
+                term: 1,
+                success: true,
+                index: 1,
+            },
+            from,
+            now,
+        );
         assert_eq!(n.match_index[1], 0);
         assert_eq!(n.commit, 0);
     }

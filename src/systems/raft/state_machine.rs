@@ -7,8 +7,8 @@
 //! A client has at most one operation outstanding, so one remembered result per client is
 //! enough; a command with an older number is a stale duplicate and has no effect.
 
-use super::{token, KvOp};
 use super::messages::{fnv64, mix};
+use super::{token, KvOp};
 use std::collections::BTreeMap;
 
 /// What applying a command did.
@@ -79,7 +79,13 @@ impl StateMachine {
             }
         }
         let result = self.execute(op);
-        self.sessions.insert(client, Session { seq, result: result.clone() });
+        self.sessions.insert(
+            client,
+            Session {
+                seq,
+                result: result.clone(),
+            },
+        );
         Applied::Fresh(result)
     }
 
@@ -124,7 +130,10 @@ mod tests {
         assert_eq!(sm.apply(9, 1, &op, true), Applied::Fresh(String::new()));
         assert_eq!(sm.apply(9, 1, &op, true), Applied::Retry(String::new()));
         assert_eq!(sm.get(1), "[5]");
-        assert_eq!(sm.apply(9, 2, &KvOp::Get { key: 1 }, true), Applied::Fresh("[5]".into()));
+        assert_eq!(
+            sm.apply(9, 2, &KvOp::Get { key: 1 }, true),
+            Applied::Fresh("[5]".into())
+        );
         // A late duplicate of the first append changes nothing.
         assert_eq!(sm.apply(9, 1, &op, true), Applied::Stale);
         assert_eq!(sm.get(1), "[5]");

@@ -19,7 +19,10 @@ fn scenario(text: &str) -> Scenario<KvOp> {
 }
 
 fn traced() -> RunConfig {
-    RunConfig { trace: true, ..RunConfig::default() }
+    RunConfig {
+        trace: true,
+        ..RunConfig::default()
+    }
 }
 
 #[test]
@@ -28,7 +31,16 @@ fn kv_ops_round_trip_through_text_and_reject_bad_input() {
         let op: KvOp = text.parse().expect("parses");
         assert_eq!(op.to_string(), text);
     }
-    for bad in ["", "get", "get k5", "put k1", "put k1 x", "del k1", "append k1 -1", "get 1"] {
+    for bad in [
+        "",
+        "get",
+        "get k5",
+        "put k1",
+        "put k1 x",
+        "del k1",
+        "append k1 -1",
+        "get 1",
+    ] {
         let err = bad.parse::<KvOp>().expect_err(bad);
         assert!(!err.is_empty());
     }
@@ -39,7 +51,11 @@ fn op_bytes_decode_back_to_the_op() {
     use crate::systems::System;
     let system = RaftKv::default();
     for key in 0..super::KEYS {
-        for op in [KvOp::Get { key }, KvOp::Put { key, value: 42 }, KvOp::Append { key, value: 7 }] {
+        for op in [
+            KvOp::Get { key },
+            KvOp::Put { key, value: 42 },
+            KvOp::Append { key, value: 7 },
+        ] {
             let bytes = system.op_bytes(&op).expect("encodable");
             let mut u = arbitrary::Unstructured::new(&bytes);
             let back = <KvOp as arbitrary::Arbitrary>::arbitrary(&mut u).expect("decodes");
@@ -79,7 +95,10 @@ fn sweep(first: u64, count: u64) -> Vec<String> {
 }
 
 fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
-    let config = RunConfig { quiet_panics: false, ..RunConfig::default() };
+    let config = RunConfig {
+        quiet_panics: false,
+        ..RunConfig::default()
+    };
     let mut failures = Vec::new();
     let (mut sim_ms, mut ok, mut info, mut fail, mut dropped, mut crashes) = (0u128, 0, 0, 0, 0, 0);
     for seed in first..first + count {
@@ -92,7 +111,10 @@ fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
         dropped += report.effects.dropped();
         crashes += report.effects.crashes + report.effects.power_losses;
         if let Some(f) = report.failure() {
-            failures.push(format!("seed {seed}: {} {}: {}", f.kind, f.property, f.detail));
+            failures.push(format!(
+                "seed {seed}: {} {}: {}",
+                f.kind, f.property, f.detail
+            ));
         }
     }
     println!(
@@ -112,13 +134,23 @@ fn generated_scenarios_pass_on_the_correct_store() {
 #[test]
 #[ignore = "long: a seed sweep"]
 fn many_seeds() {
-    let count = std::env::var("SQUALL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
-    let first = std::env::var("SQUALL_FIRST").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+    let count = std::env::var("SQUALL_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let first = std::env::var("SQUALL_FIRST")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     let failures = sweep(first, count);
     for f in &failures {
         println!("{f}");
     }
-    assert!(failures.is_empty(), "{} of {count} seeds failed", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {count} seeds failed",
+        failures.len()
+    );
 }
 
 /// Which mutants a blind seed sweep catches, and with what property.
@@ -126,9 +158,18 @@ fn many_seeds() {
 #[test]
 #[ignore = "long: a seed sweep per mutant"]
 fn mutant_sweep() {
-    let count = std::env::var("SQUALL_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let count = std::env::var("SQUALL_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     for mutant in super::Mutant::ALL {
-        let failures = sweep_system(RaftKv { mutant: Some(mutant) }, 0, count);
+        let failures = sweep_system(
+            RaftKv {
+                mutant: Some(mutant),
+            },
+            0,
+            count,
+        );
         println!("{mutant}: {} of {count} seeds caught it", failures.len());
         for f in failures.iter().take(3) {
             println!("    {f}");
@@ -195,5 +236,9 @@ fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
     assert_eq!(results[1], OpResult::Ok(Value::Nil));
     assert_eq!(results[2], OpResult::Ok(Value::Str("[1][2]".into())));
     let registry = observer.0.borrow();
-    assert!(registry.nodes.iter().any(|v| v.commit >= 4), "{:?}", registry.nodes);
+    assert!(
+        registry.nodes.iter().any(|v| v.commit >= 4),
+        "{:?}",
+        registry.nodes
+    );
 }
