@@ -5,6 +5,8 @@ pub mod check;
 pub mod cli;
 pub mod fuzzing;
 pub mod history;
+pub mod hunt;
+pub mod mutants;
 pub mod report;
 pub mod scenario;
 pub mod shrink;

@@ -7,6 +7,7 @@
 mod bench;
 mod chaos;
 mod codec;
+mod hunt;
 mod run;
 
 use crate::systems::System;
@@ -36,6 +37,8 @@ pub trait Visit {
 pub trait Catalog {
     /// The names, for help and errors.
     fn names(&self) -> Vec<&'static str>;
+    /// The planted bugs of the named system.
+    fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo>;
     /// Builds the named system (with the planted bug `mutant`, if any) and visits it.
     fn visit<V: Visit>(
         &self,
@@ -51,6 +54,10 @@ pub struct BuiltIn;
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
         vec![]
+    }
+
+    fn mutants(&self, _system: &str) -> Vec<crate::mutants::MutantInfo> {
+        Vec::new()
     }
 
     fn visit<V: Visit>(
@@ -90,6 +97,10 @@ enum Command {
     Decode(codec::DecodeArgs),
     /// Turn scenario files into fuzzer inputs (to seed the fuzz corpus from corpus/).
     Encode(codec::EncodeArgs),
+    /// List the planted bugs.
+    Mutants(hunt::MutantsArgs),
+    /// Measure how fast squall finds a planted bug from scratch.
+    Hunt(hunt::HuntArgs),
     /// Benchmarks (numbers for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -110,6 +121,8 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
         Command::Chaos(args) => chaos::chaos(catalog, &args),
         Command::Decode(args) => codec::decode(catalog, &args),
+        Command::Mutants(args) => hunt::mutants(catalog, &args),
+        Command::Hunt(args) => hunt::hunt(catalog, &args),
         Command::Encode(args) => codec::encode(catalog, &args),
         Command::Shrink(args) => chaos::shrink_file(catalog, &args),
     };
