@@ -28,6 +28,8 @@ pub mod observer;
 pub mod state_machine;
 
 #[cfg(test)]
+mod lincheck;
+#[cfg(test)]
 mod tests;
 
 pub use mutants::Mutant;

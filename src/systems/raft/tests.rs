@@ -72,6 +72,7 @@ fn a_calm_cluster_elects_a_leader_and_serves_writes_and_reads() {
     let report = run(&RaftKv::default(), &s, &traced()).expect("runs");
     println!("{}", report.trace);
     assert!(report.passed(), "{:?}", report.outcome);
+    assert_eq!(super::lincheck::check(&report.history), Ok(true));
     assert!(report.trace.contains("became leader of term"));
     assert!(report.ops.ok >= 3, "{:?}", report.ops);
 }
@@ -115,6 +116,8 @@ fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
                 "seed {seed}: {} {}: {}",
                 f.kind, f.property, f.detail
             ));
+        } else if let Err(e) = super::lincheck::check(&report.history) {
+            failures.push(format!("seed {seed}: not linearizable (test checker): {e}"));
         }
     }
     println!(
@@ -175,6 +178,20 @@ fn mutant_sweep() {
             println!("    {f}");
         }
     }
+}
+
+#[test]
+fn the_test_checker_rejects_a_doubled_append() {
+    let s = scenario(
+        "system raft\nnodes 3\nseed 1\nwait 400ms\nduplicate 100%\nc0 append k0 1\nwait 200ms\nc0 get k0\nwait 300ms\n",
+    );
+    let correct = run(&RaftKv::default(), &s, &RunConfig::default()).expect("runs");
+    assert_eq!(super::lincheck::check(&correct.history), Ok(true));
+    let mutant = RaftKv {
+        mutant: Some(super::Mutant::NoDedup),
+    };
+    let buggy = run(&mutant, &s, &RunConfig::default()).expect("runs");
+    assert!(super::lincheck::check(&buggy.history).is_err());
 }
 
 fn free_local_port() -> u16 {
@@ -241,4 +258,52 @@ fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
         "{:?}",
         registry.nodes
     );
+}
+
+/// Replays a scenario file with an optional mutant and prints the trace (a development aid
+/// until the CLI catalog lists raft):
+/// `SQUALL_SCN=file.scn SQUALL_MUTANT=no-dedup cargo test --release replay_file -- --ignored --nocapture`
+#[test]
+#[ignore = "needs SQUALL_SCN"]
+fn replay_file() {
+    let path = std::env::var("SQUALL_SCN").expect("SQUALL_SCN names a scenario file");
+    let text = std::fs::read_to_string(&path).expect("readable scenario");
+    let mutant = std::env::var("SQUALL_MUTANT")
+        .ok()
+        .map(|m| m.parse().expect("a mutant name"));
+    let report = run(&RaftKv { mutant }, &scenario(&text), &traced()).expect("runs");
+    println!("{}", report.trace);
+    println!("outcome: {:?}", report.outcome);
+    println!(
+        "linearizable (test checker): {:?}",
+        super::lincheck::check(&report.history)
+    );
+}
+
+#[test]
+#[ignore = "diagnostic"]
+fn diag_no_dedup() {
+    let system = RaftKv {
+        mutant: Some(super::Mutant::NoDedup),
+    };
+    let (mut dup, mut incomplete, mut doubled) = (0, 0, 0);
+    for seed in 0..300 {
+        let s = crate::cli::scenario_from_seed(&system, seed).expect("generates");
+        let text = s.to_text();
+        if !text.contains("duplicate") {
+            continue;
+        }
+        dup += 1;
+        let report = run(&system, &s, &RunConfig::default()).expect("runs");
+        match super::lincheck::check(&report.history) {
+            Ok(false) => incomplete += 1,
+            Err(_) => doubled += 1,
+            Ok(true) => {
+                if seed < 60 {
+                    println!("seed {seed} passes:\n{text}");
+                }
+            }
+        }
+    }
+    println!("{dup} with duplication, {incomplete} incomplete, {doubled} caught");
 }
