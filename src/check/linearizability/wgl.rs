@@ -103,6 +103,8 @@ pub(crate) struct Search<'m, M: Model> {
     /// Transition cache for the other states: `state << 32 | op` → next state or [`REJECT`].
     trans: MixMap<u64, u32>,
     state: u32,
+    /// True when the current configuration was just entered (forced moves not checked).
+    fresh: bool,
     /// Linearized call entries with the state before each.
     stack: Vec<(u32, u32)>,
     cur: u32,
@@ -197,6 +199,7 @@ impl<'m, M: Model> Search<'m, M> {
             trans: MixMap::default(),
             state: 0,
             stack: Vec::new(),
+            fresh: true,
             cur: if n == 0 { tail } else { 0 },
             remaining,
             memo: Memo::new(words),
@@ -218,6 +221,15 @@ impl<'m, M: Model> Search<'m, M> {
     /// The state reached by applying `op` in `state`, through the transition cache.
     #[inline]
     fn transition(&mut self, state: u32, op: u32) -> Option<u32> {
+        if self.pure[op as usize] {
+            // Read-only: the next state is this one, and the model's check is usually
+            // cheaper than a cache lookup (no hashing, nothing stored).
+            let ok = self
+                .model
+                .step(&self.states[state as usize], &self.ops[op as usize])
+                .is_some();
+            return ok.then_some(state);
+        }
         let n = self.ops.len();
         let slot = state as usize * n + op as usize;
         let dense = (state as usize) < self.dense_rows;
@@ -318,6 +330,16 @@ impl<'m, M: Model> Search<'m, M> {
                     return Progress::Stopped;
                 }
             }
+            if self.fresh {
+                // First visit of this configuration: a read-only operation that can go
+                // next is a forced move (see `is_read_only`); take it before branching.
+                self.fresh = false;
+                let (forced, scanned) = self.find_forced();
+                left = left.saturating_sub(scanned);
+                if let Some(e) = forced {
+                    self.cur = e;
+                }
+            }
             let e = self.cur;
             if e != self.tail && self.entry[e as usize] & CALL != 0 {
                 let op = self.entry[e as usize] & !CALL;
@@ -336,6 +358,7 @@ impl<'m, M: Model> Search<'m, M> {
                             self.record_best();
                         }
                         self.cur = self.next[self.head as usize];
+                        self.fresh = true;
                         continue;
                     }
                     self.toggle(op);
@@ -385,6 +408,22 @@ impl<'m, M: Model> Search<'m, M> {
             self.trans.len(),
             self.bytes() >> 10
         )
+    }
+
+    /// The first call entry, among those real time allows next, of a read-only operation
+    /// that the current state accepts; and how many entries were looked at.
+    fn find_forced(&mut self) -> (Option<u32>, u64) {
+        let mut e = self.next[self.head as usize];
+        let mut scanned = 0;
+        while e != self.tail && self.entry[e as usize] & CALL != 0 {
+            scanned += 1;
+            let op = self.entry[e as usize] & !CALL;
+            if self.pure[op as usize] && self.transition(self.state, op).is_some() {
+                return (Some(e), scanned);
+            }
+            e = self.next[e as usize];
+        }
+        (None, scanned)
     }
 
     /// Copies the stack into `best` (a new longest linearized sequence).

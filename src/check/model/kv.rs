@@ -181,46 +181,74 @@ impl fmt::Debug for Text {
 
 /// A KV state: the non-empty strings by key, sorted by key (an empty string and an absent
 /// key behave the same, so both are absence and the search sees them as one state).
+///
+/// A state checked per key holds at most one string, kept inline so that a new state costs
+/// no allocation beyond its [`Text`] chunk. The representation is canonical (`One` exactly
+/// when one key is non-empty), so the derived equality and hash are those of the content.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct KvState(Arc<[(Arc<str>, Text)]>);
+pub enum KvState {
+    /// Every key empty.
+    #[default]
+    Empty,
+    /// One non-empty key.
+    One([(Arc<str>, Text); 1]),
+    /// Several non-empty keys.
+    Many(Arc<[(Arc<str>, Text)]>),
+}
 
 impl fmt::Debug for KvState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.iter().map(|(k, v)| (k, v)))
+            .entries(self.entries().iter().map(|(k, v)| (k, v)))
             .finish()
     }
 }
 
 impl KvState {
+    fn entries(&self) -> &[(Arc<str>, Text)] {
+        match self {
+            KvState::Empty => &[],
+            KvState::One(one) => one,
+            KvState::Many(many) => many,
+        }
+    }
+
     fn get(&self, key: &str) -> Option<&Text> {
-        self.0
-            .binary_search_by(|(k, _)| (**k).cmp(key))
+        let e = self.entries();
+        e.binary_search_by(|(k, _)| (**k).cmp(key))
             .ok()
-            .map(|i| &self.0[i].1)
+            .map(|i| &e[i].1)
     }
 
     /// The state with `key` set to `text` (removed if empty).
     fn with(&self, key: &Arc<str>, text: Text) -> KvState {
-        let mut v: Vec<(Arc<str>, Text)> = Vec::with_capacity(self.0.len() + 1);
-        let mut placed = false;
-        for (k, t) in self.0.iter() {
-            match (**k).cmp(&**key) {
-                std::cmp::Ordering::Less => v.push((k.clone(), t.clone())),
-                std::cmp::Ordering::Equal => {}
-                std::cmp::Ordering::Greater => {
-                    if !placed && text.len() > 0 {
-                        v.push((key.clone(), text.clone()));
-                    }
-                    placed = true;
-                    v.push((k.clone(), t.clone()));
-                }
+        let keep = text.len() > 0;
+        match self {
+            KvState::Empty if keep => return KvState::One([(key.clone(), text)]),
+            KvState::Empty => return KvState::Empty,
+            KvState::One([(k, _)]) if **k == **key => {
+                return if keep {
+                    KvState::One([(k.clone(), text)])
+                } else {
+                    KvState::Empty
+                };
             }
+            _ => {}
         }
-        if !placed && text.len() > 0 {
-            v.push((key.clone(), text));
+        let mut v: Vec<(Arc<str>, Text)> = Vec::with_capacity(self.entries().len() + 1);
+        v.extend(self.entries().iter().filter(|(k, _)| **k != **key).cloned());
+        if keep {
+            let at = v.partition_point(|(k, _)| **k < **key);
+            v.insert(at, (key.clone(), text));
         }
-        KvState(v.into())
+        match v.len() {
+            0 => KvState::Empty,
+            1 => {
+                let only = v.swap_remove(0);
+                KvState::One([only])
+            }
+            _ => KvState::Many(v.into()),
+        }
     }
 }
 
@@ -291,11 +319,11 @@ impl Model for Kv {
     }
 
     fn describe_state(&self, state: &KvState) -> String {
-        if state.0.is_empty() {
+        if state.entries().is_empty() {
             return "all keys empty".to_string();
         }
         let parts: Vec<String> = state
-            .0
+            .entries()
             .iter()
             .map(|(k, v)| format!("{k:?}={:?}", v.to_text()))
             .collect();
@@ -317,6 +345,25 @@ mod tests {
         assert!(!ab.eq_piece(&Piece::new("ab")));
         assert_eq!(ab.to_text(), "abc");
         assert_ne!(ab, Text::of(&Piece::new("acb")));
+    }
+
+    #[test]
+    fn states_are_canonical() {
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        let x = Text::of(&Piece::new("x"));
+        let s1 = KvState::Empty.with(&a, x.clone()).with(&b, x.clone());
+        let s2 = KvState::Empty.with(&b, x.clone()).with(&a, x.clone());
+        assert_eq!(s1, s2);
+        assert_eq!(
+            s1.with(&b, Text::default()),
+            KvState::Empty.with(&a, x.clone())
+        );
+        assert_eq!(
+            s1.with(&a, Text::default()).with(&b, Text::default()),
+            KvState::Empty
+        );
+        assert_eq!(s1.get("b"), Some(&x));
+        assert_eq!(s1.get("c"), None);
     }
 
     #[test]
