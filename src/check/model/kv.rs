@@ -154,13 +154,26 @@ impl Text {
 
 impl PartialEq for Text {
     fn eq(&self, other: &Text) -> bool {
-        match (&self.0, &other.0) {
-            (None, None) => true,
-            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => true,
-            (Some(a), Some(b)) => {
-                a.len == b.len && a.hash == b.hash && self.eq_str(&other.to_text())
+        // Walk both chains from the end while they have the same pieces: equal strings built
+        // by the same appends in another order of *other keys* (the common case when a whole
+        // store is one state) are decided without copying anything.
+        let (mut a, mut b) = (self, other);
+        loop {
+            match (&a.0, &b.0) {
+                (None, None) => return true,
+                (Some(x), Some(y)) if Arc::ptr_eq(x, y) => return true,
+                (Some(x), Some(y)) => {
+                    if x.len != y.len || x.hash != y.hash {
+                        return false;
+                    }
+                    if x.piece != y.piece {
+                        // Same content, different piece boundaries: compare the strings.
+                        return a.eq_str(&b.to_text());
+                    }
+                    (a, b) = (&x.prev, &y.prev);
+                }
+                _ => return false,
             }
-            _ => false,
         }
     }
 }
