@@ -495,14 +495,17 @@ fn explain<M: Model>(model: &M, ops: &[Operation], part: &Part<'_, M>) -> Explan
         if placed[i] || op.ret.is_none() || horizon.is_some_and(|h| op.call > h) {
             continue;
         }
-        let reason = match prepared[i].as_ref().and_then(|p| model.step(&state, p)) {
+        let Some(p) = prepared[i].as_ref() else {
+            continue;
+        };
+        let reason = match model.step(&state, p) {
             None => format!(
                 "impossible: the model does not allow it in state {}",
-                model.describe_state(&state)
+                model.describe_state_for(&state, p)
             ),
             Some(next) => format!(
                 "allowed (state would become {}), but the remaining operations then cannot be ordered",
-                model.describe_state(&next)
+                model.describe_state_for(&next, p)
             ),
         };
         stuck.push(Stuck {

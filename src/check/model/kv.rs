@@ -331,6 +331,11 @@ impl Model for Kv {
         matches!(op.kind, KvKind::Get(_))
     }
 
+    fn describe_state_for(&self, state: &KvState, op: &KvOp) -> String {
+        let text = state.get(&op.key).map(Text::to_text).unwrap_or_default();
+        format!("{:?}={text:?}", op.key)
+    }
+
     fn describe_state(&self, state: &KvState) -> String {
         if state.entries().is_empty() {
             return "all keys empty".to_string();
