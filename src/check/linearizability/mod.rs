@@ -16,6 +16,9 @@
 //!    fails quickly gives a verdict even if another one would search for hours. A
 //!    not-linearizable partition is final; the search stops with an [`Explanation`].
 //!
+//! Setting the environment variable `SQUALL_LIN_STATS` prints, per finished partition, its
+//! steps, memo entries, states and cached transitions to stderr (for tuning).
+//!
 //! The verdict is deterministic; only *when* a budget runs out (hence [`Verdict::Unknown`])
 //! may depend on wall-clock time, if a deadline is given.
 //!
