@@ -25,7 +25,7 @@ const REJECT: u32 = u32::MAX;
 /// Not computed yet (in the dense transition table).
 const UNSET: u32 = u32::MAX - 1;
 /// Size limit of the dense transition table, in entries.
-const DENSE_ENTRIES: usize = 1 << 18;
+const DENSE_ENTRIES: usize = 1 << 14;
 
 /// A hasher for integer keys that mixes all bits (the transition cache's keys are
 /// `state << 32 | op`; a multiply-only hash would cluster on the low bits).
