@@ -39,6 +39,7 @@
 //! ```
 
 pub mod brute;
+mod intern;
 mod memo;
 mod op;
 mod wgl;

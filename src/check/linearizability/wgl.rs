@@ -13,6 +13,7 @@
 //! contract guarantees they are accepted in every state, so the search succeeds as soon as
 //! every *completed* operation is linearized: the pending ones go last, i.e. never happened.
 
+use super::intern::Interner;
 use super::memo::{fmix64, Memo};
 use crate::check::model::Model;
 use std::collections::HashMap;
@@ -92,9 +93,8 @@ pub(crate) struct Search<'m, M: Model> {
     zobrist: Vec<u64>,
     linearized: Vec<u64>,
     lin_hash: u64,
-    /// Interned states: `state_ids[states[i]] == i`.
-    states: Vec<M::State>,
-    state_ids: MixMap<M::State, u32>,
+    /// Interned states.
+    states: Interner<M::State>,
     /// Transition cache for the first `dense_rows` states: `dense[state * n + op]` is the
     /// next state, [`REJECT`] or [`UNSET`]. Most histories have few states (registers), and
     /// an array lookup is several times cheaper than a hash lookup.
@@ -176,8 +176,6 @@ impl<'m, M: Model> Search<'m, M> {
         let words = n.div_ceil(64).max(1);
         let pure = ops.iter().map(|op| model.is_read_only(op)).collect();
         let init = model.init();
-        let mut state_ids = MixMap::default();
-        state_ids.insert(init.clone(), 0);
         Search {
             model,
             ops,
@@ -192,8 +190,7 @@ impl<'m, M: Model> Search<'m, M> {
             zobrist,
             linearized: vec![0; words],
             lin_hash: 0,
-            states: vec![init],
-            state_ids,
+            states: Interner::new(init),
             dense: vec![UNSET; n],
             dense_rows: (DENSE_ENTRIES / n.max(1)).max(1),
             trans: MixMap::default(),
@@ -214,7 +211,7 @@ impl<'m, M: Model> Search<'m, M> {
         self.memo.bytes()
             + self.dense.capacity() * 4
             + self.trans.capacity() * 16
-            + self.states.capacity() * (2 * std::mem::size_of::<M::State>() + 16)
+            + self.states.bytes()
             + self.stack.capacity() * 8
     }
 
@@ -226,7 +223,7 @@ impl<'m, M: Model> Search<'m, M> {
             // cheaper than a cache lookup (no hashing, nothing stored).
             let ok = self
                 .model
-                .step(&self.states[state as usize], &self.ops[op as usize])
+                .step(self.states.get(state), &self.ops[op as usize])
                 .is_some();
             return ok.then_some(state);
         }
@@ -244,7 +241,7 @@ impl<'m, M: Model> Search<'m, M> {
         }
         let next = self
             .model
-            .step(&self.states[state as usize], &self.ops[op as usize])
+            .step(self.states.get(state), &self.ops[op as usize])
             .map(|s| self.intern(s));
         let v = next.unwrap_or(REJECT);
         if dense {
@@ -256,12 +253,11 @@ impl<'m, M: Model> Search<'m, M> {
     }
 
     fn intern(&mut self, s: M::State) -> u32 {
-        if let Some(&id) = self.state_ids.get(&s) {
-            return id;
+        let before = self.states.len();
+        let id = self.states.intern(s);
+        if self.states.len() == before {
+            return id; // seen before
         }
-        let id = self.states.len() as u32;
-        self.states.push(s.clone());
-        self.state_ids.insert(s, id);
         if self.states.len() <= self.dense_rows {
             let n = self.ops.len();
             self.dense.resize(self.dense.len() + n, UNSET);
