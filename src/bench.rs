@@ -92,19 +92,24 @@ pub fn bench_scenario<S: System>(
         .then_some(s)
 }
 
-/// Runs `count` benchmark scenarios (seeds from `first_seed` on) and measures them.
+/// Runs `count` benchmark scenarios (seeds from `first_seed` on) and measures them. `tick` is
+/// the simulated time per step (squall runs use 10 ms; the benchmark can compare).
 pub fn bench_sim<S: System>(
     system: &S,
     count: usize,
     nodes: u8,
     duration_ms: u64,
     first_seed: u64,
+    tick: Duration,
 ) -> SimBench {
     let scenarios: Vec<_> = (first_seed..)
         .filter_map(|seed| bench_scenario(system, seed, nodes, duration_ms))
         .take(count)
         .collect();
-    let config = RunConfig::default();
+    let config = RunConfig {
+        tick,
+        ..RunConfig::default()
+    };
     let mut per = Vec::with_capacity(count);
     let (mut simulated, mut failures, mut ticks) = (Duration::ZERO, 0, 0);
     let (wall0, cpu0) = (Instant::now(), thread_cpu_time());

@@ -25,6 +25,9 @@ pub struct SimBenchArgs {
     /// Repeat the measurement this many times and report each pass and the median.
     #[arg(long, default_value_t = 3)]
     pub passes: usize,
+    /// Simulated milliseconds per step (squall runs use 10; this shows what the tick costs).
+    #[arg(long, default_value_t = 10)]
+    pub tick_ms: u64,
 }
 
 struct SimVisit<'a>(&'a SimBenchArgs);
@@ -40,8 +43,8 @@ impl Visit for SimVisit<'_> {
             "--passes and --scenarios must be positive"
         );
         println!(
-            "{} scenarios of {} nodes, {} ms of steps under faults (+ liveness phase), {} passes",
-            a.scenarios, a.nodes, a.duration_ms, a.passes
+            "{} scenarios of {} nodes, {} ms of steps under faults (+ liveness phase), tick {} ms, {} passes",
+            a.scenarios, a.nodes, a.duration_ms, a.tick_ms, a.passes
         );
         println!(
             "pass  scenarios/s  sim-s/wall-s  sim-s/cpu-s  median-ms/scenario  ticks  failures"
@@ -50,7 +53,14 @@ impl Visit for SimVisit<'_> {
         let mut rates = Vec::new();
         let mut failures = 0;
         for pass in 1..=a.passes {
-            let b = bench_sim(system, a.scenarios, a.nodes, a.duration_ms, a.seed);
+            let b = bench_sim(
+                system,
+                a.scenarios,
+                a.nodes,
+                a.duration_ms,
+                a.seed,
+                std::time::Duration::from_millis(a.tick_ms),
+            );
             println!(
                 "{pass:>4}  {:>11.1}  {:>12.0}  {:>11.0}  {:>18.2}  {:>5}  {:>8}",
                 b.per_second(),

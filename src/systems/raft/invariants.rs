@@ -35,6 +35,8 @@ pub struct Checker {
     commits: Vec<Index>,
     /// Leaders elected so far (a "sometimes" count).
     pub elections: u64,
+    /// Reused event buffer (the per-step check does not allocate).
+    pending: Vec<Event>,
 }
 
 impl Checker {
@@ -55,10 +57,13 @@ impl Checker {
         observer: &Observer,
         ctx: &mut StepContext<'_>,
     ) -> Result<(), Violation> {
-        for event in observer.drain() {
-            self.event(event, ctx)?;
-        }
-        Ok(())
+        let mut pending = std::mem::take(&mut self.pending);
+        observer.drain_into(&mut pending);
+        let result = pending
+            .drain(..)
+            .try_for_each(|event| self.event(event, ctx));
+        self.pending = pending;
+        result
     }
 
     /// Length of `node`'s log as last published.

@@ -918,7 +918,9 @@ mod tests {
     }
 
     fn truncations(obs: &Observer) -> usize {
-        obs.drain()
+        let mut events = Vec::new();
+        obs.drain_into(&mut events);
+        events
             .iter()
             .filter(|e| matches!(e, Event::Truncated { .. }))
             .count()

@@ -162,8 +162,10 @@ impl Observer {
         self.0.borrow_mut().rejected_frames += 1;
     }
 
-    /// Takes the pending events.
-    pub fn drain(&self) -> Vec<Event> {
-        std::mem::take(&mut self.0.borrow_mut().events)
+    /// Moves the pending events into `into` (cleared first), keeping both buffers'
+    /// capacity so that the per-step check does not allocate.
+    pub fn drain_into(&self, into: &mut Vec<Event>) {
+        into.clear();
+        std::mem::swap(&mut self.0.borrow_mut().events, into);
     }
 }
