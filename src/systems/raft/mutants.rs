@@ -116,7 +116,7 @@ impl Mutant {
     pub fn caught_by(self) -> &'static str {
         match self {
             Mutant::CommitPreviousTerm => "committed entries are never lost",
-            Mutant::UnsyncedVote => "election safety",
+            Mutant::UnsyncedVote => "persisted state survives restarts",
             Mutant::LogLengthElection => "leader completeness",
             Mutant::StaleVoteCount => "election safety",
             Mutant::TruncateOnAppend => "committed entries are never lost",
@@ -126,7 +126,7 @@ impl Mutant {
             Mutant::NoDedup => "linearizability",
             Mutant::FixedElectionTimeout => "liveness",
             Mutant::NoPreVote => "liveness",
-            Mutant::UnsyncedLog => "committed entries are never lost",
+            Mutant::UnsyncedLog => "persisted state survives restarts",
         }
     }
 }

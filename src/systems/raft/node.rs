@@ -145,6 +145,7 @@ impl Node {
                 node: node.id,
                 incarnation: ctx.incarnation,
                 term: node.term,
+                voted_for: node.voted_for,
                 log: node.log.summary(),
                 torn_bytes: recovered.torn_bytes,
             });
@@ -361,6 +362,12 @@ impl Node {
                     self.voted_for = Some(from);
                     self.persist_meta(self.mutant != Some(Mutant::UnsyncedVote));
                     self.reset_election_timer(now);
+                    let (node, term) = (self.id, self.term);
+                    self.observer.push(Event::Voted {
+                        node,
+                        term,
+                        candidate: from,
+                    });
                 }
                 let t = self.term;
                 self.send(
@@ -532,6 +539,12 @@ impl Node {
         if commit > self.commit {
             self.set_commit(commit);
         }
+        let chain = self.log.chain(last_new);
+        self.observer.push(Event::Acked {
+            node: self.id,
+            index: last_new,
+            chain,
+        });
         reply(self, true, last_new);
     }
 
