@@ -76,7 +76,7 @@ impl Mutant {
     pub fn description(self) -> &'static str {
         match self {
             Mutant::CommitPreviousTerm => {
-                "a leader commits an entry of an earlier term by counting replicas (Raft paper Figure 8; LogCabin #44)"
+                "a leader commits an entry of an earlier term by counting replicas, and appends no no-op at the start of its term (Raft paper Figure 8; LogCabin #44)"
             }
             Mutant::UnsyncedVote => {
                 "term and vote are not synced before answering a vote request, so a power loss allows a second vote in the same term (hashicorp/raft #661)"

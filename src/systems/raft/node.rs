@@ -794,12 +794,18 @@ impl Node {
         self.match_index = vec![0; n];
         self.last_ack = vec![now; n];
         self.publish_role();
-        let term = self.term;
-        self.term_start = self.append(Entry {
-            term,
-            command: Command::Noop,
-        });
-        self.log.sync(&self.disk);
+        if self.mutant == Some(Mutant::CommitPreviousTerm) {
+            // The planted Figure 8 bug comes without the start-of-term no-op, which would
+            // otherwise commit the earlier entries at once and hide it.
+            self.term_start = self.log.last_index() + 1;
+        } else {
+            let term = self.term;
+            self.term_start = self.append(Entry {
+                term,
+                command: Command::Noop,
+            });
+            self.log.sync(&self.disk);
+        }
         self.advance_commit();
         self.heartbeat(now);
     }

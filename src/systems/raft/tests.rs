@@ -307,3 +307,20 @@ fn diag_no_dedup() {
     }
     println!("{dup} with duplication, {incomplete} incomplete, {doubled} caught");
 }
+
+/// Simulation speed for 3-node, 1-simulated-second scenarios under faults (the lead's bench):
+/// `cargo test --release bench_raft -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark"]
+fn bench_raft() {
+    let b = crate::bench::bench_sim(&RaftKv::default(), 400, 3, 1000, 0);
+    println!(
+        "{} scenarios, {:.0}/s, {:.0}x real time (wall), {:.0}x (cpu), {} failures, {} ticks",
+        b.scenarios,
+        b.per_second(),
+        b.speedup(),
+        b.cpu_speedup(),
+        b.failures,
+        b.ticks
+    );
+}
