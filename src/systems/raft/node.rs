@@ -24,6 +24,7 @@
 //! follower in that term (§5.1).
 
 use super::log::{Log, Meta};
+use super::messages::RECEIVE_BUFFER;
 use super::messages::{
     decode, encode, Command, Entry, Index, Message, Outcome, Term, MAX_ENTRIES_PER_APPEND,
 };
@@ -32,7 +33,7 @@ use super::observer::{Event, Observer, Role};
 use super::state_machine::{Applied, StateMachine};
 use super::KvOp;
 use crate::sim::disk::Disk;
-use crate::sim::net::{Transport, MAX_FRAME};
+use crate::sim::net::Transport;
 use crate::systems::NodeContext;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -863,7 +864,7 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
     let _up = UpGuard(observer.clone(), ctx.id);
     let mut node = Node::new(&ctx, observer, mutant, Instant::now());
-    let mut buf = vec![0u8; MAX_FRAME];
+    let mut buf = vec![0u8; RECEIVE_BUFFER];
     loop {
         let deadline = node.next_deadline();
         tokio::select! {

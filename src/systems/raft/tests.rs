@@ -90,6 +90,19 @@ fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
     assert!(report.passed(), "{:?}", report.outcome);
 }
 
+#[test]
+fn the_same_scenario_gives_the_same_trace() {
+    let system = RaftKv::default();
+    for seed in [3, 17, 40] {
+        let s = crate::cli::scenario_from_seed(&system, seed).expect("generates");
+        let a = run(&system, &s, &traced()).expect("runs");
+        let b = run(&system, &s, &traced()).expect("runs");
+        assert!(a.trace.contains("became leader"), "{}", a.trace);
+        assert_eq!(a.trace, b.trace, "seed {seed}");
+        assert_eq!(a.history, b.history, "seed {seed}");
+    }
+}
+
 /// Runs `count` generated scenarios from `first`; returns the failures.
 fn sweep(first: u64, count: u64) -> Vec<String> {
     sweep_system(RaftKv::default(), first, count)
