@@ -53,20 +53,27 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec![]
+        vec!["raft"]
     }
 
-    fn mutants(&self, _system: &str) -> Vec<crate::mutants::MutantInfo> {
-        Vec::new()
+    fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
+        match system {
+            "raft" => crate::systems::raft::RaftKv::mutants(),
+            _ => Vec::new(),
+        }
     }
 
     fn visit<V: Visit>(
         &self,
         name: &str,
-        _mutant: Option<&str>,
-        _visit: V,
+        mutant: Option<&str>,
+        visit: V,
     ) -> Result<V::Output, String> {
         match name {
+            "raft" => {
+                let system = crate::systems::raft::RaftKv::from_mutant_name(mutant)?;
+                Ok(visit.visit(&system))
+            }
             other => Err(format!(
                 "unknown system `{other}`; known systems: {}",
                 self.names().join(", ")
@@ -91,6 +98,8 @@ enum Command {
     Replay(ReplayArgs),
     /// Blind random search for a time budget; failures are shrunk and saved.
     Chaos(chaos::ChaosArgs),
+    /// Check a history file for linearizability (exit 0 linearizable, 1 not, 3 unknown).
+    Check(crate::check::cli::CheckArgs),
     /// Shrink a failing scenario file to a minimal one.
     Shrink(chaos::ShrinkArgs),
     /// Print the scenario a fuzzer input (e.g. a crash artifact) decodes to.
@@ -110,6 +119,8 @@ enum Command {
 enum BenchCommand {
     /// Simulation speed: scenarios per second and simulated seconds per wall second.
     Sim(bench::SimBenchArgs),
+    /// Linearizability checking speed on Porcupine's test data.
+    Check(bench::CheckBenchArgs),
 }
 
 /// Runs the CLI with the given catalog of systems; returns the process exit code.
@@ -119,7 +130,9 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Run(args) => run::run(catalog, &args),
         Command::Replay(args) => run::replay(catalog, &args),
         Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
+        Command::Bench(BenchCommand::Check(args)) => bench::check(&args),
         Command::Chaos(args) => chaos::chaos(catalog, &args),
+        Command::Check(args) => crate::check::cli::run_check(&args).map(|code| code as u8),
         Command::Decode(args) => codec::decode(catalog, &args),
         Command::Mutants(args) => hunt::mutants(catalog, &args),
         Command::Hunt(args) => hunt::hunt(catalog, &args),

@@ -120,15 +120,7 @@ pub struct StepContext<'a> {
 }
 
 /// Which sequential model the client history is checked against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HistoryModel {
-    /// Key-value store with get/put/append.
-    Kv,
-    /// A single read/write register.
-    Register,
-    /// A compare-and-set register.
-    Cas,
-}
+pub use crate::check::model::ModelKind as HistoryModel;
 
 /// A system under test. See the module docs.
 pub trait System: 'static {

@@ -71,6 +71,11 @@ impl Checker {
         Ok(())
     }
 
+    /// Length of `node`'s log as last published.
+    pub fn log_len(&self, node: usize) -> usize {
+        self.logs.get(node).map_or(0, Vec::len)
+    }
+
     /// The index known committed so far.
     pub fn committed_index(&self) -> Index {
         self.committed.len() as Index
@@ -364,57 +369,6 @@ impl Checker {
             self.committed.extend(extra);
         }
         Ok(())
-    }
-
-    /// The protocol phase, for fault coverage: `election` (no leader of the highest term),
-    /// `replicating` (a leader, some node behind its commit index), `steady`.
-    pub fn phase(&self, observer: &Observer) -> &'static str {
-        let reg = observer.0.borrow();
-        let top = reg
-            .nodes
-            .iter()
-            .filter(|v| v.up)
-            .map(|v| v.term)
-            .max()
-            .unwrap_or(0);
-        let Some(leader) = reg
-            .nodes
-            .iter()
-            .find(|v| v.up && v.role == Role::Leader && v.term == top)
-        else {
-            return "election";
-        };
-        if reg.nodes.iter().any(|v| v.up && v.applied < leader.commit) {
-            "replicating"
-        } else {
-            "steady"
-        }
-    }
-
-    /// A hash of an abstraction of the cluster state, for coverage feedback: per node, up or
-    /// down, its role, how far its term trails the highest (0, 1, 2+), and whether it has
-    /// applied everything the highest commit index covers; plus whether any entry is committed.
-    pub fn abstract_state(&self, observer: &Observer) -> u64 {
-        let reg = observer.0.borrow();
-        let top = reg.nodes.iter().map(|v| v.term).max().unwrap_or(0);
-        let commit = reg.nodes.iter().map(|v| v.commit).max().unwrap_or(0);
-        let mut state: u64 = u64::from(commit > 0);
-        for v in &reg.nodes {
-            let role = match v.role {
-                Role::Follower => 0,
-                Role::PreCandidate => 1,
-                Role::Candidate => 2,
-                Role::Leader => 3,
-            };
-            let gap = (top - v.term).min(2);
-            let node = if v.up {
-                1 + role + 4 * gap + 12 * u64::from(v.applied >= commit)
-            } else {
-                0
-            };
-            state = state * 25 + node;
-        }
-        state
     }
 
     /// The liveness condition: every node up, one leader of the highest term that everyone

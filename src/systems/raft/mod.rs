@@ -19,6 +19,7 @@
 //! [`Transport`]: crate::sim::net::Transport
 
 pub mod client;
+pub mod coverage;
 pub mod invariants;
 pub mod log;
 pub mod messages;
@@ -27,8 +28,6 @@ pub mod node;
 pub mod observer;
 pub mod state_machine;
 
-#[cfg(test)]
-mod lincheck;
 #[cfg(test)]
 mod tests;
 
@@ -149,22 +148,35 @@ impl FromStr for KvOp {
     }
 }
 
+/// Key choice by byte (`% 20`): biased to a few keys so operations contend —
+/// k0 40%, k1 25%, k2 15%, k3 10%, k4 10%.
+const KEY_BY_ROLL: [u8; 20] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4];
+
 impl<'a> Arbitrary<'a> for KvOp {
+    // Whole bytes mapped with `%`, so `op_bytes` can invert it (fuzz corpus seeding).
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        // Biased to a few keys, so operations contend: k0 40%, k1 25%, k2 15%, k3 10%, k4 10%.
-        let key = match u.int_in_range(0..=19u8)? {
-            0..=7 => 0,
-            8..=12 => 1,
-            13..=15 => 2,
-            16..=17 => 3,
-            _ => 4,
-        };
-        let value = u.int_in_range(0..=99u32)?;
-        Ok(match u.int_in_range(0..=19u8)? {
+        let key = KEY_BY_ROLL[usize::from(u8::arbitrary(u)? % 20)];
+        let value = u32::from(u8::arbitrary(u)? % 100);
+        Ok(match u8::arbitrary(u)? % 20 {
             0..=6 => KvOp::Get { key },
             7..=13 => KvOp::Put { key, value },
             _ => KvOp::Append { key, value },
         })
+    }
+}
+
+impl KvOp {
+    /// The bytes [`Arbitrary`] decodes into this operation (values modulo 100).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let key = KEY_BY_ROLL
+            .iter()
+            .position(|k| *k == self.key())
+            .unwrap_or(0) as u8;
+        match *self {
+            KvOp::Get { .. } => vec![key, 0, 0],
+            KvOp::Put { value, .. } => vec![key, (value % 100) as u8, 7],
+            KvOp::Append { value, .. } => vec![key, (value % 100) as u8, 14],
+        }
     }
 }
 
@@ -173,6 +185,27 @@ impl<'a> Arbitrary<'a> for KvOp {
 pub struct RaftKv {
     /// The planted bug, if any.
     pub mutant: Option<Mutant>,
+}
+
+impl RaftKv {
+    /// The store with the named planted bug (`None`: the correct store).
+    pub fn from_mutant_name(mutant: Option<&str>) -> Result<Self, String> {
+        Ok(RaftKv {
+            mutant: mutant.map(str::parse).transpose()?,
+        })
+    }
+
+    /// The planted bugs, for `squall mutants`.
+    pub fn mutants() -> Vec<crate::mutants::MutantInfo> {
+        Mutant::ALL
+            .iter()
+            .map(|m| crate::mutants::MutantInfo {
+                name: m.name(),
+                description: m.description(),
+                caught_by: m.caught_by(),
+            })
+            .collect()
+    }
 }
 
 impl System for RaftKv {
@@ -227,57 +260,6 @@ impl System for RaftKv {
         }
     }
 
-    fn simpler_ops(&self, op: &KvOp) -> Vec<KvOp> {
-        let mut simpler = Vec::new();
-        match *op {
-            KvOp::Get { key } => {
-                if key != 0 {
-                    simpler.push(KvOp::Get { key: 0 });
-                }
-            }
-            KvOp::Put { key, value } | KvOp::Append { key, value } => {
-                simpler.push(KvOp::Get { key });
-                if matches!(op, KvOp::Append { .. }) {
-                    simpler.push(KvOp::Put { key, value });
-                }
-                if key != 0 {
-                    let mut smaller = *op;
-                    match &mut smaller {
-                        KvOp::Put { key, .. } | KvOp::Append { key, .. } => *key = 0,
-                        KvOp::Get { .. } => {}
-                    }
-                    simpler.push(smaller);
-                }
-            }
-        }
-        simpler
-    }
-
-    fn op_bytes(&self, op: &KvOp) -> Option<Vec<u8>> {
-        // Inverse of the `Arbitrary` impl: key bucket, value (mod 100; `uniquify` rewrites
-        // written values anyway), kind — one byte each (`int_in_range` over < 256 values).
-        let key = match op.key() {
-            0 => 0,
-            1 => 8,
-            2 => 13,
-            3 => 16,
-            _ => 18,
-        };
-        Some(match *op {
-            KvOp::Get { .. } => vec![key, 0, 0],
-            KvOp::Put { value, .. } => vec![key, (value % 100) as u8, 7],
-            KvOp::Append { value, .. } => vec![key, (value % 100) as u8, 14],
-        })
-    }
-
-    fn phase(&self, checker: &Self::Checker, observer: &Self::Observer) -> &'static str {
-        checker.phase(observer)
-    }
-
-    fn abstract_state(&self, checker: &Self::Checker, observer: &Self::Observer) -> u64 {
-        checker.abstract_state(observer)
-    }
-
     fn uniquify(&self, op: &mut KvOp, n: u32) {
         match op {
             KvOp::Get { .. } => {}
@@ -311,5 +293,41 @@ impl System for RaftKv {
 
     fn history_model(&self) -> Option<HistoryModel> {
         Some(HistoryModel::Kv)
+    }
+
+    fn op_bytes(&self, op: &KvOp) -> Option<Vec<u8>> {
+        Some(op.to_bytes())
+    }
+
+    fn simpler_ops(&self, op: &KvOp) -> Vec<KvOp> {
+        let mut simpler = Vec::new();
+        match *op {
+            KvOp::Get { key } => {
+                if key != 0 {
+                    simpler.push(KvOp::Get { key: 0 });
+                }
+            }
+            KvOp::Put { key, value } | KvOp::Append { key, value } => {
+                simpler.push(KvOp::Get { key });
+                if matches!(op, KvOp::Append { .. }) {
+                    simpler.push(KvOp::Put { key, value });
+                }
+                if key != 0 {
+                    simpler.push(match *op {
+                        KvOp::Append { .. } => KvOp::Append { key: 0, value },
+                        _ => KvOp::Put { key: 0, value },
+                    });
+                }
+            }
+        }
+        simpler
+    }
+
+    fn phase(&self, checker: &Self::Checker, observer: &Self::Observer) -> &'static str {
+        coverage::phase(checker, observer)
+    }
+
+    fn abstract_state(&self, checker: &Self::Checker, observer: &Self::Observer) -> u64 {
+        coverage::abstract_state(checker, observer)
     }
 }

@@ -5,12 +5,13 @@
 use super::client::RaftClient;
 use super::observer::Observer;
 use super::{KvOp, RaftKv};
+use crate::check::{history_verdict, HistoryVerdict};
 use crate::history::Value;
 use crate::scenario::Scenario;
 use crate::sim::disk::Disk;
 use crate::sim::net::Net;
 use crate::sim::runner::{run, RunConfig};
-use crate::systems::{Client, ClientContext, NodeContext, OpResult};
+use crate::systems::{Client, ClientContext, HistoryModel, NodeContext, OpResult};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -72,7 +73,6 @@ fn a_calm_cluster_elects_a_leader_and_serves_writes_and_reads() {
     let report = run(&RaftKv::default(), &s, &traced()).expect("runs");
     println!("{}", report.trace);
     assert!(report.passed(), "{:?}", report.outcome);
-    assert_eq!(super::lincheck::check(&report.history), Ok(true));
     assert!(report.trace.contains("became leader of term"));
     assert!(report.ops.ok >= 3, "{:?}", report.ops);
 }
@@ -129,8 +129,6 @@ fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
                 "seed {seed}: {} {}: {}",
                 f.kind, f.property, f.detail
             ));
-        } else if let Err(e) = super::lincheck::check(&report.history) {
-            failures.push(format!("seed {seed}: not linearizable (test checker): {e}"));
         }
     }
     println!(
@@ -199,12 +197,18 @@ fn the_test_checker_rejects_a_doubled_append() {
         "system raft\nnodes 3\nseed 1\nwait 400ms\nduplicate 100%\nc0 append k0 1\nwait 200ms\nc0 get k0\nwait 300ms\n",
     );
     let correct = run(&RaftKv::default(), &s, &RunConfig::default()).expect("runs");
-    assert_eq!(super::lincheck::check(&correct.history), Ok(true));
+    assert_eq!(
+        history_verdict(HistoryModel::Kv, &correct.history),
+        HistoryVerdict::Consistent
+    );
     let mutant = RaftKv {
         mutant: Some(super::Mutant::NoDedup),
     };
     let buggy = run(&mutant, &s, &RunConfig::default()).expect("runs");
-    assert!(super::lincheck::check(&buggy.history).is_err());
+    assert!(matches!(
+        history_verdict(HistoryModel::Kv, &buggy.history),
+        HistoryVerdict::Violated(_)
+    ));
 }
 
 fn free_local_port() -> u16 {
@@ -287,38 +291,6 @@ fn replay_file() {
     let report = run(&RaftKv { mutant }, &scenario(&text), &traced()).expect("runs");
     println!("{}", report.trace);
     println!("outcome: {:?}", report.outcome);
-    println!(
-        "linearizable (test checker): {:?}",
-        super::lincheck::check(&report.history)
-    );
-}
-
-#[test]
-#[ignore = "diagnostic"]
-fn diag_no_dedup() {
-    let system = RaftKv {
-        mutant: Some(super::Mutant::NoDedup),
-    };
-    let (mut dup, mut incomplete, mut doubled) = (0, 0, 0);
-    for seed in 0..300 {
-        let s = crate::cli::scenario_from_seed(&system, seed).expect("generates");
-        let text = s.to_text();
-        if !text.contains("duplicate") {
-            continue;
-        }
-        dup += 1;
-        let report = run(&system, &s, &RunConfig::default()).expect("runs");
-        match super::lincheck::check(&report.history) {
-            Ok(false) => incomplete += 1,
-            Err(_) => doubled += 1,
-            Ok(true) => {
-                if seed < 60 {
-                    println!("seed {seed} passes:\n{text}");
-                }
-            }
-        }
-    }
-    println!("{dup} with duplication, {incomplete} incomplete, {doubled} caught");
 }
 
 /// Simulation speed for 3-node, 1-simulated-second scenarios under faults (the lead's bench):
