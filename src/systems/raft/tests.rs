@@ -309,3 +309,49 @@ fn bench_raft() {
         b.ticks
     );
 }
+
+/// Directed scenarios for planted bugs (`directed/<mutant>.scn`): each must fail with its
+/// mutant, caught by the property the mutant names, and pass on the correct store. They are
+/// meant for `corpus/raft/mutants/`, where the corpus test snapshots them.
+#[test]
+fn directed_scenarios_catch_their_planted_bugs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/systems/raft/directed");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the directed scenario folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "scn"))
+        .collect();
+    entries.sort();
+    assert!(!entries.is_empty());
+    for path in entries {
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("a name");
+        let mutant: super::Mutant = name.parse().expect("file named after a mutant");
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let s = scenario(&text);
+        let buggy = run(
+            &RaftKv {
+                mutant: Some(mutant),
+            },
+            &s,
+            &RunConfig::default(),
+        )
+        .expect("runs");
+        let failure = buggy
+            .failure()
+            .unwrap_or_else(|| panic!("{name}: not caught"));
+        let expected = mutant.caught_by();
+        assert!(
+            failure.property == expected
+                || (expected == "liveness"
+                    && failure.kind == crate::sim::runner::FailureKind::Liveness),
+            "{name}: caught by {:?}, expected {expected:?}",
+            failure.property
+        );
+        let correct = run(&RaftKv::default(), &s, &RunConfig::default()).expect("runs");
+        assert!(
+            correct.passed(),
+            "{name}: fails on the correct store: {:?}",
+            correct.outcome
+        );
+    }
+}
