@@ -21,7 +21,8 @@ pub enum Mutant {
     /// A follower truncates its log after `prev_index` on every AppendEntries, even when the
     /// entries match (a stale or duplicated AppendEntries loses entries).
     TruncateOnAppend,
-    /// A follower sets its commit index to the leader's, unbounded by its last new entry.
+    /// A follower takes the leader's commit index bounded only by its own log length (not by
+    /// its last new entry), before and regardless of the consistency check.
     UnboundedFollowerCommit,
     /// The leader acts on AppendEntries replies from earlier terms.
     StaleAppendReply,
@@ -91,7 +92,7 @@ impl Mutant {
                 "a follower truncates its log after prev_index on a stale or duplicated AppendEntries even when the entries match"
             }
             Mutant::UnboundedFollowerCommit => {
-                "a follower's commit index follows the leader's, not bounded by the index of its last new entry"
+                "a follower takes the leader's commit index bounded only by its own log length, not by the last new entry, even on an AppendEntries whose consistency check fails"
             }
             Mutant::StaleAppendReply => {
                 "a leader acts on an AppendEntries reply from an earlier term"

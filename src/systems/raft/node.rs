@@ -493,6 +493,14 @@ impl Node {
                 },
             );
         };
+        if self.mutant == Some(Mutant::UnboundedFollowerCommit) {
+            // The planted bug: the leader's commit index, bounded only by our own log, taken
+            // before (and whatever the outcome of) the consistency check.
+            let commit = leader_commit.min(self.log.last_index());
+            if commit > self.commit {
+                self.set_commit(commit);
+            }
+        }
         // Consistency check (§5.3).
         match self.log.term_at(prev_index) {
             None => {
@@ -531,12 +539,7 @@ impl Node {
         if wrote && self.mutant != Some(Mutant::UnsyncedLog) {
             self.log.sync(&self.disk);
         }
-        let bound = if self.mutant == Some(Mutant::UnboundedFollowerCommit) {
-            self.log.last_index()
-        } else {
-            last_new
-        };
-        let commit = leader_commit.min(bound);
+        let commit = leader_commit.min(last_new);
         if commit > self.commit {
             self.set_commit(commit);
         }
