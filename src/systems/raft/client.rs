@@ -4,11 +4,12 @@
 //! cluster deduplicates by sequence number, a retried write takes effect at most once, so the
 //! client never needs to report a write as failed: an unanswered one stays indeterminate.
 
+use super::messages::RECEIVE_BUFFER;
 use super::messages::{decode, encode, Message, Outcome};
 use super::mutants::Mutant;
 use super::KvOp;
 use crate::history::Value;
-use crate::sim::net::{Transport, MAX_FRAME};
+use crate::sim::net::Transport;
 use crate::systems::{BoxFuture, Client, ClientContext, OpResult};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -49,7 +50,7 @@ impl RaftClient {
             client_id,
             seq: 0,
             leader,
-            buf: vec![0; MAX_FRAME],
+            buf: vec![0; RECEIVE_BUFFER],
         })
     }
 

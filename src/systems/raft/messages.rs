@@ -20,6 +20,12 @@ pub const VERSION: u8 = 1;
 /// Most entries one AppendEntries carries, so frames stay far below the 64 KiB datagram limit.
 pub const MAX_ENTRIES_PER_APPEND: usize = 64;
 
+/// Receive buffer size. The largest frame squall's Raft sends is an AppendEntries with
+/// [`MAX_ENTRIES_PER_APPEND`] entries of about 25 bytes each (under 2 KiB); a larger datagram
+/// is truncated by the socket, fails its checksum and is rejected. Smaller than the 64 KiB
+/// datagram limit because every (re)start zeroes one per node and client.
+pub const RECEIVE_BUFFER: usize = 16 * 1024;
+
 /// A log index (1-based; 0 means "before the first entry").
 pub type Index = u64;
 /// A Raft term.

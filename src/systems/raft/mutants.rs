@@ -21,7 +21,8 @@ pub enum Mutant {
     /// A follower truncates its log after `prev_index` on every AppendEntries, even when the
     /// entries match (a stale or duplicated AppendEntries loses entries).
     TruncateOnAppend,
-    /// A follower sets its commit index to the leader's, unbounded by its last new entry.
+    /// A follower takes the leader's commit index bounded only by its own log length (not by
+    /// its last new entry), before and regardless of the consistency check.
     UnboundedFollowerCommit,
     /// The leader acts on AppendEntries replies from earlier terms.
     StaleAppendReply,
@@ -76,7 +77,7 @@ impl Mutant {
     pub fn description(self) -> &'static str {
         match self {
             Mutant::CommitPreviousTerm => {
-                "a leader commits an entry of an earlier term by counting replicas (Raft paper Figure 8; LogCabin #44)"
+                "a leader commits an entry of an earlier term by counting replicas, and appends no no-op at the start of its term (Raft paper Figure 8; LogCabin #44)"
             }
             Mutant::UnsyncedVote => {
                 "term and vote are not synced before answering a vote request, so a power loss allows a second vote in the same term (hashicorp/raft #661)"
@@ -91,7 +92,7 @@ impl Mutant {
                 "a follower truncates its log after prev_index on a stale or duplicated AppendEntries even when the entries match"
             }
             Mutant::UnboundedFollowerCommit => {
-                "a follower's commit index follows the leader's, not bounded by the index of its last new entry"
+                "a follower takes the leader's commit index bounded only by its own log length, not by the last new entry, even on an AppendEntries whose consistency check fails"
             }
             Mutant::StaleAppendReply => {
                 "a leader acts on an AppendEntries reply from an earlier term"
@@ -116,7 +117,7 @@ impl Mutant {
     pub fn caught_by(self) -> &'static str {
         match self {
             Mutant::CommitPreviousTerm => "committed entries are never lost",
-            Mutant::UnsyncedVote => "election safety",
+            Mutant::UnsyncedVote => "persisted state survives restarts",
             Mutant::LogLengthElection => "leader completeness",
             Mutant::StaleVoteCount => "election safety",
             Mutant::TruncateOnAppend => "committed entries are never lost",
@@ -126,7 +127,7 @@ impl Mutant {
             Mutant::NoDedup => "linearizability",
             Mutant::FixedElectionTimeout => "liveness",
             Mutant::NoPreVote => "liveness",
-            Mutant::UnsyncedLog => "committed entries are never lost",
+            Mutant::UnsyncedLog => "persisted state survives restarts",
         }
     }
 }

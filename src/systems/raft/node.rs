@@ -24,6 +24,7 @@
 //! follower in that term (§5.1).
 
 use super::log::{Log, Meta};
+use super::messages::RECEIVE_BUFFER;
 use super::messages::{
     decode, encode, Command, Entry, Index, Message, Outcome, Term, MAX_ENTRIES_PER_APPEND,
 };
@@ -32,7 +33,7 @@ use super::observer::{Event, Observer, Role};
 use super::state_machine::{Applied, StateMachine};
 use super::KvOp;
 use crate::sim::disk::Disk;
-use crate::sim::net::{Transport, MAX_FRAME};
+use crate::sim::net::Transport;
 use crate::systems::NodeContext;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -145,6 +146,7 @@ impl Node {
                 node: node.id,
                 incarnation: ctx.incarnation,
                 term: node.term,
+                voted_for: node.voted_for,
                 log: node.log.summary(),
                 torn_bytes: recovered.torn_bytes,
             });
@@ -361,6 +363,12 @@ impl Node {
                     self.voted_for = Some(from);
                     self.persist_meta(self.mutant != Some(Mutant::UnsyncedVote));
                     self.reset_election_timer(now);
+                    let (node, term) = (self.id, self.term);
+                    self.observer.push(Event::Voted {
+                        node,
+                        term,
+                        candidate: from,
+                    });
                 }
                 let t = self.term;
                 self.send(
@@ -485,6 +493,14 @@ impl Node {
                 },
             );
         };
+        if self.mutant == Some(Mutant::UnboundedFollowerCommit) {
+            // The planted bug: the leader's commit index, bounded only by our own log, taken
+            // before (and whatever the outcome of) the consistency check.
+            let commit = leader_commit.min(self.log.last_index());
+            if commit > self.commit {
+                self.set_commit(commit);
+            }
+        }
         // Consistency check (§5.3).
         match self.log.term_at(prev_index) {
             None => {
@@ -523,15 +539,16 @@ impl Node {
         if wrote && self.mutant != Some(Mutant::UnsyncedLog) {
             self.log.sync(&self.disk);
         }
-        let bound = if self.mutant == Some(Mutant::UnboundedFollowerCommit) {
-            self.log.last_index()
-        } else {
-            last_new
-        };
-        let commit = leader_commit.min(bound);
+        let commit = leader_commit.min(last_new);
         if commit > self.commit {
             self.set_commit(commit);
         }
+        let chain = self.log.chain(last_new);
+        self.observer.push(Event::Acked {
+            node: self.id,
+            index: last_new,
+            chain,
+        });
         reply(self, true, last_new);
     }
 
@@ -781,12 +798,18 @@ impl Node {
         self.match_index = vec![0; n];
         self.last_ack = vec![now; n];
         self.publish_role();
-        let term = self.term;
-        self.term_start = self.append(Entry {
-            term,
-            command: Command::Noop,
-        });
-        self.log.sync(&self.disk);
+        if self.mutant == Some(Mutant::CommitPreviousTerm) {
+            // The planted Figure 8 bug comes without the start-of-term no-op, which would
+            // otherwise commit the earlier entries at once and hide it.
+            self.term_start = self.log.last_index() + 1;
+        } else {
+            let term = self.term;
+            self.term_start = self.append(Entry {
+                term,
+                command: Command::Noop,
+            });
+            self.log.sync(&self.disk);
+        }
         self.advance_commit();
         self.heartbeat(now);
     }
@@ -844,7 +867,7 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
     let _up = UpGuard(observer.clone(), ctx.id);
     let mut node = Node::new(&ctx, observer, mutant, Instant::now());
-    let mut buf = vec![0u8; MAX_FRAME];
+    let mut buf = vec![0u8; RECEIVE_BUFFER];
     loop {
         let deadline = node.next_deadline();
         tokio::select! {

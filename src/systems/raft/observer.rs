@@ -33,10 +33,30 @@ pub enum Event {
         incarnation: u32,
         /// Recovered current term.
         term: Term,
+        /// Recovered vote in that term.
+        voted_for: Option<u8>,
         /// Recovered log.
         log: Vec<(Term, u64)>,
         /// Bytes of torn tail cut off the log file.
         torn_bytes: usize,
+    },
+    /// The node granted its vote (after persisting it).
+    Voted {
+        /// Voter.
+        node: u8,
+        /// The term of the vote.
+        term: Term,
+        /// Whom it voted for.
+        candidate: u8,
+    },
+    /// A follower told the leader its log matches up to `index` (after persisting it).
+    Acked {
+        /// Follower.
+        node: u8,
+        /// Index acknowledged.
+        index: Index,
+        /// Chain digest at `index`.
+        chain: u64,
     },
     /// The node's role or term changed (after the change was persisted).
     Role {

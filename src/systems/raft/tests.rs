@@ -90,6 +90,19 @@ fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
     assert!(report.passed(), "{:?}", report.outcome);
 }
 
+#[test]
+fn the_same_scenario_gives_the_same_trace() {
+    let system = RaftKv::default();
+    for seed in [3, 17, 40] {
+        let s = crate::cli::scenario_from_seed(&system, seed).expect("generates");
+        let a = run(&system, &s, &traced()).expect("runs");
+        let b = run(&system, &s, &traced()).expect("runs");
+        assert!(a.trace.contains("became leader"), "{}", a.trace);
+        assert_eq!(a.trace, b.trace, "seed {seed}");
+        assert_eq!(a.history, b.history, "seed {seed}");
+    }
+}
+
 /// Runs `count` generated scenarios from `first`; returns the failures.
 fn sweep(first: u64, count: u64) -> Vec<String> {
     sweep_system(RaftKv::default(), first, count)
@@ -262,4 +275,83 @@ fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
         "{:?}",
         registry.nodes
     );
+}
+
+/// Replays a scenario file with an optional mutant and prints the trace (a development aid
+/// until the CLI catalog lists raft):
+/// `SQUALL_SCN=file.scn SQUALL_MUTANT=no-dedup cargo test --release replay_file -- --ignored --nocapture`
+#[test]
+#[ignore = "needs SQUALL_SCN"]
+fn replay_file() {
+    let path = std::env::var("SQUALL_SCN").expect("SQUALL_SCN names a scenario file");
+    let text = std::fs::read_to_string(&path).expect("readable scenario");
+    let mutant = std::env::var("SQUALL_MUTANT")
+        .ok()
+        .map(|m| m.parse().expect("a mutant name"));
+    let report = run(&RaftKv { mutant }, &scenario(&text), &traced()).expect("runs");
+    println!("{}", report.trace);
+    println!("outcome: {:?}", report.outcome);
+}
+
+/// Simulation speed for 3-node, 1-simulated-second scenarios under faults (the lead's bench):
+/// `cargo test --release bench_raft -- --ignored --nocapture`
+#[test]
+#[ignore = "benchmark"]
+fn bench_raft() {
+    let b = crate::bench::bench_sim(&RaftKv::default(), 400, 3, 1000, 0);
+    println!(
+        "{} scenarios, {:.0}/s, {:.0}x real time (wall), {:.0}x (cpu), {} failures, {} ticks",
+        b.scenarios,
+        b.per_second(),
+        b.speedup(),
+        b.cpu_speedup(),
+        b.failures,
+        b.ticks
+    );
+}
+
+/// Directed scenarios for planted bugs (`directed/<mutant>.scn`): each must fail with its
+/// mutant, caught by the property the mutant names, and pass on the correct store. They are
+/// meant for `corpus/raft/mutants/`, where the corpus test snapshots them.
+#[test]
+fn directed_scenarios_catch_their_planted_bugs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/systems/raft/directed");
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("the directed scenario folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "scn"))
+        .collect();
+    entries.sort();
+    assert!(!entries.is_empty());
+    for path in entries {
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("a name");
+        let mutant: super::Mutant = name.parse().expect("file named after a mutant");
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let s = scenario(&text);
+        let buggy = run(
+            &RaftKv {
+                mutant: Some(mutant),
+            },
+            &s,
+            &RunConfig::default(),
+        )
+        .expect("runs");
+        let failure = buggy
+            .failure()
+            .unwrap_or_else(|| panic!("{name}: not caught"));
+        let expected = mutant.caught_by();
+        assert!(
+            failure.property == expected
+                || (expected == "liveness"
+                    && failure.kind == crate::sim::runner::FailureKind::Liveness),
+            "{name}: caught by {:?}, expected {expected:?}",
+            failure.property
+        );
+        let correct = run(&RaftKv::default(), &s, &RunConfig::default()).expect("runs");
+        assert!(
+            correct.passed(),
+            "{name}: fails on the correct store: {:?}",
+            correct.outcome
+        );
+    }
 }
