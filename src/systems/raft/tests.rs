@@ -277,39 +277,6 @@ fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
     );
 }
 
-/// Replays a scenario file with an optional mutant and prints the trace (a development aid
-/// until the CLI catalog lists raft):
-/// `SQUALL_SCN=file.scn SQUALL_MUTANT=no-dedup cargo test --release replay_file -- --ignored --nocapture`
-#[test]
-#[ignore = "needs SQUALL_SCN"]
-fn replay_file() {
-    let path = std::env::var("SQUALL_SCN").expect("SQUALL_SCN names a scenario file");
-    let text = std::fs::read_to_string(&path).expect("readable scenario");
-    let mutant = std::env::var("SQUALL_MUTANT")
-        .ok()
-        .map(|m| m.parse().expect("a mutant name"));
-    let report = run(&RaftKv { mutant }, &scenario(&text), &traced()).expect("runs");
-    println!("{}", report.trace);
-    println!("outcome: {:?}", report.outcome);
-}
-
-/// Simulation speed for 3-node, 1-simulated-second scenarios under faults (the lead's bench):
-/// `cargo test --release bench_raft -- --ignored --nocapture`
-#[test]
-#[ignore = "benchmark"]
-fn bench_raft() {
-    let b = crate::bench::bench_sim(&RaftKv::default(), 400, 3, 1000, 0);
-    println!(
-        "{} scenarios, {:.0}/s, {:.0}x real time (wall), {:.0}x (cpu), {} failures, {} ticks",
-        b.scenarios,
-        b.per_second(),
-        b.speedup(),
-        b.cpu_speedup(),
-        b.failures,
-        b.ticks
-    );
-}
-
 /// Directed scenarios for planted bugs (`directed/<mutant>.scn`): each must fail with its
 /// mutant, caught by the property the mutant names, and pass on the correct store. They are
 /// meant for `corpus/raft/mutants/`, where the corpus test snapshots them.
