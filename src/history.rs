@@ -41,10 +41,11 @@ pub enum Function {
 }
 
 /// A value carried by an event.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Value {
     /// Nothing: the input of a read, or an absent register.
+    #[default]
     Nil,
     /// An integer register value.
     Int(i64),
@@ -84,12 +85,6 @@ pub struct Event {
     pub value: Value,
     /// Simulated time in nanoseconds since the start of the run.
     pub time: u64,
-}
-
-impl Default for Value {
-    fn default() -> Self {
-        Value::Nil
-    }
 }
 
 /// A client history: events in the order they happened (non-decreasing `time`).

@@ -3,6 +3,14 @@
 //! Per-step safety invariants live with their system (they read what its nodes publish);
 //! what is shared is here: the [`Violation`] every checker reports, and the history checkers.
 
+// Linearizability checking: the search, its sequential models, history file formats,
+// the `squall check` command and the Porcupine benchmark.
+pub mod bench;
+pub mod cli;
+pub mod formats;
+pub mod linearizability;
+pub mod model;
+
 use std::fmt;
 
 /// A broken property, as a checker reports it.
@@ -30,11 +38,41 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Checks a client history against a system's model; `None` when it is consistent.
+/// Search steps a run's history check may take. A step budget (not a deadline) keeps the
+/// verdict, and so the trace, deterministic.
+pub const RUN_HISTORY_STEPS: u64 = 5_000_000;
+
+/// What checking a run's client history concluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HistoryVerdict {
+    /// Consistent with the model.
+    Consistent,
+    /// Not: the violation names the property and explains it.
+    Violated(Violation),
+    /// The check could not decide within its budget (not a failure).
+    Unknown(String),
+}
+
+/// Checks a run's client history for linearizability against `model`.
 pub fn history_verdict(
-    _model: crate::systems::HistoryModel,
-    _history: &crate::history::History,
-) -> Option<Violation> {
-    // Wired to the linearizability checker when it lands.
-    None
+    model: model::ModelKind,
+    history: &crate::history::History,
+) -> HistoryVerdict {
+    let opts = linearizability::CheckOptions {
+        budget: linearizability::Budget {
+            max_steps: Some(RUN_HISTORY_STEPS),
+            deadline: None,
+            max_memory: 512 << 20,
+        },
+        ..linearizability::CheckOptions::default()
+    };
+    match linearizability::check_history_with(model, history, &opts) {
+        Ok(linearizability::Verdict::Linearizable) => HistoryVerdict::Consistent,
+        Ok(linearizability::Verdict::NotLinearizable(explanation)) => {
+            HistoryVerdict::Violated(Violation::new("linearizability", explanation.to_string()))
+        }
+        Ok(linearizability::Verdict::Unknown(why)) => HistoryVerdict::Unknown(why),
+        // The harness recorded the history; if it does not pair up, that is a harness bug.
+        Err(e) => HistoryVerdict::Violated(Violation::new("well-formed history", e.to_string())),
+    }
 }

@@ -86,3 +86,23 @@ pub(super) fn sim(catalog: &impl Catalog, args: &SimBenchArgs) -> Result<u8> {
         .visit(&args.system, None, SimVisit(args))
         .map_err(anyhow::Error::msg)?
 }
+
+/// Arguments of `squall bench check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckBenchArgs {
+    /// Porcupine's test data (expected.tsv, jepsen/, kv/).
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/porcupine-data"))]
+    pub data: std::path::PathBuf,
+    /// Passes; the report gives each set's median.
+    #[arg(long, default_value_t = 5)]
+    pub passes: usize,
+    /// Threads for partitions.
+    #[arg(long, default_value_t = crate::check::linearizability::available_threads())]
+    pub threads: usize,
+}
+
+pub(super) fn check(args: &CheckBenchArgs) -> Result<u8> {
+    let report = crate::check::bench::bench_porcupine_with(&args.data, args.passes, args.threads)?;
+    print!("{report}");
+    Ok(EXIT_PASS)
+}

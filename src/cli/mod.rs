@@ -6,6 +6,8 @@
 
 mod bench;
 mod chaos;
+mod codec;
+mod hunt;
 mod run;
 
 use crate::systems::System;
@@ -35,6 +37,8 @@ pub trait Visit {
 pub trait Catalog {
     /// The names, for help and errors.
     fn names(&self) -> Vec<&'static str>;
+    /// The planted bugs of the named system.
+    fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo>;
     /// Builds the named system (with the planted bug `mutant`, if any) and visits it.
     fn visit<V: Visit>(
         &self,
@@ -49,16 +53,27 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec![]
+        vec!["raft"]
+    }
+
+    fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
+        match system {
+            "raft" => crate::systems::raft::RaftKv::mutants(),
+            _ => Vec::new(),
+        }
     }
 
     fn visit<V: Visit>(
         &self,
         name: &str,
-        _mutant: Option<&str>,
-        _visit: V,
+        mutant: Option<&str>,
+        visit: V,
     ) -> Result<V::Output, String> {
         match name {
+            "raft" => {
+                let system = crate::systems::raft::RaftKv::from_mutant_name(mutant)?;
+                Ok(visit.visit(&system))
+            }
             other => Err(format!(
                 "unknown system `{other}`; known systems: {}",
                 self.names().join(", ")
@@ -83,8 +98,18 @@ enum Command {
     Replay(ReplayArgs),
     /// Blind random search for a time budget; failures are shrunk and saved.
     Chaos(chaos::ChaosArgs),
+    /// Check a history file for linearizability (exit 0 linearizable, 1 not, 3 unknown).
+    Check(crate::check::cli::CheckArgs),
     /// Shrink a failing scenario file to a minimal one.
     Shrink(chaos::ShrinkArgs),
+    /// Print the scenario a fuzzer input (e.g. a crash artifact) decodes to.
+    Decode(codec::DecodeArgs),
+    /// Turn scenario files into fuzzer inputs (to seed the fuzz corpus from corpus/).
+    Encode(codec::EncodeArgs),
+    /// List the planted bugs.
+    Mutants(hunt::MutantsArgs),
+    /// Measure how fast squall finds a planted bug from scratch.
+    Hunt(hunt::HuntArgs),
     /// Benchmarks (numbers for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -94,6 +119,8 @@ enum Command {
 enum BenchCommand {
     /// Simulation speed: scenarios per second and simulated seconds per wall second.
     Sim(bench::SimBenchArgs),
+    /// Linearizability checking speed on Porcupine's test data.
+    Check(bench::CheckBenchArgs),
 }
 
 /// Runs the CLI with the given catalog of systems; returns the process exit code.
@@ -103,7 +130,13 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Run(args) => run::run(catalog, &args),
         Command::Replay(args) => run::replay(catalog, &args),
         Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
+        Command::Bench(BenchCommand::Check(args)) => bench::check(&args),
         Command::Chaos(args) => chaos::chaos(catalog, &args),
+        Command::Check(args) => crate::check::cli::run_check(&args).map(|code| code as u8),
+        Command::Decode(args) => codec::decode(catalog, &args),
+        Command::Mutants(args) => hunt::mutants(catalog, &args),
+        Command::Hunt(args) => hunt::hunt(catalog, &args),
+        Command::Encode(args) => codec::encode(catalog, &args),
         Command::Shrink(args) => chaos::shrink_file(catalog, &args),
     };
     match code {

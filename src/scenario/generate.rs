@@ -1,10 +1,14 @@
-//! Scenarios from bytes, with `arbitrary`.
+//! Scenarios from bytes, and back.
 //!
 //! The bounds are chosen so that random bytes give interesting scenarios, not mostly no-ops:
 //! every byte string decodes (running out of bytes just ends the scenario), each step costs a
 //! few bytes so libFuzzer's mutations map to local changes, faults are drawn only from the
 //! scenario's weather, heals and restarts aim at what is actually broken, and waits are
 //! spread around the protocols' timeouts (tens to hundreds of milliseconds).
+//!
+//! Every decision reads whole bytes and maps them with `%`, so the decoding can be inverted:
+//! [`Scenario::to_bytes`] turns a readable scenario (a corpus file) into fuzzer input that
+//! decodes back to it — how the fuzz corpus is seeded from `corpus/<system>/*.scn`.
 
 use super::{Fault, FaultKind, NodeId, NodeSet, Scenario, Step, Weather, MAX_CLIENTS};
 use arbitrary::{Arbitrary, Result, Unstructured};
@@ -14,12 +18,31 @@ pub const MAX_STEPS: usize = 48;
 /// Most simulated time the steps of a generated scenario ask for.
 pub const MAX_DURATION_MS: u64 = 6_000;
 
+const NODE_SIZES: [u8; 10] = [3, 3, 3, 3, 5, 5, 5, 4, 6, 7];
+const LOSS: [u8; 6] = [5, 10, 20, 30, 50, 0];
+const DUPLICATE: [u8; 5] = [10, 30, 50, 100, 0];
+const LATENCY: [u16; 5] = [5, 20, 50, 100, 200];
+
 /// What the generator knows of the cluster it is breaking, so heals and restarts hit targets.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct Damage {
-    down: NodeSet,
+    down: Vec<NodeId>,
     held: Vec<(NodeId, NodeId)>,
     cut: Vec<(NodeId, NodeId)>,
+}
+
+fn byte(u: &mut Unstructured<'_>) -> u8 {
+    // An exhausted input reads as zeros, like `arbitrary`'s own integers.
+    u.bytes(1).map_or(0, |b| b[0])
+}
+
+fn wait_ms(r: u8) -> u32 {
+    // 10..=500 ms, skewed short: most waits are a few heartbeats.
+    if r < 192 {
+        10 * (1 + u32::from(r % 15))
+    } else {
+        10 * (1 + u32::from(r % 50))
+    }
 }
 
 impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
@@ -30,10 +53,10 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
         u: &mut Unstructured<'a>,
         mut uniquify: impl FnMut(&mut Op, u32),
     ) -> Result<Self> {
-        let nodes = *u.choose(&[3u8, 3, 3, 3, 5, 5, 5, 4, 6, 7])?;
-        let seed = u64::arbitrary(u)?;
+        let nodes = NODE_SIZES[usize::from(byte(u)) % NODE_SIZES.len()];
+        let seed = u64::from_le_bytes(std::array::from_fn(|_| byte(u)));
         // One bit per fault kind: every scenario its own mix (swarm testing).
-        let bits = u8::arbitrary(u)?;
+        let bits = byte(u);
         let weather = FaultKind::ALL
             .into_iter()
             .enumerate()
@@ -45,26 +68,20 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
         let mut duration = 0u64;
         let mut ops = 0u32;
         while steps.len() < MAX_STEPS && !u.is_empty() && duration < MAX_DURATION_MS {
-            let roll = u8::arbitrary(u)? % 100;
+            let roll = byte(u) % 100;
             let step = if roll < 45 || (kinds.is_empty() && roll < 60) {
-                let client = u8::arbitrary(u)? % MAX_CLIENTS;
+                let client = byte(u) % MAX_CLIENTS;
                 let mut op = Op::arbitrary(u)?;
                 ops += 1;
                 uniquify(&mut op, ops);
                 Step::Op { client, op }
             } else if roll < 75 || kinds.is_empty() {
-                // 10..=500 ms, skewed short: most waits are a few heartbeats.
-                let r = u8::arbitrary(u)?;
-                let ms = if r < 192 {
-                    10 * (1 + u32::from(r % 15))
-                } else {
-                    10 * (1 + u32::from(r % 50))
-                };
+                let ms = wait_ms(byte(u));
                 duration += u64::from(ms);
                 Step::Wait { ms }
             } else {
-                let kind = *u.choose(&kinds)?;
-                Step::Fault(fault(u, kind, nodes, &mut damage)?)
+                let kind = kinds[usize::from(byte(u)) % kinds.len()];
+                Step::Fault(fault(u, kind, nodes, &mut damage))
             };
             steps.push(step);
         }
@@ -78,31 +95,26 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
     }
 }
 
-fn node(u: &mut Unstructured<'_>, nodes: u8) -> Result<NodeId> {
-    Ok(u8::arbitrary(u)? % nodes)
+fn node(u: &mut Unstructured<'_>, nodes: u8) -> NodeId {
+    byte(u) % nodes
 }
 
-fn link(u: &mut Unstructured<'_>, nodes: u8) -> Result<(NodeId, NodeId)> {
-    let a = node(u, nodes)?;
-    let b = (a + 1 + u8::arbitrary(u)? % (nodes - 1)) % nodes;
-    Ok((a, b))
+fn link(u: &mut Unstructured<'_>, nodes: u8) -> (NodeId, NodeId) {
+    let a = node(u, nodes);
+    let b = (a + 1 + byte(u) % (nodes - 1)) % nodes;
+    (a, b)
 }
 
-fn fault(
-    u: &mut Unstructured<'_>,
-    kind: FaultKind,
-    nodes: u8,
-    damage: &mut Damage,
-) -> Result<Fault> {
-    let roll = u8::arbitrary(u)? % 10;
-    Ok(match kind {
+fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Fault {
+    let roll = byte(u) % 10;
+    match kind {
         FaultKind::Partition => match roll {
-            0..=3 => Fault::Isolate(node(u, nodes)?),
+            0..=3 => Fault::Isolate(node(u, nodes)),
             4..=6 => {
                 // A minority side, so that a majority remains somewhere.
-                let size = 1 + u8::arbitrary(u)? % (nodes / 2);
+                let size = 1 + byte(u) % (nodes / 2);
                 let mut side = NodeSet::default();
-                let mut n = node(u, nodes)?;
+                let mut n = node(u, nodes);
                 while side.len() < usize::from(size) {
                     side = side.with(n);
                     n = (n + 1) % nodes;
@@ -113,12 +125,12 @@ fn fault(
         },
         FaultKind::Partial => match roll {
             0..=3 => {
-                let (a, b) = link(u, nodes)?;
+                let (a, b) = link(u, nodes);
                 damage.cut.push((a, b));
                 Fault::Cut(a, b)
             }
             4..=6 => {
-                let (from, to) = link(u, nodes)?;
+                let (from, to) = link(u, nodes);
                 damage.cut.push((from, to));
                 Fault::OneWay { from, to }
             }
@@ -127,33 +139,33 @@ fn fault(
                 None => Fault::HealAll,
             },
         },
-        FaultKind::Loss => Fault::Loss(*u.choose(&[5u8, 10, 20, 30, 50, 0])?),
-        FaultKind::Duplicate => Fault::Duplicate(*u.choose(&[10u8, 30, 50, 100, 0])?),
+        FaultKind::Loss => Fault::Loss(LOSS[usize::from(byte(u)) % LOSS.len()]),
+        FaultKind::Duplicate => Fault::Duplicate(DUPLICATE[usize::from(byte(u)) % DUPLICATE.len()]),
         FaultKind::Reorder => match roll {
             0..=3 => {
-                let (a, b) = link(u, nodes)?;
+                let (a, b) = link(u, nodes);
                 damage.held.push((a, b));
                 Fault::Hold(a, b)
             }
             4..=7 if !damage.held.is_empty() => {
-                let i = usize::from(u8::arbitrary(u)?) % damage.held.len();
+                let i = usize::from(byte(u)) % damage.held.len();
                 let (a, b) = damage.held.swap_remove(i);
                 Fault::Release(a, b)
             }
             _ => {
-                let (a, b) = link(u, nodes)?;
-                Fault::Latency(a, b, *u.choose(&[5u16, 20, 50, 100, 200])?)
+                let (a, b) = link(u, nodes);
+                Fault::Latency(a, b, LATENCY[usize::from(byte(u)) % LATENCY.len()])
             }
         },
         FaultKind::Crash | FaultKind::PowerLoss => {
-            let down: Vec<NodeId> = damage.down.iter().collect();
-            if roll >= 6 && !down.is_empty() {
-                let n = *u.choose(&down)?;
-                damage.down = NodeSet(damage.down.0 & !(1 << n));
-                Fault::Restart(n)
+            if roll >= 6 && !damage.down.is_empty() {
+                let i = usize::from(byte(u)) % damage.down.len();
+                Fault::Restart(damage.down.swap_remove(i))
             } else {
-                let n = node(u, nodes)?;
-                damage.down = damage.down.with(n);
+                let n = node(u, nodes);
+                if !damage.down.contains(&n) {
+                    damage.down.push(n);
+                }
                 if kind == FaultKind::Crash {
                     Fault::Crash(n)
                 } else {
@@ -161,6 +173,162 @@ fn fault(
                 }
             }
         }
-        FaultKind::Garbage => Fault::Garbage(node(u, nodes)?),
+        FaultKind::Garbage => Fault::Garbage(node(u, nodes)),
+    }
+}
+
+/// Index of `x` in `table`, as a byte (`table` is short).
+fn index_of<T: PartialEq>(table: &[T], x: &T) -> Option<u8> {
+    table.iter().position(|t| t == x).map(|i| i as u8)
+}
+
+/// Index of the entry of `table` nearest to `x`.
+fn nearest<T: Copy + Into<i64>>(table: &[T], x: T) -> u8 {
+    let x: i64 = x.into();
+    (0..table.len())
+        .min_by_key(|i| (table[*i].into() - x).abs())
+        .unwrap_or(0) as u8
+}
+
+/// The bytes `link` decodes to `(a, b)`.
+fn link_bytes(a: NodeId, b: NodeId, nodes: u8) -> [u8; 2] {
+    [a, (b + nodes - a - 1) % nodes]
+}
+
+impl<Op> Scenario<Op> {
+    /// Fuzzer input that [`Scenario::generate`] decodes back into this scenario, given the
+    /// bytes each operation comes from (`op_bytes`). Steps the generator cannot express
+    /// (a wait that is not a multiple of 10 ms, a heal of a link it does not consider broken,
+    /// ...) are approximated or skipped; `None` if the scenario exceeds the generator's bounds
+    /// or an operation has no byte form.
+    pub fn to_bytes(&self, op_bytes: impl Fn(&Op) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+        let nodes = self.nodes;
+        let mut out = vec![index_of(&NODE_SIZES, &nodes)?];
+        out.extend_from_slice(&self.seed.to_le_bytes());
+        let weather = self.steps.iter().fold(self.weather, |w, s| match s {
+            Step::Fault(f) => f.kind().map_or(w, |k| w.with(k)),
+            _ => w,
+        });
+        out.push(
+            FaultKind::ALL
+                .iter()
+                .enumerate()
+                .filter(|(_, k)| weather.allows(**k))
+                .fold(0u8, |b, (i, _)| b | (1 << i)),
+        );
+        let kinds: Vec<FaultKind> = weather.kinds().collect();
+        let mut damage = Damage::default();
+        let mut count = 0;
+        for step in &self.steps {
+            let mut bytes = Vec::new();
+            match step {
+                Step::Op { client, op } => {
+                    bytes.push(0);
+                    bytes.push(*client);
+                    bytes.extend(op_bytes(op)?);
+                }
+                Step::Wait { ms } => {
+                    // Split long waits; round to whole 10 ms.
+                    let mut left = (*ms).div_ceil(10) * 10;
+                    while left > 0 {
+                        let chunk = left.min(500);
+                        let r = (0..=255u8).find(|r| wait_ms(*r) == chunk.max(10))?;
+                        out.extend_from_slice(&[if kinds.is_empty() { 60 } else { 50 }, r]);
+                        count += 1;
+                        left -= chunk;
+                    }
+                    continue;
+                }
+                Step::Fault(f) => {
+                    let Some(kind) = f.kind().or_else(|| heal_kind(f, &kinds)) else {
+                        continue;
+                    };
+                    let Some(fault_bytes) = fault_bytes(*f, kind, nodes, &mut damage) else {
+                        continue;
+                    };
+                    bytes.push(80);
+                    bytes.push(index_of(&kinds, &kind)?);
+                    bytes.extend(fault_bytes);
+                }
+            }
+            out.extend(bytes);
+            count += 1;
+        }
+        (count <= MAX_STEPS).then_some(out)
+    }
+}
+
+/// Which weather kind can express a heal or restart.
+fn heal_kind(f: &Fault, kinds: &[FaultKind]) -> Option<FaultKind> {
+    let wanted: &[FaultKind] = match f {
+        Fault::HealAll => &[FaultKind::Partition, FaultKind::Partial],
+        Fault::Heal(..) => &[FaultKind::Partial],
+        Fault::Restart(_) => &[FaultKind::Crash, FaultKind::PowerLoss],
+        _ => &[],
+    };
+    wanted.iter().copied().find(|k| kinds.contains(k))
+}
+
+fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Option<Vec<u8>> {
+    Some(match (kind, f) {
+        (FaultKind::Partition, Fault::Isolate(n)) => vec![0, n],
+        (FaultKind::Partition, Fault::Split(side)) => {
+            // The generator builds a side of `size` consecutive nodes from a start node.
+            let size = side.len() as u8;
+            let start = (0..nodes).find(|s| (0..size).all(|k| side.contains((s + k) % nodes)))?;
+            if size == 0 || size > nodes / 2 {
+                return None;
+            }
+            vec![4, size - 1, start]
+        }
+        (FaultKind::Partition, Fault::HealAll) => vec![7],
+        (FaultKind::Partial, Fault::Cut(a, b)) => {
+            damage.cut.push((a, b));
+            let l = link_bytes(a, b, nodes);
+            vec![0, l[0], l[1]]
+        }
+        (FaultKind::Partial, Fault::OneWay { from, to }) => {
+            damage.cut.push((from, to));
+            let l = link_bytes(from, to, nodes);
+            vec![4, l[0], l[1]]
+        }
+        (FaultKind::Partial, Fault::Heal(..) | Fault::HealAll) => {
+            damage.cut.pop();
+            vec![7]
+        }
+        (FaultKind::Loss, Fault::Loss(p)) => vec![0, nearest(&LOSS, p)],
+        (FaultKind::Duplicate, Fault::Duplicate(p)) => vec![0, nearest(&DUPLICATE, p)],
+        (FaultKind::Reorder, Fault::Hold(a, b)) => {
+            damage.held.push((a, b));
+            let l = link_bytes(a, b, nodes);
+            vec![0, l[0], l[1]]
+        }
+        (FaultKind::Reorder, Fault::Release(a, b)) => {
+            let i = damage
+                .held
+                .iter()
+                .position(|h| *h == (a, b))
+                .or_else(|| damage.held.iter().position(|h| *h == (b, a)))?;
+            damage.held.swap_remove(i);
+            vec![4, i as u8]
+        }
+        (FaultKind::Reorder, Fault::Latency(a, b, ms)) => {
+            let l = link_bytes(a, b, nodes);
+            // roll 8 is always a latency, whatever is held.
+            vec![8, l[0], l[1], nearest(&LATENCY, ms)]
+        }
+        (FaultKind::Crash | FaultKind::PowerLoss, Fault::Restart(n)) => {
+            let i = damage.down.iter().position(|d| *d == n)?;
+            damage.down.swap_remove(i);
+            vec![6, i as u8]
+        }
+        (FaultKind::Crash, Fault::Crash(n)) | (FaultKind::PowerLoss, Fault::PowerLoss(n)) => {
+            if !damage.down.contains(&n) {
+                damage.down.push(n);
+            }
+            vec![0, n]
+        }
+        (FaultKind::Garbage, Fault::Garbage(n)) => vec![0, n],
+        _ => return None,
     })
 }

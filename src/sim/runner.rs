@@ -15,7 +15,7 @@
 use super::disk::Disk;
 use super::effects::Effects;
 use super::net::{Net, NetFaults, Transport};
-use crate::check::Violation;
+use crate::check::{HistoryVerdict, Violation};
 use crate::history::{Event, EventType, History};
 use crate::report::Trace;
 use crate::scenario::{Fault, FaultKind, NodeId, Scenario, Step, MAX_CLIENTS};
@@ -164,6 +164,8 @@ pub struct Report {
     pub fault_phases: Vec<(FaultKind, &'static str)>,
     /// Transitions between abstract protocol states, as hashes (when asked for).
     pub abstract_transitions: Vec<u64>,
+    /// The history check ran out of budget (the run still passes).
+    pub history_unknown: bool,
 }
 
 impl Report {
@@ -320,6 +322,7 @@ struct Runner<'a, S: System> {
     fault_phases: Vec<(FaultKind, &'static str)>,
     abstract_state: u64,
     abstract_transitions: Vec<u64>,
+    history_unknown: bool,
 }
 
 impl<'a, S: System> Runner<'a, S> {
@@ -450,6 +453,7 @@ impl<'a, S: System> Runner<'a, S> {
             fault_phases: Vec::new(),
             abstract_state: 0,
             abstract_transitions: Vec::new(),
+            history_unknown: false,
         }
     }
 
@@ -488,6 +492,7 @@ impl<'a, S: System> Runner<'a, S> {
             ticks: self.ticks,
             fault_phases: std::mem::take(&mut self.fault_phases),
             abstract_transitions: std::mem::take(&mut self.abstract_transitions),
+            history_unknown: self.history_unknown,
         })
     }
 
@@ -926,10 +931,20 @@ impl<'a, S: System> Runner<'a, S> {
 
     fn check_history(&mut self) -> Option<Failure> {
         let model = self.system.history_model()?;
-        let history = self.log.borrow().history.clone();
-        match crate::check::history_verdict(model, &history) {
-            None => None,
-            Some(v) => Some(Failure {
+        let verdict = crate::check::history_verdict(model, &self.log.borrow().history);
+        match verdict {
+            HistoryVerdict::Consistent => {
+                self.note(format_args!("history: linearizable ({model:?} model)"));
+                None
+            }
+            HistoryVerdict::Unknown(why) => {
+                self.note(format_args!(
+                    "history: unknown within the check's budget ({why})"
+                ));
+                self.history_unknown = true;
+                None
+            }
+            HistoryVerdict::Violated(v) => Some(Failure {
                 kind: FailureKind::Consistency,
                 property: v.property,
                 detail: v.detail,

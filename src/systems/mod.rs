@@ -139,15 +139,7 @@ pub struct Faults {
 }
 
 /// Which sequential model the client history is checked against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HistoryModel {
-    /// Key-value store with get/put/append.
-    Kv,
-    /// A single read/write register.
-    Register,
-    /// A compare-and-set register.
-    Cas,
-}
+pub use crate::check::model::ModelKind as HistoryModel;
 
 /// A system under test. See the module docs.
 pub trait System: 'static {
@@ -191,6 +183,12 @@ pub trait System: 'static {
     /// Simpler versions of an operation, for shrinking (smaller key, smaller value, a read).
     fn simpler_ops(&self, _op: &Self::Op) -> Vec<Self::Op> {
         Vec::new()
+    }
+
+    /// The bytes the operation's `Arbitrary` impl decodes into it, so that readable scenarios
+    /// can seed the fuzzer ([`Scenario::to_bytes`](crate::scenario::Scenario::to_bytes)).
+    fn op_bytes(&self, _op: &Self::Op) -> Option<Vec<u8>> {
+        None
     }
 
     /// Makes the `n`-th generated operation's written value unique (optional).

@@ -1,0 +1,224 @@
+//! `squall hunt` and `squall mutants`: how fast squall finds each planted bug.
+
+use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
+use crate::hunt::{build_fuzz_target, hunt_chaos, hunt_fuzz, median, Attempt};
+use crate::sim::runner::derive_seed;
+use crate::systems::System;
+use anyhow::{bail, Context, Result};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a hunt searches.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Blind generated scenarios, in-process.
+    Chaos,
+    /// libFuzzer with protocol-state feedback.
+    Fuzz,
+    /// libFuzzer on code coverage alone (to measure what the feedback adds).
+    FuzzPlain,
+    /// All three, side by side.
+    All,
+}
+
+/// Arguments of `squall hunt`.
+#[derive(clap::Args, Debug)]
+pub struct HuntArgs {
+    /// The system.
+    pub system: String,
+    /// The planted bug to hunt (see `squall mutants`); `all` hunts each in turn.
+    #[arg(long)]
+    pub mutant: String,
+    /// How to search.
+    #[arg(long, value_enum, default_value = "chaos")]
+    pub mode: Mode,
+    /// Time budget per campaign.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "120s")]
+    pub budget: Duration,
+    /// Independent campaigns (different seeds, empty corpus).
+    #[arg(long, default_value_t = 5)]
+    pub runs: u64,
+    /// First campaign seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also write the result table (markdown) to this file, appending.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Arguments of `squall mutants`.
+#[derive(clap::Args, Debug)]
+pub struct MutantsArgs {
+    /// Only this system.
+    pub system: Option<String>,
+    /// Print only the names, one per line.
+    #[arg(long)]
+    pub names: bool,
+}
+
+pub(super) fn mutants(catalog: &impl Catalog, args: &MutantsArgs) -> Result<u8> {
+    let systems = match &args.system {
+        Some(s) if catalog.names().contains(&s.as_str()) => vec![s.clone()],
+        Some(s) => bail!(
+            "unknown system `{s}`; known systems: {}",
+            catalog.names().join(", ")
+        ),
+        None => catalog.names().into_iter().map(String::from).collect(),
+    };
+    for system in systems {
+        for m in catalog.mutants(&system) {
+            if args.names {
+                println!("{}", m.name);
+            } else {
+                println!(
+                    "{system} {:<28} caught by: {}\n    {}",
+                    m.name, m.caught_by, m.description
+                );
+            }
+        }
+    }
+    Ok(EXIT_PASS)
+}
+
+struct ChaosHunt {
+    seed: u64,
+    budget: Duration,
+}
+
+impl Visit for ChaosHunt {
+    type Output = Attempt;
+    fn visit<S: System>(self, system: &S) -> Attempt {
+        hunt_chaos(system, self.seed, self.budget)
+    }
+}
+
+fn row(mutant: &str, mode: &str, attempts: &[Attempt], budget: Duration) -> String {
+    let found = attempts.iter().filter(|a| a.found).count();
+    // A campaign that found nothing counts at the budget: the median is then a lower bound.
+    let secs = median(
+        attempts
+            .iter()
+            .map(|a| {
+                if a.found {
+                    a.seconds
+                } else {
+                    budget.as_secs_f64()
+                }
+            })
+            .collect(),
+    );
+    let execs = median(
+        attempts
+            .iter()
+            .filter(|a| a.found)
+            .map(|a| a.execs as f64)
+            .collect(),
+    );
+    let mut properties: Vec<&str> = attempts
+        .iter()
+        .filter_map(|a| a.property.as_deref())
+        .collect();
+    properties.sort();
+    properties.dedup();
+    let over = if found * 2 <= attempts.len() { ">" } else { "" };
+    format!(
+        "| {mutant} | {mode} | {found}/{} | {} | {over}{:.1} | {} |",
+        attempts.len(),
+        execs.map_or("-".to_string(), |e| format!("{e:.0}")),
+        secs.unwrap_or(0.0),
+        if properties.is_empty() {
+            "-".to_string()
+        } else {
+            properties.join(", ")
+        }
+    )
+}
+
+pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
+    if args.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
+    let mutants: Vec<String> = if args.mutant == "all" {
+        catalog
+            .mutants(&args.system)
+            .iter()
+            .map(|m| m.name.to_string())
+            .collect()
+    } else {
+        vec![args.mutant.clone()]
+    };
+    if mutants.is_empty() {
+        bail!("system `{}` has no planted bugs", args.system);
+    }
+    let modes: Vec<Mode> = match args.mode {
+        Mode::All => vec![Mode::Chaos, Mode::Fuzz, Mode::FuzzPlain],
+        m => vec![m],
+    };
+    if modes.iter().any(|m| *m != Mode::Chaos) {
+        build_fuzz_target(&args.system).map_err(anyhow::Error::msg)?;
+    }
+    let mut table = String::from("| mutant | mode | found | median execs | median seconds | caught by |\n|---|---|---|---|---|---|\n");
+    println!("{}", table.trim_end());
+    let mut missed = false;
+    for mutant in &mutants {
+        for mode in &modes {
+            let mut attempts = Vec::new();
+            for k in 0..args.runs {
+                let seed = derive_seed(args.seed, k);
+                let attempt = match mode {
+                    Mode::Chaos => catalog
+                        .visit(
+                            &args.system,
+                            Some(mutant),
+                            ChaosHunt {
+                                seed,
+                                budget: args.budget,
+                            },
+                        )
+                        .map_err(anyhow::Error::msg)?,
+                    Mode::Fuzz | Mode::FuzzPlain => hunt_fuzz(
+                        &args.system,
+                        Some(mutant),
+                        *mode == Mode::Fuzz,
+                        seed,
+                        args.budget,
+                    )
+                    .map_err(anyhow::Error::msg)?,
+                    Mode::All => unreachable!("expanded above"),
+                };
+                attempts.push(attempt);
+            }
+            missed |= attempts.iter().any(|a| !a.found);
+            let name = match mode {
+                Mode::Chaos => "chaos",
+                Mode::Fuzz => "fuzz+feedback",
+                Mode::FuzzPlain => "fuzz",
+                Mode::All => "all",
+            };
+            let line = row(mutant, name, &attempts, args.budget);
+            println!("{line}");
+            let _ = writeln!(table, "{line}");
+        }
+    }
+    if let Some(path) = &args.markdown {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        writeln!(
+            f,
+            "\n`squall hunt {} --mutant {} --mode {:?} --budget {} --runs {} --seed {}`\n\n{table}",
+            args.system,
+            args.mutant,
+            args.mode,
+            humantime::format_duration(args.budget),
+            args.runs,
+            args.seed
+        )
+        .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(if missed { EXIT_VIOLATION } else { EXIT_PASS })
+}

@@ -1,0 +1,87 @@
+//! The body of a coverage-guided fuzz target, kept in the library so it is tested on stable
+//! and the targets in `fuzz/` stay a few lines long.
+//!
+//! Bytes become a scenario through `arbitrary` (every byte string decodes); the run records
+//! transitions between abstract protocol states, which the target feeds to libFuzzer as extra
+//! coverage counters ([`Feedback`]) — so the search is rewarded for reaching new protocol
+//! situations (a new role pattern, a new term gap, a leader with uncommitted entries ...),
+//! not only new lines of code.
+
+use crate::scenario::Scenario;
+use crate::sim::runner::{run, Failure, RunConfig};
+use crate::systems::System;
+use arbitrary::Unstructured;
+
+/// Number of protocol-state feedback counters.
+pub const FEEDBACK_COUNTERS: usize = 1 << 14;
+
+/// Where protocol-state feedback goes: a table of 8-bit counters (libFuzzer's extra counters
+/// in the fuzz target, a plain array in tests).
+pub trait Feedback {
+    /// Bumps the counter for `feature`.
+    fn hit(&mut self, feature: u64);
+}
+
+impl Feedback for [u8; FEEDBACK_COUNTERS] {
+    fn hit(&mut self, feature: u64) {
+        let slot = &mut self[(feature % FEEDBACK_COUNTERS as u64) as usize];
+        *slot = slot.saturating_add(1);
+    }
+}
+
+/// Ignores feedback (plain coverage only).
+pub struct NoFeedback;
+
+impl Feedback for NoFeedback {
+    fn hit(&mut self, _: u64) {}
+}
+
+/// What one fuzz input did.
+pub enum FuzzOutcome<Op> {
+    /// Every property held.
+    Pass,
+    /// A property was violated: the scenario (text form) and how.
+    Violation(Scenario<Op>, Failure),
+    /// The harness could not run the input (never a protocol bug).
+    Rejected(String),
+}
+
+/// Decodes `data` into a scenario for `system`, runs it, and reports protocol-state
+/// transitions to `feedback` (when `use_feedback`).
+pub fn fuzz_one<S: System>(
+    system: &S,
+    data: &[u8],
+    feedback: &mut impl Feedback,
+    use_feedback: bool,
+) -> FuzzOutcome<S::Op> {
+    let mut u = Unstructured::new(data);
+    let scenario = match Scenario::generate(system.name(), &mut u, |op, n| system.uniquify(op, n)) {
+        Ok(s) => s,
+        Err(e) => return FuzzOutcome::Rejected(e.to_string()),
+    };
+    let config = RunConfig {
+        abstract_states: use_feedback,
+        ..RunConfig::default()
+    };
+    let report = match run(system, &scenario, &config) {
+        Ok(r) => r,
+        Err(e) => return FuzzOutcome::Rejected(e.to_string()),
+    };
+    if use_feedback {
+        for t in &report.abstract_transitions {
+            feedback.hit(*t);
+        }
+        // Which faults hit which phases is protocol feedback too.
+        for (kind, phase) in &report.fault_phases {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in kind.name().bytes().chain(phase.bytes()) {
+                h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+            }
+            feedback.hit(h);
+        }
+    }
+    match report.failure() {
+        None => FuzzOutcome::Pass,
+        Some(f) => FuzzOutcome::Violation(scenario, f.clone()),
+    }
+}

@@ -1,0 +1,160 @@
+//! How fast squall finds a planted bug from scratch: independent campaigns, each reporting
+//! executions and seconds to the first violation (or "not found" within its budget).
+//!
+//! Two modes: `chaos` runs blind generated scenarios in-process; `fuzz` drives the cargo-fuzz
+//! target (libFuzzer, coverage-guided, with or without protocol-state feedback) from an empty
+//! corpus, in a child process.
+
+use crate::chaos::{work, Campaign, ChaosPlan};
+use crate::sim::runner::derive_seed;
+use crate::systems::System;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// One campaign's result.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Attempt {
+    /// Whether a violation was found within the budget.
+    pub found: bool,
+    /// Executions until the first violation (or in total, if none).
+    pub execs: u64,
+    /// Seconds until the first violation (or the budget).
+    pub seconds: f64,
+    /// The property that caught it.
+    pub property: Option<String>,
+}
+
+/// Runs one blind chaos campaign (single worker) until the first violation or the budget.
+pub fn hunt_chaos<S: System>(system: &S, seed: u64, budget: Duration) -> Attempt {
+    let started = Instant::now();
+    let plan = ChaosPlan {
+        seed,
+        shard: (0, 1),
+        jobs: 1,
+        deadline: started + budget,
+        max_execs: None,
+        stop_at_first: true,
+        shrink: false,
+        out: None,
+    };
+    let campaign = Campaign::default();
+    work(system, &plan, 0, &campaign, started);
+    let found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
+    match found.values().min_by_key(|f| f.execs_at_first) {
+        Some(f) => Attempt {
+            found: true,
+            execs: f.execs_at_first,
+            seconds: f.seconds_at_first,
+            property: Some(f.property.clone()),
+        },
+        None => Attempt {
+            found: false,
+            execs: campaign.execs.load(Ordering::Relaxed),
+            seconds: started.elapsed().as_secs_f64(),
+            property: None,
+        },
+    }
+}
+
+/// Where the cargo-fuzz crate lives.
+pub fn fuzz_dir() -> PathBuf {
+    std::env::var_os("SQUALL_FUZZ_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz"))
+}
+
+/// Builds the fuzz target once (so campaigns measure fuzzing, not compiling).
+pub fn build_fuzz_target(target: &str) -> Result<(), String> {
+    let status = Command::new("cargo")
+        .args(["+nightly", "fuzz", "build", "-s", "none", target])
+        .current_dir(fuzz_dir())
+        .status()
+        .map_err(|e| {
+            format!("running cargo fuzz (is cargo-fuzz installed? `cargo install cargo-fuzz`): {e}")
+        })?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("cargo fuzz build {target} failed ({status})"))
+    }
+}
+
+/// Runs one libFuzzer campaign from an empty corpus until the first crash or the budget.
+pub fn hunt_fuzz(
+    target: &str,
+    mutant: Option<&str>,
+    feedback: bool,
+    seed: u64,
+    budget: Duration,
+) -> Result<Attempt, String> {
+    let scratch = std::env::temp_dir().join(format!("squall-hunt-{}-{seed}", std::process::id()));
+    let corpus = scratch.join("corpus");
+    std::fs::create_dir_all(&corpus).map_err(|e| format!("creating {}: {e}", corpus.display()))?;
+    let binary = fuzz_dir()
+        .join("target/x86_64-unknown-linux-gnu/release")
+        .join(target);
+    let started = Instant::now();
+    let output = Command::new(&binary)
+        .arg(&corpus)
+        .arg(format!("-max_total_time={}", budget.as_secs().max(1)))
+        .arg(format!(
+            "-seed={}",
+            (derive_seed(seed, 7) % (u32::MAX as u64)) + 1
+        ))
+        .arg(format!("-artifact_prefix={}/", scratch.display()))
+        .arg("-print_final_stats=1")
+        .env("SQUALL_MUTANT", mutant.unwrap_or(""))
+        .env("SQUALL_FEEDBACK", if feedback { "1" } else { "0" })
+        .output()
+        .map_err(|e| format!("running {}: {e}", binary.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let log = String::from_utf8_lossy(&output.stderr);
+    let execs = log
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("stat::number_of_executed_units:")
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0);
+    let property = log.lines().find_map(|l| {
+        l.split_once("violation: ").map(|(_, rest)| {
+            rest.split(" at step")
+                .next()
+                .unwrap_or(rest)
+                .split(" after the last")
+                .next()
+                .unwrap_or(rest)
+                .to_string()
+        })
+    });
+    let crashed = log.contains("panicked at") || log.contains("deadly signal");
+    let _ = std::fs::remove_dir_all(&scratch);
+    if crashed && property.is_none() {
+        return Err(format!(
+            "the fuzz target crashed without a squall verdict (a harness problem):\n{}",
+            tail(&log)
+        ));
+    }
+    Ok(Attempt {
+        found: crashed,
+        execs,
+        seconds,
+        property,
+    })
+}
+
+fn tail(log: &str) -> String {
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+/// Median of a non-empty list.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}

@@ -1,0 +1,495 @@
+//! Raft's safety properties (paper Figure 3), checked incrementally after every step, and the
+//! liveness condition.
+//!
+//! The checker keeps what it has seen — the leader of each term, the chain digest of every
+//! (index, term) ever appended, a mirror of each node's log as (term, chain digest) pairs, the
+//! chain of committed entries, the entry applied at each index — and updates it from the
+//! events nodes publish. Each event costs O(1) (a restart costs the recovered log's length).
+//!
+//! Properties:
+//! - **election safety**: at most one leader per term, ever;
+//! - **log matching**: entries with the same index and term have the same chain digest, i.e.
+//!   identical logs up to that index;
+//! - **leader completeness**: a new leader's log holds every entry known to be committed;
+//! - **committed entries are never lost**: no node commits an index whose prefix differs from
+//!   the committed one, and no node truncates away a committed entry it held;
+//! - **state machine safety**: no two nodes apply different entries at one index;
+//! - **terms never decrease** on a node (across restarts too: the term is durable);
+//! - **commit index never decreases** within one incarnation.
+
+use super::messages::{Index, Term};
+use super::observer::{Event, Observer, Role};
+use crate::check::Violation;
+use crate::systems::{Liveness, StepContext};
+use std::collections::BTreeMap;
+
+/// The incremental state of the safety checks.
+#[derive(Debug, Default)]
+pub struct Checker {
+    leaders: BTreeMap<Term, u8>,
+    chains: BTreeMap<(Index, Term), u64>,
+    logs: Vec<Vec<(Term, u64)>>,
+    committed: Vec<u64>,
+    applied: Vec<u64>,
+    terms: Vec<Term>,
+    commits: Vec<Index>,
+    /// Leaders elected so far (a "sometimes" count).
+    pub elections: u64,
+}
+
+impl Checker {
+    /// A checker for `nodes` nodes.
+    pub fn new(nodes: u8) -> Self {
+        let n = usize::from(nodes);
+        Checker {
+            logs: vec![Vec::new(); n],
+            terms: vec![0; n],
+            commits: vec![0; n],
+            ..Checker::default()
+        }
+    }
+
+    /// Drains the observer's events and checks each.
+    pub fn check(
+        &mut self,
+        observer: &Observer,
+        ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
+        for event in observer.drain() {
+            self.event(event, ctx)?;
+        }
+        Ok(())
+    }
+
+    /// Length of `node`'s log as last published.
+    pub fn log_len(&self, node: usize) -> usize {
+        self.logs.get(node).map_or(0, Vec::len)
+    }
+
+    /// The index known committed so far.
+    pub fn committed_index(&self) -> Index {
+        self.committed.len() as Index
+    }
+
+    fn node_log(&mut self, node: u8) -> Result<&mut Vec<(Term, u64)>, Violation> {
+        self.logs.get_mut(usize::from(node)).ok_or_else(|| {
+            Violation::new(
+                "well-formed events",
+                format!("event from unknown node n{node}"),
+            )
+        })
+    }
+
+    fn term_seen(&mut self, node: u8, term: Term, what: &str) -> Result<(), Violation> {
+        let i = usize::from(node);
+        if term < self.terms[i] {
+            return Err(Violation::new(
+                "terms never decrease",
+                format!(
+                    "n{node} {what} with term {term} after having reached term {}",
+                    self.terms[i]
+                ),
+            ));
+        }
+        self.terms[i] = term;
+        Ok(())
+    }
+
+    fn check_chain(
+        &mut self,
+        node: u8,
+        index: Index,
+        term: Term,
+        chain: u64,
+    ) -> Result<(), Violation> {
+        let known = *self.chains.entry((index, term)).or_insert(chain);
+        if known != chain {
+            return Err(Violation::new(
+                "log matching",
+                format!(
+                    "n{node} holds an entry at index {index} of term {term} whose log prefix differs \
+                     from another node's entry with the same index and term"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks one event (public so tests can feed hand-made sequences).
+    pub fn event(&mut self, event: Event, ctx: &mut StepContext<'_>) -> Result<(), Violation> {
+        match event {
+            Event::Restarted {
+                node,
+                incarnation,
+                term,
+                log,
+                torn_bytes,
+            } => {
+                self.node_log(node)?;
+                self.term_seen(node, term, "restarted")?;
+                for (i, (t, chain)) in log.iter().enumerate() {
+                    self.check_chain(node, i as Index + 1, *t, *chain)?;
+                }
+                if incarnation > 0 {
+                    ctx.trace.line(
+                        ctx.now,
+                        format_args!(
+                            "n{node} restarted: term {term}, {} log entries{}",
+                            log.len(),
+                            if torn_bytes > 0 {
+                                format!(", cut a torn tail of {torn_bytes} bytes")
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    );
+                }
+                self.logs[usize::from(node)] = log;
+                self.commits[usize::from(node)] = 0;
+            }
+            Event::Role { node, role, term } => {
+                self.node_log(node)?;
+                self.term_seen(node, term, "changed role")?;
+                if role == Role::Leader {
+                    self.new_leader(node, term, ctx)?;
+                }
+            }
+            Event::Appended {
+                node,
+                index,
+                term,
+                chain,
+            } => {
+                let log = self.node_log(node)?;
+                log.truncate(index.saturating_sub(1) as usize);
+                log.push((term, chain));
+                self.check_chain(node, index, term, chain)?;
+            }
+            Event::Truncated { node, from } => {
+                let committed = self.committed.len() as Index;
+                let log = self.node_log(node)?;
+                if from >= 1 && from <= committed {
+                    let held = log.get(from as usize - 1).map(|e| *e);
+                    if let Some((term, chain)) = held {
+                        if chain == self.committed[from as usize - 1] {
+                            return Err(Violation::new(
+                                "committed entries are never lost",
+                                format!(
+                                    "n{node} truncated its log from index {from}, removing the committed entry \
+                                     {from} (term {term}); entries up to {committed} are committed"
+                                ),
+                            ));
+                        }
+                    }
+                }
+                let log = self.node_log(node)?;
+                log.truncate(from.saturating_sub(1) as usize);
+            }
+            Event::Committed { node, index } => self.commit(node, index)?,
+            Event::Applied { node, index, entry } => {
+                let len = self.applied.len() as Index;
+                if index >= 1 && index <= len {
+                    if self.applied[index as usize - 1] != entry {
+                        return Err(Violation::new(
+                            "state machine safety",
+                            format!("n{node} applied a different entry at index {index} than another node applied there"),
+                        ));
+                    }
+                } else if index == len + 1 {
+                    self.applied.push(entry);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn new_leader(
+        &mut self,
+        node: u8,
+        term: Term,
+        ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
+        if let Some(other) = self.leaders.get(&term) {
+            if *other != node {
+                return Err(Violation::new(
+                    "election safety",
+                    format!("n{node} became leader of term {term}, but n{other} was already leader of term {term}"),
+                ));
+            }
+        }
+        self.leaders.insert(term, node);
+        self.elections += 1;
+        ctx.trace.line(
+            ctx.now,
+            format_args!("n{node} became leader of term {term}"),
+        );
+        let c = self.committed.len();
+        if c > 0 {
+            let log = &self.logs[usize::from(node)];
+            let ok = log
+                .get(c - 1)
+                .is_some_and(|(_, chain)| *chain == self.committed[c - 1]);
+            if !ok {
+                return Err(Violation::new(
+                    "leader completeness",
+                    format!(
+                        "n{node} became leader of term {term} with {} log entries, but its log does not hold \
+                         every committed entry (committed up to index {c})",
+                        log.len()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, node: u8, index: Index) -> Result<(), Violation> {
+        self.node_log(node)?;
+        let i = usize::from(node);
+        if index <= self.commits[i] {
+            return Err(Violation::new(
+                "commit index never decreases",
+                format!(
+                    "n{node} moved its commit index from {} to {index}",
+                    self.commits[i]
+                ),
+            ));
+        }
+        self.commits[i] = index;
+        let log = &self.logs[i];
+        if (log.len() as Index) < index {
+            return Err(Violation::new(
+                "committed entries are never lost",
+                format!(
+                    "n{node} committed index {index} but holds only {} entries",
+                    log.len()
+                ),
+            ));
+        }
+        let c = self.committed.len();
+        let m = c.min(index as usize);
+        if m > 0 && log[m - 1].1 != self.committed[m - 1] {
+            // Find the first differing index for the report: the first committed entry lost.
+            let first = (0..m)
+                .find(|k| log[*k].1 != self.committed[*k])
+                .map_or(m, |k| k + 1);
+            return Err(Violation::new(
+                "committed entries are never lost",
+                format!(
+                    "n{node} committed index {index}, but its entry at index {first} (term {}) differs from \
+                     the entry already committed there",
+                    log[first - 1].0
+                ),
+            ));
+        }
+        if index as usize > c {
+            let extra: Vec<u64> = log[c..index as usize].iter().map(|e| e.1).collect();
+            self.committed.extend(extra);
+        }
+        Ok(())
+    }
+
+    /// The liveness condition: every node up, one leader of the highest term that everyone
+    /// follows, an entry of its term committed, every node applied up to its commit index with
+    /// equal state.
+    pub fn liveness(&self, observer: &Observer) -> Liveness {
+        let reg = observer.0.borrow();
+        let nodes = &reg.nodes;
+        if let Some(down) = nodes.iter().position(|v| !v.up) {
+            return Liveness::Waiting(format!("n{down} is down"));
+        }
+        let top = nodes.iter().map(|v| v.term).max().unwrap_or(0);
+        let leaders: Vec<usize> = (0..nodes.len())
+            .filter(|i| nodes[*i].role == Role::Leader && nodes[*i].term == top)
+            .collect();
+        let leader = match leaders.as_slice() {
+            [l] => *l,
+            [] => return Liveness::Waiting(format!("no leader in term {top}")),
+            _ => return Liveness::Waiting(format!("several leaders in term {top}")),
+        };
+        let lv = &nodes[leader];
+        for (i, v) in nodes.iter().enumerate() {
+            if v.term != top || v.leader != Some(leader as u8) {
+                return Liveness::Waiting(format!(
+                    "n{i} does not follow leader n{leader} of term {top}"
+                ));
+            }
+        }
+        if lv.commit < lv.term_start {
+            return Liveness::Waiting(format!(
+                "leader n{leader} has not committed an entry of term {top}"
+            ));
+        }
+        for (i, v) in nodes.iter().enumerate() {
+            if v.applied != lv.commit {
+                return Liveness::Waiting(format!(
+                    "n{i} has applied up to index {}, the leader committed up to {}",
+                    v.applied, lv.commit
+                ));
+            }
+            if v.state_digest != lv.state_digest {
+                return Liveness::Waiting(format!(
+                    "n{i}'s state differs from leader n{leader}'s at index {}",
+                    v.applied
+                ));
+            }
+        }
+        Liveness::Live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Trace;
+    use std::time::Duration;
+
+    fn run(events: Vec<Event>) -> Result<(), Violation> {
+        let mut checker = Checker::new(3);
+        let mut trace = Trace::new(false);
+        let mut ctx = StepContext {
+            step: 0,
+            now: Duration::ZERO,
+            trace: &mut trace,
+        };
+        for e in events {
+            checker.event(e, &mut ctx)?;
+        }
+        Ok(())
+    }
+
+    fn property(events: Vec<Event>) -> String {
+        run(events).expect_err("a violation").property
+    }
+
+    fn leader(node: u8, term: Term) -> Event {
+        Event::Role {
+            node,
+            role: Role::Leader,
+            term,
+        }
+    }
+    fn appended(node: u8, index: Index, term: Term, chain: u64) -> Event {
+        Event::Appended {
+            node,
+            index,
+            term,
+            chain,
+        }
+    }
+    fn committed(node: u8, index: Index) -> Event {
+        Event::Committed { node, index }
+    }
+
+    #[test]
+    fn election_safety() {
+        assert!(run(vec![leader(0, 1), leader(1, 2), leader(1, 2)]).is_ok());
+        assert_eq!(
+            property(vec![leader(0, 1), leader(1, 1)]),
+            "election safety"
+        );
+    }
+
+    #[test]
+    fn log_matching() {
+        assert!(run(vec![
+            appended(0, 1, 1, 10),
+            appended(1, 1, 1, 10),
+            appended(2, 1, 2, 20)
+        ])
+        .is_ok());
+        assert_eq!(
+            property(vec![appended(0, 1, 1, 10), appended(1, 1, 1, 11)]),
+            "log matching"
+        );
+    }
+
+    fn committed_entry_on_two_nodes() -> Vec<Event> {
+        vec![
+            leader(0, 1),
+            appended(0, 1, 1, 10),
+            appended(1, 1, 1, 10),
+            committed(0, 1),
+        ]
+    }
+
+    #[test]
+    fn leader_completeness() {
+        let mut ok = committed_entry_on_two_nodes();
+        ok.push(leader(1, 2));
+        assert!(run(ok).is_ok());
+        let mut bad = committed_entry_on_two_nodes();
+        bad.push(leader(2, 2));
+        assert_eq!(property(bad), "leader completeness");
+    }
+
+    #[test]
+    fn committed_entries_are_never_lost() {
+        // n2 held a different entry at the committed index: truncating it is fine.
+        let mut ok = committed_entry_on_two_nodes();
+        ok.extend([
+            appended(2, 1, 0, 99),
+            Event::Truncated { node: 2, from: 1 },
+            appended(2, 1, 1, 10),
+            committed(2, 1),
+        ]);
+        assert!(run(ok).is_ok());
+        let mut truncated = committed_entry_on_two_nodes();
+        truncated.push(Event::Truncated { node: 1, from: 1 });
+        assert_eq!(property(truncated), "committed entries are never lost");
+        let mut contradicted = committed_entry_on_two_nodes();
+        contradicted.extend([appended(2, 1, 2, 20), committed(2, 1)]);
+        assert_eq!(property(contradicted), "committed entries are never lost");
+    }
+
+    #[test]
+    fn state_machine_safety() {
+        let apply = |node, entry| Event::Applied {
+            node,
+            index: 1,
+            entry,
+        };
+        assert!(run(vec![apply(0, 5), apply(1, 5)]).is_ok());
+        assert_eq!(
+            property(vec![apply(0, 5), apply(1, 6)]),
+            "state machine safety"
+        );
+    }
+
+    #[test]
+    fn terms_and_commit_indices_never_decrease() {
+        let restarted = |term| Event::Restarted {
+            node: 0,
+            incarnation: 1,
+            term,
+            log: vec![(1, 10)],
+            torn_bytes: 0,
+        };
+        let follower = |term| Event::Role {
+            node: 0,
+            role: Role::Follower,
+            term,
+        };
+        assert!(run(vec![follower(3), restarted(3), follower(4)]).is_ok());
+        assert_eq!(
+            property(vec![follower(5), restarted(3)]),
+            "terms never decrease"
+        );
+        assert!(run(vec![
+            appended(0, 1, 1, 10),
+            committed(0, 1),
+            restarted(1),
+            committed(0, 1)
+        ])
+        .is_ok());
+        assert_eq!(
+            property(vec![
+                appended(0, 1, 1, 10),
+                appended(0, 2, 1, 11),
+                committed(0, 2),
+                committed(0, 1)
+            ]),
+            "commit index never decreases"
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! The Raft log in memory, with its chain digests, and its on-disk format.
+//!
+//! The log file is a sequence of records (`[len][checksum][postcard Entry]`, see
+//! [`encode_record`]); entry `i` (1-based) is record `i - 1`. Appends and truncations go to
+//! the [`Disk`] as they happen and become durable at [`Log::sync`]; the node syncs before it
+//! answers any RPC or counts its own entry (Raft §5, Figure 2: "persistent state ... updated on
+//! stable storage before responding to RPCs").
+//!
+//! Recovery reads records until the first one that is not whole and intact — a torn or garbled
+//! tail left by a power loss — and truncates the file there.
+//!
+//! Each entry carries two digests: the entry's own (`fnv64` of its encoding, term included) and
+//! a chain digest `mix(chain[i-1], entry[i])`. Equal chain digests at an index mean equal log
+//! prefixes, which lets the checker test Log Matching and Leader Completeness in O(1).
+
+use super::messages::{decode_record, encode_record, fnv64, mix, Entry, Index, Term};
+use crate::sim::disk::Disk;
+use serde::{Deserialize, Serialize};
+
+/// The log file's name on the node's disk.
+pub const LOG_FILE: &str = "raft.log";
+/// The term/vote file's name.
+pub const META_FILE: &str = "raft.meta";
+
+/// The two digests of an entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Digests {
+    /// Digest of the entry alone (term and command).
+    pub entry: u64,
+    /// Digest of the whole prefix ending at the entry.
+    pub chain: u64,
+}
+
+/// The in-memory log.
+#[derive(Default)]
+pub struct Log {
+    entries: Vec<Entry>,
+    digests: Vec<Digests>,
+    /// Byte offset of each entry's record in the log file.
+    offsets: Vec<usize>,
+    /// The file's length as this log wrote it.
+    file_len: usize,
+}
+
+/// What recovery found.
+pub struct Recovered {
+    /// The log read back.
+    pub log: Log,
+    /// Bytes of torn or garbled tail that were cut off.
+    pub torn_bytes: usize,
+}
+
+impl Log {
+    /// Reads the log from `disk`, truncating a torn tail (the truncation is synced).
+    pub fn recover(disk: &Disk) -> Recovered {
+        let bytes = disk.read(LOG_FILE);
+        let mut log = Log::default();
+        let mut at = 0;
+        while at < bytes.len() {
+            let Some((entry, len)) = decode_record(&bytes[at..]) else {
+                break;
+            };
+            log.push(entry, &bytes[at + 8..at + len], at);
+            at += len;
+        }
+        log.file_len = at;
+        let torn_bytes = bytes.len() - at;
+        if torn_bytes > 0 {
+            disk.truncate(LOG_FILE, at);
+            disk.sync(LOG_FILE);
+        }
+        Recovered { log, torn_bytes }
+    }
+
+    fn push(&mut self, entry: Entry, payload: &[u8], offset: usize) {
+        let entry_digest = fnv64(payload);
+        let chain = mix(self.digests.last().map_or(0, |d| d.chain), entry_digest);
+        self.entries.push(entry);
+        self.digests.push(Digests {
+            entry: entry_digest,
+            chain,
+        });
+        self.offsets.push(offset);
+    }
+
+    /// Index of the last entry (0 when empty).
+    pub fn last_index(&self) -> Index {
+        self.entries.len() as Index
+    }
+
+    /// Term of the last entry (0 when empty).
+    pub fn last_term(&self) -> Term {
+        self.entries.last().map_or(0, |e| e.term)
+    }
+
+    /// Term of entry `index`; `Some(0)` for index 0, `None` past the end.
+    pub fn term_at(&self, index: Index) -> Option<Term> {
+        if index == 0 {
+            return Some(0);
+        }
+        self.entries.get(index as usize - 1).map(|e| e.term)
+    }
+
+    /// Entry `index` (1-based).
+    pub fn entry(&self, index: Index) -> Option<&Entry> {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.entries.get(i as usize))
+    }
+
+    /// Digests of entry `index`.
+    pub fn digests(&self, index: Index) -> Option<Digests> {
+        index
+            .checked_sub(1)
+            .and_then(|i| self.digests.get(i as usize))
+            .copied()
+    }
+
+    /// Chain digest at `index` (0 for index 0).
+    pub fn chain(&self, index: Index) -> u64 {
+        self.digests(index).map_or(0, |d| d.chain)
+    }
+
+    /// Up to `max` entries starting at `from` (cloned, for an AppendEntries).
+    pub fn entries_from(&self, from: Index, max: usize) -> Vec<Entry> {
+        let start = (from.max(1) - 1) as usize;
+        if start >= self.entries.len() {
+            return Vec::new();
+        }
+        let end = (start + max).min(self.entries.len());
+        self.entries[start..end].to_vec()
+    }
+
+    /// The first index of the run of entries with `term` that contains `index` (the conflict
+    /// hint of thesis §5.3, so the leader skips a whole term per round trip).
+    pub fn first_index_of_term_at(&self, index: Index) -> Index {
+        let Some(term) = self.term_at(index) else {
+            return self.last_index() + 1;
+        };
+        let mut i = index;
+        while i > 1 && self.term_at(i - 1) == Some(term) {
+            i -= 1;
+        }
+        i
+    }
+
+    /// Appends an entry (written, not yet synced); returns its index and digests.
+    pub fn append(&mut self, disk: &Disk, entry: Entry) -> (Index, Digests) {
+        let record = encode_record(&entry);
+        disk.append(LOG_FILE, &record);
+        let offset = self.file_len;
+        self.file_len += record.len();
+        self.push(entry, &record[8..], offset);
+        let index = self.last_index();
+        (index, self.digests[index as usize - 1])
+    }
+
+    /// Removes entries `from..` (written, not yet synced).
+    pub fn truncate_from(&mut self, disk: &Disk, from: Index) {
+        let keep = (from.max(1) - 1) as usize;
+        if keep >= self.entries.len() {
+            return;
+        }
+        let offset = self.offsets[keep];
+        self.entries.truncate(keep);
+        self.digests.truncate(keep);
+        self.offsets.truncate(keep);
+        self.file_len = offset;
+        disk.truncate(LOG_FILE, offset);
+    }
+
+    /// Makes the log durable.
+    pub fn sync(&self, disk: &Disk) {
+        disk.sync(LOG_FILE);
+    }
+
+    /// Every entry's (term, chain digest), for republishing after a restart.
+    pub fn summary(&self) -> Vec<(Term, u64)> {
+        self.entries
+            .iter()
+            .zip(&self.digests)
+            .map(|(e, d)| (e.term, d.chain))
+            .collect()
+    }
+}
+
+/// The persistent term and vote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Meta {
+    /// Latest term the node has seen.
+    pub term: Term,
+    /// Whom it voted for in that term.
+    pub voted_for: Option<u8>,
+}
+
+impl Meta {
+    /// Reads the meta file; `None` if it exists but is garbled.
+    pub fn load(disk: &Disk) -> Option<Meta> {
+        let bytes = disk.read(META_FILE);
+        if bytes.is_empty() {
+            return Some(Meta::default());
+        }
+        let (body, sum) = bytes.split_at(bytes.len().checked_sub(8)?);
+        let sum = u64::from_le_bytes(sum.try_into().ok()?);
+        if fnv64(body) != sum {
+            return None;
+        }
+        postcard::from_bytes(body).ok()
+    }
+
+    /// Writes the meta file; durable only if `sync`.
+    pub fn store(&self, disk: &Disk, sync: bool) {
+        let mut bytes = postcard::to_allocvec(self).unwrap_or_default();
+        let sum = fnv64(&bytes);
+        bytes.extend_from_slice(&sum.to_le_bytes());
+        disk.replace(META_FILE, &bytes);
+        if sync {
+            disk.sync(META_FILE);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Planted bugs: realistic mistakes from real Raft implementations, behind one runtime switch.
+//!
+//! `RaftKv { mutant: Some(m) }` plants `m`; the node checks `self.mutant == Some(..)` only at
+//! the one spot each bug lives, so the correct store pays nothing else for the switch.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A planted bug in the Raft store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mutant {
+    /// The leader commits an entry of an earlier term by counting replicas.
+    CommitPreviousTerm,
+    /// Term and vote are written but not synced before replying to a vote request.
+    UnsyncedVote,
+    /// The election restriction compares only log length, not the last term.
+    LogLengthElection,
+    /// A candidate counts vote replies from earlier terms, and duplicates.
+    StaleVoteCount,
+    /// A follower truncates its log after `prev_index` on every AppendEntries, even when the
+    /// entries match (a stale or duplicated AppendEntries loses entries).
+    TruncateOnAppend,
+    /// A follower sets its commit index to the leader's, unbounded by its last new entry.
+    UnboundedFollowerCommit,
+    /// The leader acts on AppendEntries replies from earlier terms.
+    StaleAppendReply,
+    /// The leader answers reads from its local state without confirming leadership.
+    LocalReads,
+    /// Retried client requests are applied again (no session deduplication).
+    NoDedup,
+    /// A fixed, non-random election timeout.
+    FixedElectionTimeout,
+    /// No PreVote and no CheckQuorum or leader stickiness.
+    NoPreVote,
+    /// A follower acknowledges entries before syncing its log.
+    UnsyncedLog,
+}
+
+impl Mutant {
+    /// Every mutant.
+    pub const ALL: [Mutant; 12] = [
+        Mutant::CommitPreviousTerm,
+        Mutant::UnsyncedVote,
+        Mutant::LogLengthElection,
+        Mutant::StaleVoteCount,
+        Mutant::TruncateOnAppend,
+        Mutant::UnboundedFollowerCommit,
+        Mutant::StaleAppendReply,
+        Mutant::LocalReads,
+        Mutant::NoDedup,
+        Mutant::FixedElectionTimeout,
+        Mutant::NoPreVote,
+        Mutant::UnsyncedLog,
+    ];
+
+    /// Kebab-case name (`--mutant NAME`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutant::CommitPreviousTerm => "commit-previous-term",
+            Mutant::UnsyncedVote => "unsynced-vote",
+            Mutant::LogLengthElection => "log-length-election",
+            Mutant::StaleVoteCount => "stale-vote-count",
+            Mutant::TruncateOnAppend => "truncate-on-append",
+            Mutant::UnboundedFollowerCommit => "unbounded-follower-commit",
+            Mutant::StaleAppendReply => "stale-append-reply",
+            Mutant::LocalReads => "local-reads",
+            Mutant::NoDedup => "no-dedup",
+            Mutant::FixedElectionTimeout => "fixed-election-timeout",
+            Mutant::NoPreVote => "no-prevote",
+            Mutant::UnsyncedLog => "unsynced-log",
+        }
+    }
+
+    /// What the bug is, and the real bug it is modelled on.
+    pub fn description(self) -> &'static str {
+        match self {
+            Mutant::CommitPreviousTerm => {
+                "a leader commits an entry of an earlier term by counting replicas (Raft paper Figure 8; LogCabin #44)"
+            }
+            Mutant::UnsyncedVote => {
+                "term and vote are not synced before answering a vote request, so a power loss allows a second vote in the same term (hashicorp/raft #661)"
+            }
+            Mutant::LogLengthElection => {
+                "the election restriction compares only log length, not the last entry's term"
+            }
+            Mutant::StaleVoteCount => {
+                "a candidate counts vote replies from earlier terms and counts a voter twice"
+            }
+            Mutant::TruncateOnAppend => {
+                "a follower truncates its log after prev_index on a stale or duplicated AppendEntries even when the entries match"
+            }
+            Mutant::UnboundedFollowerCommit => {
+                "a follower's commit index follows the leader's, not bounded by the index of its last new entry"
+            }
+            Mutant::StaleAppendReply => {
+                "a leader acts on an AppendEntries reply from an earlier term"
+            }
+            Mutant::LocalReads => {
+                "reads are served from the leader's local state without confirming leadership (stale reads after a partition)"
+            }
+            Mutant::NoDedup => "retried client requests are not deduplicated (a write applied twice)",
+            Mutant::FixedElectionTimeout => {
+                "a fixed, non-random election timeout: split votes repeat forever (a liveness bug)"
+            }
+            Mutant::NoPreVote => {
+                "no PreVote, CheckQuorum or leader stickiness: a partially connected node keeps disrupting the leader (a liveness bug)"
+            }
+            Mutant::UnsyncedLog => {
+                "a follower acknowledges AppendEntries before syncing its log, so a power loss forgets acknowledged entries"
+            }
+        }
+    }
+
+    /// The property expected to catch it.
+    pub fn caught_by(self) -> &'static str {
+        match self {
+            Mutant::CommitPreviousTerm => "committed entries are never lost",
+            Mutant::UnsyncedVote => "election safety",
+            Mutant::LogLengthElection => "leader completeness",
+            Mutant::StaleVoteCount => "election safety",
+            Mutant::TruncateOnAppend => "committed entries are never lost",
+            Mutant::UnboundedFollowerCommit => "committed entries are never lost",
+            Mutant::StaleAppendReply => "committed entries are never lost",
+            Mutant::LocalReads => "linearizability",
+            Mutant::NoDedup => "linearizability",
+            Mutant::FixedElectionTimeout => "liveness",
+            Mutant::NoPreVote => "liveness",
+            Mutant::UnsyncedLog => "committed entries are never lost",
+        }
+    }
+}
+
+impl fmt::Display for Mutant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Mutant {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Mutant::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Mutant::ALL.iter().map(|m| m.name()).collect();
+                format!(
+                    "unknown mutant `{s}`; the mutants are: {}",
+                    names.join(", ")
+                )
+            })
+    }
+}

@@ -1,0 +1,1127 @@
+//! One Raft node: a sans-IO core ([`Node`]: messages and timer ticks in, messages out) and the
+//! run loop that drives it over a [`Transport`].
+//!
+//! Section references are to Ongaro & Ousterhout 2014 ("§5.x") and Ongaro's thesis ("thesis
+//! §x"):
+//! - elections (§5.2) with randomized timeouts from a seeded RNG, preceded by PreVote (thesis
+//!   §9.6) so a node that cannot reach a majority never bumps terms and disrupts it; leader
+//!   stickiness (thesis §4.2.3: a node that heard from a leader within the minimum election
+//!   timeout neither pre-votes nor votes for someone else) and CheckQuorum (thesis §6.2: a
+//!   leader that has not heard from a majority for a maximum election timeout steps down);
+//! - the election restriction (§5.4.1): vote only for a log at least as up to date;
+//! - log replication (§5.3): a follower truncates only at a real conflict, never on a stale or
+//!   duplicated AppendEntries whose entries match; the leader backs `nextIndex` off with the
+//!   follower's conflict hint (the first index of the conflicting term);
+//! - commitment (§5.4.2, Figure 8): the leader commits only an entry of its own term, by
+//!   counting replicas; earlier entries commit indirectly; a new leader appends a no-op
+//!   (thesis §6.4) so this happens promptly; a follower's commit index is bounded by its last
+//!   new entry (Figure 2, AppendEntries step 5);
+//! - persistence (Figure 2): term, vote and log are synced before answering any RPC and
+//!   before the leader counts its own entry;
+//! - client sessions (thesis §6.3): see [`super::state_machine`]; reads go through the log.
+//!
+//! Replies from an earlier term are ignored; any message with a later term makes the node a
+//! follower in that term (§5.1).
+
+use super::log::{Log, Meta};
+use super::messages::{
+    decode, encode, Command, Entry, Index, Message, Outcome, Term, MAX_ENTRIES_PER_APPEND,
+};
+use super::mutants::Mutant;
+use super::observer::{Event, Observer, Role};
+use super::state_machine::{Applied, StateMachine};
+use super::KvOp;
+use crate::sim::disk::Disk;
+use crate::sim::net::{Transport, MAX_FRAME};
+use crate::systems::NodeContext;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Shortest election timeout. Three heartbeat intervals: a follower tolerates two lost
+/// heartbeats plus the worst one-way latency (25 ms) and tick rounding (10 ms) before it
+/// suspects the leader.
+pub const ELECTION_TIMEOUT_MIN: Duration = Duration::from_millis(150);
+/// Longest election timeout. A range as wide as the minimum spreads candidates ~75 ms apart
+/// on average, more than a pre-vote plus vote round trip (≤ ~70 ms with 25 ms latency and
+/// 10 ms ticks), so split votes are rare and a healthy cluster elects within ~0.5 s.
+pub const ELECTION_TIMEOUT_MAX: Duration = Duration::from_millis(300);
+/// Heartbeat interval.
+pub const HEARTBEAT: Duration = Duration::from_millis(50);
+
+/// Where a client request waits for its entry to apply.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    seq: u64,
+    reply_to: SocketAddr,
+    term: Term,
+}
+
+/// The protocol core of one node.
+pub struct Node {
+    id: u8,
+    peers: Vec<SocketAddr>,
+    disk: Disk,
+    observer: Observer,
+    mutant: Option<Mutant>,
+    rng: SmallRng,
+
+    term: Term,
+    voted_for: Option<u8>,
+    log: Log,
+
+    role: Role,
+    leader: Option<u8>,
+    commit: Index,
+    applied: Index,
+    state: StateMachine,
+
+    election_at: Instant,
+    heartbeat_at: Instant,
+    last_leader_contact: Option<Instant>,
+    votes: BTreeSet<u8>,
+    /// Only the stale-vote mutant counts this instead of `votes`.
+    vote_count: usize,
+
+    next_index: Vec<Index>,
+    match_index: Vec<Index>,
+    last_ack: Vec<Instant>,
+    term_start: Index,
+    pending: BTreeMap<u64, Pending>,
+
+    /// Messages to send, drained by the run loop.
+    pub outbox: Vec<(SocketAddr, Message)>,
+}
+
+impl Node {
+    /// Starts a node from its disk at time `now`.
+    pub fn new(
+        ctx: &NodeContext,
+        observer: Observer,
+        mutant: Option<Mutant>,
+        now: Instant,
+    ) -> Node {
+        let meta = Meta::load(&ctx.disk).unwrap_or_default();
+        let recovered = Log::recover(&ctx.disk);
+        let n = ctx.peers.len();
+        let mut node = Node {
+            id: ctx.id,
+            peers: ctx.peers.clone(),
+            disk: ctx.disk.clone(),
+            observer,
+            mutant,
+            rng: SmallRng::seed_from_u64(ctx.seed),
+            term: meta.term,
+            voted_for: meta.voted_for,
+            log: recovered.log,
+            role: Role::Follower,
+            leader: None,
+            commit: 0,
+            applied: 0,
+            state: StateMachine::new(),
+            election_at: now,
+            heartbeat_at: now,
+            last_leader_contact: None,
+            votes: BTreeSet::new(),
+            vote_count: 0,
+            next_index: vec![1; n],
+            match_index: vec![0; n],
+            last_ack: vec![now; n],
+            term_start: 0,
+            pending: BTreeMap::new(),
+            outbox: Vec::new(),
+        };
+        node.reset_election_timer(now);
+        {
+            let mut reg = node.observer.0.borrow_mut();
+            if recovered.torn_bytes > 0 {
+                reg.torn_tails += 1;
+            }
+            reg.events.push(Event::Restarted {
+                node: node.id,
+                incarnation: ctx.incarnation,
+                term: node.term,
+                log: node.log.summary(),
+                torn_bytes: recovered.torn_bytes,
+            });
+        }
+        node.observer.view(node.id, |v| {
+            *v = Default::default();
+            v.up = true;
+        });
+        node.publish_view();
+        node
+    }
+
+    fn majority(&self) -> usize {
+        self.peers.len() / 2 + 1
+    }
+
+    fn is_peer(&self, from: u8) -> bool {
+        from != self.id && usize::from(from) < self.peers.len()
+    }
+
+    /// When the node next needs [`Node::on_timer`].
+    pub fn next_deadline(&self) -> Instant {
+        if self.role == Role::Leader {
+            self.heartbeat_at
+        } else {
+            self.election_at
+        }
+    }
+
+    fn reset_election_timer(&mut self, now: Instant) {
+        let timeout = if self.mutant == Some(Mutant::FixedElectionTimeout) {
+            ELECTION_TIMEOUT_MIN
+        } else {
+            let ms = self.rng.random_range(
+                ELECTION_TIMEOUT_MIN.as_millis() as u64..=ELECTION_TIMEOUT_MAX.as_millis() as u64,
+            );
+            Duration::from_millis(ms)
+        };
+        self.election_at = now + timeout;
+    }
+
+    fn send(&mut self, to: u8, msg: Message) {
+        self.outbox.push((self.peers[usize::from(to)], msg));
+    }
+
+    fn broadcast(&mut self, msg: impl Fn() -> Message) {
+        for p in 0..self.peers.len() as u8 {
+            if p != self.id {
+                self.send(p, msg());
+            }
+        }
+    }
+
+    fn persist_meta(&self, sync: bool) {
+        Meta {
+            term: self.term,
+            voted_for: self.voted_for,
+        }
+        .store(&self.disk, sync);
+    }
+
+    fn publish_view(&self) {
+        let (role, term, leader, commit, applied) =
+            (self.role, self.term, self.leader, self.commit, self.applied);
+        let (digest, term_start) = (self.state.digest(), self.term_start);
+        self.observer.view(self.id, |v| {
+            v.role = role;
+            v.term = term;
+            v.leader = leader;
+            v.commit = commit;
+            v.applied = applied;
+            v.state_digest = digest;
+            v.term_start = term_start;
+        });
+    }
+
+    fn publish_role(&self) {
+        self.observer.push(Event::Role {
+            node: self.id,
+            role: self.role,
+            term: self.term,
+        });
+    }
+
+    /// Whether this node believes a leader is alive (leader stickiness, thesis §4.2.3).
+    fn leader_recent(&self, now: Instant) -> bool {
+        if self.mutant == Some(Mutant::NoPreVote) {
+            return false;
+        }
+        self.role == Role::Leader
+            || self
+                .last_leader_contact
+                .is_some_and(|t| now < t + ELECTION_TIMEOUT_MIN)
+    }
+
+    /// §5.4.1: is a log ending at (`last_index`, `last_term`) at least as up to date as ours?
+    fn log_ok(&self, last_index: Index, last_term: Term) -> bool {
+        if self.mutant == Some(Mutant::LogLengthElection) {
+            return last_index >= self.log.last_index();
+        }
+        (last_term, last_index) >= (self.log.last_term(), self.log.last_index())
+    }
+
+    /// Adopts a later term as a follower (§5.1); persisted and synced before anything else.
+    fn adopt_term(&mut self, term: Term, now: Instant) {
+        debug_assert!(term > self.term);
+        let was_leader = self.role == Role::Leader;
+        self.term = term;
+        self.voted_for = None;
+        self.persist_meta(true);
+        self.role = Role::Follower;
+        self.leader = None;
+        self.votes.clear();
+        if was_leader {
+            self.reset_election_timer(now);
+        }
+        self.publish_role();
+    }
+
+    fn become_follower(&mut self, now: Instant) {
+        if self.role != Role::Follower {
+            if self.role == Role::Leader {
+                self.reset_election_timer(now);
+            }
+            self.role = Role::Follower;
+            self.publish_role();
+        }
+    }
+
+    /// Handles one received frame.
+    pub fn on_frame(&mut self, frame: &[u8], from: SocketAddr, now: Instant) {
+        match decode(frame) {
+            Ok(msg) => self.on_message(msg, from, now),
+            Err(_) => self.observer.rejected_frame(),
+        }
+        self.publish_view();
+    }
+
+    /// Handles one message.
+    pub fn on_message(&mut self, msg: Message, from_addr: SocketAddr, now: Instant) {
+        match msg {
+            Message::PreVote {
+                from,
+                term,
+                last_index,
+                last_term,
+            } => {
+                if !self.is_peer(from) {
+                    return;
+                }
+                let granted = term > self.term
+                    && self.log_ok(last_index, last_term)
+                    && !self.leader_recent(now);
+                let current_term = self.term;
+                self.send(
+                    from,
+                    Message::PreVoteReply {
+                        from: self.id,
+                        term,
+                        current_term,
+                        granted,
+                    },
+                );
+            }
+            Message::PreVoteReply {
+                from,
+                term,
+                current_term,
+                granted,
+            } => {
+                if !self.is_peer(from) {
+                    return;
+                }
+                if current_term > self.term && !granted {
+                    self.adopt_term(current_term, now);
+                    return;
+                }
+                if self.role == Role::PreCandidate && term == self.term + 1 && granted {
+                    self.votes.insert(from);
+                    if self.votes.len() + 1 >= self.majority() {
+                        self.start_election(now);
+                    }
+                }
+            }
+            Message::RequestVote {
+                from,
+                term,
+                last_index,
+                last_term,
+            } => {
+                if !self.is_peer(from) {
+                    return;
+                }
+                if term > self.term && self.leader_recent(now) {
+                    // Sticky: a live leader exists; neither the term nor the vote changes.
+                    let t = self.term;
+                    self.send(
+                        from,
+                        Message::RequestVoteReply {
+                            from: self.id,
+                            term: t,
+                            granted: false,
+                        },
+                    );
+                    return;
+                }
+                if term > self.term {
+                    self.adopt_term(term, now);
+                }
+                let granted = term == self.term
+                    && self.voted_for.is_none_or(|v| v == from)
+                    && self.log_ok(last_index, last_term);
+                if granted {
+                    self.voted_for = Some(from);
+                    self.persist_meta(self.mutant != Some(Mutant::UnsyncedVote));
+                    self.reset_election_timer(now);
+                }
+                let t = self.term;
+                self.send(
+                    from,
+                    Message::RequestVoteReply {
+                        from: self.id,
+                        term: t,
+                        granted,
+                    },
+                );
+            }
+            Message::RequestVoteReply {
+                from,
+                term,
+                granted,
+            } => {
+                if !self.is_peer(from) {
+                    return;
+                }
+                if term > self.term {
+                    self.adopt_term(term, now);
+                    return;
+                }
+                if self.role != Role::Candidate || !granted {
+                    return;
+                }
+                if self.mutant == Some(Mutant::StaleVoteCount) {
+                    self.vote_count += 1;
+                    if self.vote_count + 1 >= self.majority() {
+                        self.become_leader(now);
+                    }
+                    return;
+                }
+                if term == self.term {
+                    self.votes.insert(from);
+                    if self.votes.len() + 1 >= self.majority() {
+                        self.become_leader(now);
+                    }
+                }
+            }
+            Message::AppendEntries {
+                from,
+                term,
+                prev_index,
+                prev_term,
+                entries,
+                leader_commit,
+            } => {
+                if !self.is_peer(from) {
+                    return;
+                }
+                self.on_append(
+                    from,
+                    term,
+                    prev_index,
+                    prev_term,
+                    entries,
+                    leader_commit,
+                    now,
+                );
+            }
+            Message::AppendReply {
+                from,
+                term,
+                success,
+                index,
+            } => {
+                if !self.is_peer(from) {
+                    return;
+                }
+                self.on_append_reply(from, term, success, index, now);
+            }
+            Message::Request { client, seq, op } => self.on_request(client, seq, op, from_addr),
+            Message::Reply { .. } => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_append(
+        &mut self,
+        from: u8,
+        term: Term,
+        prev_index: Index,
+        prev_term: Term,
+        entries: Vec<Entry>,
+        leader_commit: Index,
+        now: Instant,
+    ) {
+        if term < self.term {
+            let t = self.term;
+            self.send(
+                from,
+                Message::AppendReply {
+                    from: self.id,
+                    term: t,
+                    success: false,
+                    index: 0,
+                },
+            );
+            return;
+        }
+        if term > self.term {
+            self.adopt_term(term, now);
+        }
+        // A leader of our term exists: we follow it (§5.2).
+        self.become_follower(now);
+        if self.leader != Some(from) {
+            self.leader = Some(from);
+        }
+        self.last_leader_contact = Some(now);
+        self.reset_election_timer(now);
+
+        let reply = |node: &mut Node, success: bool, index: Index| {
+            let t = node.term;
+            node.send(
+                from,
+                Message::AppendReply {
+                    from: node.id,
+                    term: t,
+                    success,
+                    index,
+                },
+            );
+        };
+        // Consistency check (§5.3).
+        match self.log.term_at(prev_index) {
+            None => {
+                let hint = self.log.last_index() + 1;
+                return reply(self, false, hint);
+            }
+            Some(t) if t != prev_term => {
+                let hint = self
+                    .log
+                    .first_index_of_term_at(prev_index)
+                    .max(self.commit + 1);
+                return reply(self, false, hint.min(prev_index));
+            }
+            Some(_) => {}
+        }
+        let last_new = prev_index + entries.len() as Index;
+        let mut wrote = false;
+        if self.mutant == Some(Mutant::TruncateOnAppend)
+            && !entries.is_empty()
+            && self.log.last_index() > prev_index
+        {
+            self.truncate_from(prev_index + 1);
+            wrote = true;
+        }
+        for (k, entry) in entries.into_iter().enumerate() {
+            let index = prev_index + 1 + k as Index;
+            match self.log.term_at(index) {
+                // Already have it: a stale or duplicated AppendEntries must not truncate.
+                Some(t) if t == entry.term => continue,
+                Some(_) => self.truncate_from(index),
+                None => {}
+            }
+            self.append(entry);
+            wrote = true;
+        }
+        if wrote && self.mutant != Some(Mutant::UnsyncedLog) {
+            self.log.sync(&self.disk);
+        }
+        let bound = if self.mutant == Some(Mutant::UnboundedFollowerCommit) {
+            self.log.last_index()
+        } else {
+            last_new
+        };
+        let commit = leader_commit.min(bound);
+        if commit > self.commit {
+            self.set_commit(commit);
+        }
+        reply(self, true, last_new);
+    }
+
+    fn truncate_from(&mut self, index: Index) {
+        self.log.truncate_from(&self.disk, index);
+        self.observer.push(Event::Truncated {
+            node: self.id,
+            from: index,
+        });
+    }
+
+    fn append(&mut self, entry: Entry) -> Index {
+        let term = entry.term;
+        let (index, digests) = self.log.append(&self.disk, entry);
+        self.observer.push(Event::Appended {
+            node: self.id,
+            index,
+            term,
+            chain: digests.chain,
+        });
+        index
+    }
+
+    fn on_append_reply(&mut self, from: u8, term: Term, success: bool, index: Index, now: Instant) {
+        if term > self.term {
+            self.adopt_term(term, now);
+            return;
+        }
+        if self.role != Role::Leader {
+            return;
+        }
+        if term < self.term && self.mutant != Some(Mutant::StaleAppendReply) {
+            return;
+        }
+        let p = usize::from(from);
+        self.last_ack[p] = now;
+        let last = self.log.last_index();
+        if success {
+            let index = index.min(last);
+            if index > self.match_index[p] {
+                self.match_index[p] = index;
+                self.next_index[p] = self.next_index[p].max(index + 1);
+                self.advance_commit();
+                if self.next_index[p] <= last {
+                    self.send_append(from);
+                }
+            }
+        } else {
+            let next = index.clamp(self.match_index[p] + 1, last + 1);
+            self.next_index[p] = next;
+            self.send_append(from);
+        }
+    }
+
+    fn on_request(&mut self, client: u64, seq: u64, op: KvOp, reply_to: SocketAddr) {
+        if self.role != Role::Leader {
+            let hint = self.leader.filter(|l| *l != self.id);
+            self.outbox.push((
+                reply_to,
+                Message::Reply {
+                    seq,
+                    outcome: Outcome::NotLeader(hint),
+                },
+            ));
+            return;
+        }
+        if self.mutant == Some(Mutant::LocalReads) {
+            if let KvOp::Get { key } = op {
+                let value = self.state.get(key).to_string();
+                self.outbox.push((
+                    reply_to,
+                    Message::Reply {
+                        seq,
+                        outcome: Outcome::Done(value),
+                    },
+                ));
+                return;
+            }
+        }
+        let dedup = self.mutant != Some(Mutant::NoDedup);
+        if dedup {
+            if let Some(result) = self.state.cached(client, seq) {
+                let outcome = Outcome::Done(result.to_string());
+                self.outbox
+                    .push((reply_to, Message::Reply { seq, outcome }));
+                return;
+            }
+            if self.state.seen(client, seq) {
+                return;
+            }
+            if let Some(p) = self.pending.get_mut(&client) {
+                if p.seq == seq && p.term == self.term {
+                    // Already in our log this term: just answer wherever the client is now.
+                    p.reply_to = reply_to;
+                    return;
+                }
+            }
+        }
+        self.pending.insert(
+            client,
+            Pending {
+                seq,
+                reply_to,
+                term: self.term,
+            },
+        );
+        self.append(Entry {
+            term: self.term,
+            command: Command::Kv { client, seq, op },
+        });
+        self.log.sync(&self.disk);
+        self.advance_commit();
+        for p in 0..self.peers.len() as u8 {
+            if p != self.id {
+                self.send_append(p);
+            }
+        }
+    }
+
+    fn send_append(&mut self, to: u8) {
+        let p = usize::from(to);
+        let next = self.next_index[p].clamp(1, self.log.last_index() + 1);
+        let prev_index = next - 1;
+        let prev_term = self.log.term_at(prev_index).unwrap_or(0);
+        let entries = self.log.entries_from(next, MAX_ENTRIES_PER_APPEND);
+        let msg = Message::AppendEntries {
+            from: self.id,
+            term: self.term,
+            prev_index,
+            prev_term,
+            entries,
+            leader_commit: self.commit,
+        };
+        self.send(to, msg);
+    }
+
+    /// §5.3/§5.4.2: commit the highest index stored on a majority, if it is of our term.
+    fn advance_commit(&mut self) {
+        let mut matched: Vec<Index> = (0..self.peers.len())
+            .map(|p| {
+                if p == usize::from(self.id) {
+                    self.log.last_index()
+                } else {
+                    self.match_index[p]
+                }
+            })
+            .collect();
+        matched.sort_unstable_by(|a, b| b.cmp(a));
+        let n = matched[self.majority() - 1];
+        if n <= self.commit {
+            return;
+        }
+        let own_term = self.log.term_at(n) == Some(self.term);
+        if own_term || self.mutant == Some(Mutant::CommitPreviousTerm) {
+            self.set_commit(n);
+        }
+    }
+
+    fn set_commit(&mut self, index: Index) {
+        debug_assert!(index > self.commit);
+        self.commit = index;
+        self.observer.push(Event::Committed {
+            node: self.id,
+            index,
+        });
+        self.apply_committed();
+    }
+
+    fn apply_committed(&mut self) {
+        let dedup = self.mutant != Some(Mutant::NoDedup);
+        while self.applied < self.commit {
+            let index = self.applied + 1;
+            let Some(entry) = self.log.entry(index) else {
+                break;
+            };
+            let digest = self.log.digests(index).map_or(0, |d| d.entry);
+            if let Command::Kv { client, seq, op } = &entry.command {
+                let (client, seq) = (*client, *seq);
+                let result = match self.state.apply(client, seq, op, dedup) {
+                    Applied::Fresh(r) | Applied::Retry(r) => Some(r),
+                    Applied::Stale => None,
+                };
+                if let (Some(result), Some(p)) = (result, self.pending.get(&client).copied()) {
+                    if p.seq == seq {
+                        self.pending.remove(&client);
+                        let outcome = Outcome::Done(result);
+                        self.outbox
+                            .push((p.reply_to, Message::Reply { seq, outcome }));
+                    }
+                }
+            }
+            self.applied = index;
+            self.observer.push(Event::Applied {
+                node: self.id,
+                index,
+                entry: digest,
+            });
+        }
+    }
+
+    fn start_prevote(&mut self, now: Instant) {
+        self.role = Role::PreCandidate;
+        self.leader = None;
+        self.votes.clear();
+        self.reset_election_timer(now);
+        let (from, term) = (self.id, self.term + 1);
+        let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
+        self.broadcast(|| Message::PreVote {
+            from,
+            term,
+            last_index,
+            last_term,
+        });
+        if self.majority() == 1 {
+            self.start_election(now);
+        }
+    }
+
+    fn start_election(&mut self, now: Instant) {
+        self.term += 1;
+        self.voted_for = Some(self.id);
+        self.persist_meta(true);
+        self.role = Role::Candidate;
+        self.leader = None;
+        self.votes.clear();
+        self.vote_count = 0;
+        self.reset_election_timer(now);
+        self.publish_role();
+        let (from, term) = (self.id, self.term);
+        let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
+        self.broadcast(|| Message::RequestVote {
+            from,
+            term,
+            last_index,
+            last_term,
+        });
+        if self.majority() == 1 {
+            self.become_leader(now);
+        }
+    }
+
+    fn become_leader(&mut self, now: Instant) {
+        self.role = Role::Leader;
+        self.leader = Some(self.id);
+        let n = self.peers.len();
+        self.next_index = vec![self.log.last_index() + 1; n];
+        self.match_index = vec![0; n];
+        self.last_ack = vec![now; n];
+        self.publish_role();
+        let term = self.term;
+        self.term_start = self.append(Entry {
+            term,
+            command: Command::Noop,
+        });
+        self.log.sync(&self.disk);
+        self.advance_commit();
+        self.heartbeat(now);
+    }
+
+    fn heartbeat(&mut self, now: Instant) {
+        for p in 0..self.peers.len() as u8 {
+            if p != self.id {
+                self.send_append(p);
+            }
+        }
+        self.heartbeat_at = now + HEARTBEAT;
+    }
+
+    /// Fires due timers.
+    pub fn on_timer(&mut self, now: Instant) {
+        if now < self.next_deadline() {
+            return;
+        }
+        if self.role == Role::Leader {
+            // CheckQuorum (thesis §6.2).
+            if self.mutant != Some(Mutant::NoPreVote) {
+                let heard = (0..self.peers.len())
+                    .filter(|p| {
+                        *p == usize::from(self.id) || now < self.last_ack[*p] + ELECTION_TIMEOUT_MAX
+                    })
+                    .count();
+                if heard < self.majority() {
+                    self.leader = None;
+                    self.become_follower(now);
+                    self.publish_view();
+                    return;
+                }
+            }
+            self.heartbeat(now);
+        } else if self.mutant == Some(Mutant::NoPreVote) {
+            self.start_election(now);
+        } else {
+            self.start_prevote(now);
+        }
+        self.publish_view();
+    }
+}
+
+/// Marks the node down in the registry when its future is dropped (crash).
+struct UpGuard(Observer, u8);
+
+impl Drop for UpGuard {
+    fn drop(&mut self) {
+        self.0.view(self.1, |v| v.up = false);
+    }
+}
+
+/// Runs one incarnation of a node until it is crashed (the future is dropped).
+pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -> io::Result<()> {
+    let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
+    let _up = UpGuard(observer.clone(), ctx.id);
+    let mut node = Node::new(&ctx, observer, mutant, Instant::now());
+    let mut buf = vec![0u8; MAX_FRAME];
+    loop {
+        let deadline = node.next_deadline();
+        tokio::select! {
+            biased;
+            received = transport.recv(&mut buf) => match received {
+                Ok((len, from)) => node.on_frame(&buf[..len], from, Instant::now()),
+                // Real UDP can report errors for earlier sends (ICMP); never spin on them.
+                Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+            },
+            () = tokio::time::sleep_until(deadline) => node.on_timer(Instant::now()),
+        }
+        node.on_timer(Instant::now());
+        for (to, msg) in node.outbox.drain(..) {
+            // UDP is best effort; a failed send is a lost message, which Raft tolerates.
+            let _ = transport.send(to, &encode(&msg)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Log replication rules on a single node (§5.3), driven message by message.
+    use super::*;
+    use crate::sim::net::Net;
+
+    fn node(id: u8) -> (Node, Observer, Instant) {
+        let observer = Observer::new(3);
+        let ctx = NodeContext {
+            id,
+            peers: (0..3)
+                .map(|i| SocketAddr::from(([10, 0, 0, i + 1], 7000)))
+                .collect(),
+            disk: Disk::new(),
+            seed: 1,
+            net: Net::Real,
+            incarnation: 0,
+        };
+        let now = Instant::now();
+        (Node::new(&ctx, observer.clone(), None, now), observer, now)
+    }
+
+    fn put(term: Term, value: u32) -> Entry {
+        Entry {
+            term,
+            command: Command::Kv {
+                client: 1,
+                seq: u64::from(value),
+                op: KvOp::Put { key: 0, value },
+            },
+        }
+    }
+
+    fn append(
+        n: &mut Node,
+        now: Instant,
+        term: Term,
+        prev: (Index, Term),
+        entries: Vec<Entry>,
+        commit: Index,
+    ) -> Message {
+        let msg = Message::AppendEntries {
+            from: 0,
+            term,
+            prev_index: prev.0,
+            prev_term: prev.1,
+            entries,
+            leader_commit: commit,
+        };
+        n.on_message(msg, SocketAddr::from(([10, 0, 0, 1], 7000)), now);
+        n.outbox.pop().expect("a reply").1
+    }
+
+    fn truncations(obs: &Observer) -> usize {
+        obs.drain()
+            .iter()
+            .filter(|e| matches!(e, Event::Truncated { .. }))
+            .count()
+    }
+
+    #[test]
+    fn a_stale_append_whose_entries_match_does_not_truncate() {
+        let (mut n, obs, now) = node(1);
+        append(
+            &mut n,
+            now,
+            1,
+            (0, 0),
+            vec![put(1, 1), put(1, 2), put(1, 3)],
+            0,
+        );
+        let reply = append(&mut n, now, 1, (0, 0), vec![put(1, 1)], 0);
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 1,
+                success: true,
+                index: 1
+            }
+        );
+        assert_eq!(n.log.last_index(), 3);
+        assert_eq!(truncations(&obs), 0);
+    }
+
+    #[test]
+    fn a_real_conflict_truncates_from_the_conflicting_entry() {
+        let (mut n, obs, now) = node(1);
+        append(
+            &mut n,
+            now,
+            1,
+            (0, 0),
+            vec![put(1, 1), put(1, 2), put(1, 3)],
+            0,
+        );
+        let reply = append(&mut n, now, 2, (1, 1), vec![put(2, 9)], 0);
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 2,
+                success: true,
+                index: 2
+            }
+        );
+        assert_eq!(n.log.last_index(), 2);
+        assert_eq!(n.log.term_at(2), Some(2));
+        assert_eq!(truncations(&obs), 1);
+        // And the log on disk says the same after a restart.
+        let recovered = Log::recover(&n.disk).log;
+        assert_eq!(recovered.summary(), n.log.summary());
+    }
+
+    #[test]
+    fn a_mismatch_answers_with_a_conflict_hint() {
+        let (mut n, _obs, now) = node(1);
+        append(
+            &mut n,
+            now,
+            1,
+            (0, 0),
+            vec![put(1, 1), put(1, 2), put(1, 3)],
+            0,
+        );
+        // Leader's entry 3 has term 2: skip back over our whole term-1 run.
+        let reply = append(&mut n, now, 3, (3, 2), vec![], 0);
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 3,
+                success: false,
+                index: 1
+            }
+        );
+        // Leader is far ahead: retry right after our last entry.
+        let reply = append(&mut n, now, 3, (10, 3), vec![], 0);
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 3,
+                success: false,
+                index: 4
+            }
+        );
+    }
+
+    #[test]
+    fn the_commit_index_is_bounded_by_the_last_new_entry() {
+        let (mut n, _obs, now) = node(1);
+        append(
+            &mut n,
+            now,
+            1,
+            (0, 0),
+            vec![put(1, 1), put(1, 2), put(1, 3)],
+            0,
+        );
+        // A new leader whose log matches only up to index 1 commits up to 3 in its own log.
+        append(&mut n, now, 2, (1, 1), vec![], 3);
+        assert_eq!(n.commit, 1);
+    }
+
+    #[test]
+    fn an_append_from_an_earlier_term_is_refused() {
+        let (mut n, _obs, now) = node(1);
+        append(&mut n, now, 3, (0, 0), vec![put(3, 1)], 0);
+        let reply = append(&mut n, now, 2, (1, 3), vec![put(2, 2)], 1);
+        assert_eq!(
+            reply,
+            Message::AppendReply {
+                from: 1,
+                term: 3,
+                success: false,
+                index: 0
+            }
+        );
+        assert_eq!(n.log.last_index(), 1);
+        assert_eq!(n.commit, 0);
+    }
+
+    fn elect(n: &mut Node, now: Instant) -> Instant {
+        let later = now + ELECTION_TIMEOUT_MAX;
+        n.on_timer(later);
+        assert_eq!(n.role, Role::PreCandidate);
+        let from = SocketAddr::from(([10, 0, 0, 2], 7000));
+        let term = n.term + 1;
+        n.on_message(
+            Message::PreVoteReply {
+                from: 1,
+                term,
+                current_term: n.term,
+                granted: true,
+            },
+            from,
+            later,
+        );
+        assert_eq!(n.role, Role::Candidate);
+        later
+    }
+
+    #[test]
+    fn vote_replies_from_an_earlier_term_are_not_counted() {
+        let (mut n, _obs, now) = node(0);
+        let now = elect(&mut n, now);
+        let from = SocketAddr::from(([10, 0, 0, 2], 7000));
+        n.term = 2; // as if a second election round had started
+        n.on_message(
+            Message::RequestVoteReply {
+                from: 1,
+                term: 1,
+                granted: true,
+            },
+            from,
+            now,
+        );
+        assert_eq!(n.role, Role::Candidate);
+        n.on_message(
+            Message::RequestVoteReply {
+                from: 1,
+                term: 2,
+                granted: true,
+            },
+            from,
+            now,
+        );
+        assert_eq!(n.role, Role::Leader);
+    }
+
+    #[test]
+    fn append_replies_from_an_earlier_term_are_ignored() {
+        let (mut n, _obs, now) = node(0);
+        let now = elect(&mut n, now);
+        let from = SocketAddr::from(([10, 0, 0, 2], 7000));
+        n.on_message(
+            Message::RequestVoteReply {
+                from: 1,
+                term: 1,
+                granted: true,
+            },
+            from,
+            now,
+        );
+        assert_eq!(n.role, Role::Leader);
+        n.term = 2; // pretend we are the leader of a later term with the same log
+        n.on_message(
+            Message::AppendReply {
+                from: 1,
+                term: 1,
+                success: true,
+                index: 1,
+            },
+            from,
+            now,
+        );
+        assert_eq!(n.match_index[1], 0);
+        assert_eq!(n.commit, 0);
+    }
+}

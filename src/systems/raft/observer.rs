@@ -1,0 +1,169 @@
+//! The registry Raft nodes publish into, and the events they publish.
+//!
+//! Nodes push small [`Event`]s as things happen (role and term changes, log appends and
+//! truncations, commit advances, applied entries, restarts) and keep a [`NodeView`] of their
+//! current state up to date. The checker drains the events after every simulation step, so the
+//! invariants are incremental: nothing rescans whole logs.
+
+use super::messages::{Index, Term};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// A node's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Follows a leader (or waits for one).
+    Follower,
+    /// Asking for pre-votes; its term has not changed yet.
+    PreCandidate,
+    /// Campaigning in its term.
+    Candidate,
+    /// Leads its term.
+    Leader,
+}
+
+/// Something a node did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The node started from its disk; `log` is every recovered entry's (term, chain digest).
+    Restarted {
+        /// Node.
+        node: u8,
+        /// Which start this is.
+        incarnation: u32,
+        /// Recovered current term.
+        term: Term,
+        /// Recovered log.
+        log: Vec<(Term, u64)>,
+        /// Bytes of torn tail cut off the log file.
+        torn_bytes: usize,
+    },
+    /// The node's role or term changed (after the change was persisted).
+    Role {
+        /// Node.
+        node: u8,
+        /// New role.
+        role: Role,
+        /// Its current term.
+        term: Term,
+    },
+    /// The node appended an entry to its log.
+    Appended {
+        /// Node.
+        node: u8,
+        /// The entry's index.
+        index: Index,
+        /// The entry's term.
+        term: Term,
+        /// Chain digest at `index`.
+        chain: u64,
+    },
+    /// The node removed its entries from `from` on.
+    Truncated {
+        /// Node.
+        node: u8,
+        /// First removed index.
+        from: Index,
+    },
+    /// The node's commit index advanced to `index`.
+    Committed {
+        /// Node.
+        node: u8,
+        /// New commit index.
+        index: Index,
+    },
+    /// The node applied the entry at `index` to its state machine.
+    Applied {
+        /// Node.
+        node: u8,
+        /// The entry's index.
+        index: Index,
+        /// Digest of the entry applied.
+        entry: u64,
+    },
+}
+
+/// A node's current state, as it last published it.
+#[derive(Clone, Debug)]
+pub struct NodeView {
+    /// Whether the node's process is running.
+    pub up: bool,
+    /// Its role.
+    pub role: Role,
+    /// Its current term.
+    pub term: Term,
+    /// The leader it follows (itself when leader).
+    pub leader: Option<u8>,
+    /// Its commit index.
+    pub commit: Index,
+    /// Index of the last entry applied.
+    pub applied: Index,
+    /// Digest of the state machine.
+    pub state_digest: u64,
+    /// As leader: the index of its term's no-op (its first entry of the term).
+    pub term_start: Index,
+}
+
+impl Default for NodeView {
+    fn default() -> Self {
+        NodeView {
+            up: false,
+            role: Role::Follower,
+            term: 0,
+            leader: None,
+            commit: 0,
+            applied: 0,
+            state_digest: 0,
+            term_start: 0,
+        }
+    }
+}
+
+/// The shared registry.
+#[derive(Debug, Default)]
+pub struct Registry {
+    /// Per node.
+    pub nodes: Vec<NodeView>,
+    /// Events since the checker last drained them.
+    pub events: Vec<Event>,
+    /// Frames nodes rejected as undecodable.
+    pub rejected_frames: u64,
+    /// Torn log tails found at restart.
+    pub torn_tails: u64,
+}
+
+/// A handle to the registry; clones share it.
+#[derive(Clone, Debug)]
+pub struct Observer(pub Rc<RefCell<Registry>>);
+
+impl Observer {
+    /// A registry for `nodes` nodes.
+    pub fn new(nodes: u8) -> Self {
+        Observer(Rc::new(RefCell::new(Registry {
+            nodes: vec![NodeView::default(); usize::from(nodes)],
+            ..Registry::default()
+        })))
+    }
+
+    /// Publishes an event.
+    pub fn push(&self, event: Event) {
+        self.0.borrow_mut().events.push(event);
+    }
+
+    /// Updates a node's view.
+    pub fn view(&self, node: u8, f: impl FnOnce(&mut NodeView)) {
+        if let Some(v) = self.0.borrow_mut().nodes.get_mut(usize::from(node)) {
+            f(v);
+        }
+    }
+
+    /// Counts a rejected frame.
+    pub fn rejected_frame(&self) {
+        self.0.borrow_mut().rejected_frames += 1;
+    }
+
+    /// Takes the pending events.
+    pub fn drain(&self) -> Vec<Event> {
+        std::mem::take(&mut self.0.borrow_mut().events)
+    }
+}

@@ -1,0 +1,196 @@
+//! Tests of the Raft store as a whole: simulated scenarios, a seed sweep, and a real-UDP
+//! cluster. Unit tests of the parts live next to them (codec, state machine) and in
+//! [`core`](self) below (log conflict resolution, invariants).
+
+use super::client::RaftClient;
+use super::observer::Observer;
+use super::{KvOp, RaftKv};
+use crate::history::Value;
+use crate::scenario::Scenario;
+use crate::sim::disk::Disk;
+use crate::sim::net::Net;
+use crate::sim::runner::{run, RunConfig};
+use crate::systems::{Client, ClientContext, NodeContext, OpResult};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+fn scenario(text: &str) -> Scenario<KvOp> {
+    Scenario::from_text(text).expect("test scenario parses")
+}
+
+fn traced() -> RunConfig {
+    RunConfig {
+        trace: true,
+        ..RunConfig::default()
+    }
+}
+
+#[test]
+fn kv_ops_round_trip_through_text_and_reject_bad_input() {
+    for text in ["get k1", "put k0 5", "append k4 4294967295"] {
+        let op: KvOp = text.parse().expect("parses");
+        assert_eq!(op.to_string(), text);
+    }
+    for bad in [
+        "",
+        "get",
+        "get k5",
+        "put k1",
+        "put k1 x",
+        "del k1",
+        "append k1 -1",
+        "get 1",
+    ] {
+        let err = bad.parse::<KvOp>().expect_err(bad);
+        assert!(!err.is_empty());
+    }
+}
+
+#[test]
+fn a_calm_cluster_elects_a_leader_and_serves_writes_and_reads() {
+    let s = scenario(
+        "system raft\nnodes 3\nseed 1\nc0 put k1 5\nc1 append k1 6\nwait 300ms\nc0 get k1\nwait 300ms\n",
+    );
+    let report = run(&RaftKv::default(), &s, &traced()).expect("runs");
+    println!("{}", report.trace);
+    assert!(report.passed(), "{:?}", report.outcome);
+    assert!(report.trace.contains("became leader of term"));
+    assert!(report.ops.ok >= 3, "{:?}", report.ops);
+}
+
+#[test]
+fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
+    let s = scenario(
+        "system raft\nnodes 5\nseed 3\nwait 600ms\n\
+         c0 put k0 1\nc1 append k0 2\nwait 100ms\n\
+         isolate n0\nisolate n1\nc0 append k0 3\nc1 get k0\nc2 append k0 4\nwait 1500ms\n\
+         heal all\nc0 get k0\nwait 500ms\n",
+    );
+    let report = run(&RaftKv::default(), &s, &traced()).expect("runs");
+    println!("{}", report.trace);
+    assert!(report.passed(), "{:?}", report.outcome);
+}
+
+/// Runs `count` generated scenarios from `first`; returns the failures.
+fn sweep(first: u64, count: u64) -> Vec<String> {
+    let system = RaftKv::default();
+    let config = RunConfig {
+        quiet_panics: false,
+        ..RunConfig::default()
+    };
+    let mut failures = Vec::new();
+    let (mut sim_ms, mut ok, mut info, mut fail, mut dropped, mut crashes) = (0u128, 0, 0, 0, 0, 0);
+    for seed in first..first + count {
+        let s = crate::cli::scenario_from_seed(&system, seed).expect("generates");
+        let report = run(&system, &s, &config).expect("runs");
+        sim_ms += report.sim_time.as_millis();
+        ok += report.ops.ok;
+        info += report.ops.info;
+        fail += report.ops.fail;
+        dropped += report.effects.dropped();
+        crashes += report.effects.crashes + report.effects.power_losses;
+        if let Some(f) = report.failure() {
+            failures.push(format!("seed {seed}: {f:?}"));
+        }
+    }
+    println!(
+        "{count} seeds: {:.1} simulated s, ops ok {ok} info {info} fail {fail}, {dropped} frames dropped, {crashes} crashes",
+        sim_ms as f64 / 1000.0
+    );
+    failures
+}
+
+#[test]
+fn generated_scenarios_pass_on_the_correct_store() {
+    let failures = sweep(0, 12);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// `SQUALL_SEEDS=N SQUALL_FIRST=M cargo test --release many_seeds -- --ignored --nocapture`
+#[test]
+#[ignore = "long: a seed sweep"]
+fn many_seeds() {
+    let count = std::env::var("SQUALL_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let first = std::env::var("SQUALL_FIRST")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let failures = sweep(first, count);
+    for f in &failures {
+        println!("{f}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {count} seeds failed",
+        failures.len()
+    );
+}
+
+fn free_local_port() -> u16 {
+    // Bind port 0, read the port the OS chose, release it; the node binds it right after.
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("a free local UDP port")
+}
+
+/// The same node code on real sockets: three nodes on localhost UDP, a real client commits
+/// writes and reads them back. Stops by itself (a 20 s real-time bound).
+#[test]
+fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let local = tokio::task::LocalSet::new();
+    let peers: Vec<SocketAddr> = (0..3)
+        .map(|_| SocketAddr::from(([127, 0, 0, 1], free_local_port())))
+        .collect();
+    let observer = Observer::new(3);
+    let result = local.block_on(&runtime, async {
+        for id in 0..3u8 {
+            let ctx = NodeContext {
+                id,
+                peers: peers.clone(),
+                disk: Disk::new(),
+                seed: 100 + u64::from(id),
+                net: Net::Real,
+                incarnation: 0,
+            };
+            tokio::task::spawn_local(super::node::run(ctx, observer.clone(), None));
+        }
+        let ctx = ClientContext {
+            id: 0,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            nodes: peers.clone(),
+            net: Net::Real,
+            seed: 7,
+        };
+        tokio::time::timeout(Duration::from_secs(20), async {
+            let mut client = RaftClient::connect(ctx, None).await.expect("client binds");
+            let mut results = Vec::new();
+            for op in [
+                KvOp::Put { key: 1, value: 1 },
+                KvOp::Append { key: 1, value: 2 },
+                KvOp::Get { key: 1 },
+            ] {
+                results.push(client.invoke(&op).await);
+            }
+            results
+        })
+        .await
+    });
+    let results = result.expect("the cluster answered within 20 s");
+    assert_eq!(results[0], OpResult::Ok(Value::Nil));
+    assert_eq!(results[1], OpResult::Ok(Value::Nil));
+    assert_eq!(results[2], OpResult::Ok(Value::Str("[1][2]".into())));
+    let registry = observer.0.borrow();
+    assert!(
+        registry.nodes.iter().any(|v| v.commit >= 4),
+        "{:?}",
+        registry.nodes
+    );
+}
