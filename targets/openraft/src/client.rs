@@ -97,14 +97,14 @@ impl Client for KvClient {
     fn invoke<'a>(&'a mut self, op: &'a KvOp) -> BoxFuture<'a, OpResult> {
         Box::pin(async move {
             match *op {
-                KvOp::Get(key) => {
+                KvOp::Get { key } => {
                     let value = self.perform(|| Request::Read(key)).await;
                     OpResult::Ok(Value::Str(value))
                 }
-                KvOp::Put(key, value) | KvOp::Append(key, value) => {
+                KvOp::Put { key, value } | KvOp::Append { key, value } => {
                     self.seq += 1;
                     let write = match op {
-                        KvOp::Put(..) => Write::Put { key, value },
+                        KvOp::Put { .. } => Write::Put { key, value },
                         _ => Write::Append { key, value },
                     };
                     let cmd = Command {

@@ -23,7 +23,6 @@ pub mod store;
 pub mod types;
 pub mod wire;
 
-use arbitrary::{Arbitrary, Unstructured};
 use openraft::rt::WatchReceiver;
 use openraft::ServerState;
 use squall::check::Violation;
@@ -32,71 +31,12 @@ use squall::sim::net::Transport;
 use squall::systems::{
     BoxFuture, ClientContext, HistoryModel, HistoryOp, Liveness, NodeContext, StepContext, System,
 };
-use std::fmt;
 use std::io;
-use std::str::FromStr;
-use types::{Runtime, KEYS};
+use types::Runtime;
 
-/// A client operation on the KV store: `get k1`, `put k1 5`, `append k1 5`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KvOp {
-    /// Linearizable read of a key.
-    Get(u8),
-    /// Overwrite a key with `[v]`.
-    Put(u8, u32),
-    /// Append `[v]` to a key.
-    Append(u8, u32),
-}
-
-impl<'a> Arbitrary<'a> for KvOp {
-    fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        let key = u8::arbitrary(u)? % KEYS;
-        let value = u32::from(u8::arbitrary(u)?);
-        Ok(match u8::arbitrary(u)? % 3 {
-            0 => KvOp::Get(key),
-            1 => KvOp::Put(key, value),
-            _ => KvOp::Append(key, value),
-        })
-    }
-}
-
-impl fmt::Display for KvOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            KvOp::Get(k) => write!(f, "get k{k}"),
-            KvOp::Put(k, v) => write!(f, "put k{k} {v}"),
-            KvOp::Append(k, v) => write!(f, "append k{k} {v}"),
-        }
-    }
-}
-
-fn parse_key(s: &str) -> Result<u8, String> {
-    s.strip_prefix('k')
-        .and_then(|k| k.parse::<u8>().ok())
-        .filter(|k| *k < KEYS)
-        .ok_or_else(|| format!("`{s}` is not a key k0..k{}", KEYS - 1))
-}
-
-fn parse_value(s: &str) -> Result<u32, String> {
-    s.parse()
-        .map_err(|_| format!("`{s}` is not a value 0..={}", u32::MAX))
-}
-
-impl FromStr for KvOp {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let words: Vec<&str> = s.split_whitespace().collect();
-        match words.as_slice() {
-            ["get", k] => Ok(KvOp::Get(parse_key(k)?)),
-            ["put", k, v] => Ok(KvOp::Put(parse_key(k)?, parse_value(v)?)),
-            ["append", k, v] => Ok(KvOp::Append(parse_key(k)?, parse_value(v)?)),
-            _ => Err(format!(
-                "expected `get K`, `put K V` or `append K V`, found `{s}`"
-            )),
-        }
-    }
-}
+/// The client operations: the built-in Raft store's vocabulary (`get k1`, `put k1 5`,
+/// `append k1 5`), so scenarios, generation and histories read the same for both stores.
+pub use squall::systems::raft::KvOp;
 
 /// The system: openraft with the KV application.
 #[derive(Clone, Copy, Default)]
@@ -150,47 +90,48 @@ impl System for OpenRaft {
     }
 
     fn history_op(&self, op: &KvOp) -> HistoryOp {
-        let (f, key, value) = match *op {
-            KvOp::Get(k) => (Function::Read, k, Value::Nil),
-            KvOp::Put(k, v) => (Function::Write, k, Value::Str(format!("[{v}]"))),
-            KvOp::Append(k, v) => (Function::Append, k, Value::Str(format!("[{v}]"))),
+        let token = |v: u32| Value::Str(format!("[{v}]"));
+        let (f, value) = match *op {
+            KvOp::Get { .. } => (Function::Read, Value::Nil),
+            KvOp::Put { value, .. } => (Function::Write, token(value)),
+            KvOp::Append { value, .. } => (Function::Append, token(value)),
         };
         HistoryOp {
             f,
-            key: Some(format!("k{key}")),
+            key: Some(format!("k{}", op.key())),
             value,
         }
     }
 
     fn simpler_ops(&self, op: &KvOp) -> Vec<KvOp> {
-        match *op {
-            KvOp::Get(k) if k > 0 => vec![KvOp::Get(0)],
-            KvOp::Get(_) => vec![],
-            KvOp::Put(k, v) | KvOp::Append(k, v) => {
-                let mut simpler = vec![KvOp::Get(k)];
-                if matches!(op, KvOp::Append(..)) {
-                    simpler.push(KvOp::Put(k, v));
-                }
-                if k > 0 {
-                    simpler.push(match op {
-                        KvOp::Put(..) => KvOp::Put(0, v),
-                        _ => KvOp::Append(0, v),
-                    });
-                }
-                simpler
-            }
+        // As the built-in store: the same operation on k0, an append as a put.
+        let mut simpler = Vec::new();
+        if op.key() != 0 {
+            simpler.push(match *op {
+                KvOp::Get { .. } => KvOp::Get { key: 0 },
+                KvOp::Put { value, .. } => KvOp::Put { key: 0, value },
+                KvOp::Append { value, .. } => KvOp::Append { key: 0, value },
+            });
         }
+        if let KvOp::Append { key, value } = *op {
+            simpler.push(KvOp::Put { key, value });
+        }
+        simpler
+    }
+
+    fn op_bytes(&self, op: &KvOp) -> Option<Vec<u8>> {
+        Some(op.to_bytes())
     }
 
     fn uniquify(&self, op: &mut KvOp, n: u32) {
         match op {
-            KvOp::Put(_, v) | KvOp::Append(_, v) => *v = n,
-            KvOp::Get(_) => {}
+            KvOp::Put { value, .. } | KvOp::Append { value, .. } => *value = n,
+            KvOp::Get { .. } => {}
         }
     }
 
     fn is_read_only(&self, op: &KvOp) -> bool {
-        matches!(op, KvOp::Get(_))
+        matches!(op, KvOp::Get { .. })
     }
 
     fn check_step(
@@ -231,7 +172,10 @@ impl System for OpenRaft {
     }
 
     fn liveness_probe(&self, client: u8) -> Option<KvOp> {
-        (client == 0).then_some(KvOp::Append(0, 1_000_000))
+        Some(KvOp::Put {
+            key: client % squall::systems::raft::KEYS,
+            value: 1_000_000 + u32::from(client),
+        })
     }
 
     fn history_model(&self) -> Option<HistoryModel> {

@@ -14,9 +14,6 @@ use std::fmt;
 /// number openraft draws (election timeouts) taken from a per-node seed instead of the OS.
 pub type Runtime = DeterministicRng<TokioRuntime>;
 
-/// Number of keys the KV application uses (`k0`..`k2`): few keys, so operations collide.
-pub const KEYS: u8 = 3;
-
 /// A write, as it travels through the Raft log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Command {
