@@ -397,7 +397,8 @@ impl<'a, S: System> Runner<'a, S> {
         {
             let (log, trace, faults, peers) =
                 (log.clone(), trace.clone(), faults.clone(), peers.clone());
-            let (deadline, seed) = (config.op_deadline, scenario.seed);
+            let deadline = config.op_deadline.max(system.min_op_deadline());
+            let seed = scenario.seed;
             sim.host(CLIENT_IP, move || {
                 let taken = receivers.borrow_mut().take();
                 // Connecting is started here, where the system can be borrowed.
