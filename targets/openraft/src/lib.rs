@@ -32,6 +32,7 @@ use squall::systems::{
     BoxFuture, ClientContext, HistoryModel, HistoryOp, Liveness, NodeContext, StepContext, System,
 };
 use std::io;
+use std::time::Duration;
 use types::Runtime;
 
 /// The client operations: the built-in Raft store's vocabulary (`get k1`, `put k1 5`,
@@ -39,8 +40,37 @@ use types::Runtime;
 pub use squall::systems::raft::KvOp;
 
 /// The system: openraft with the KV application.
-#[derive(Clone, Copy, Default)]
-pub struct OpenRaft;
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenRaft {
+    /// Run with openraft's default `enable_leader_restore = true`, which squall found unsafe
+    /// under power loss (findings/001-leader-restore-log-id-reuse.md). Off by default so
+    /// that chaos looks past it.
+    pub leader_restore: bool,
+}
+
+impl OpenRaft {
+    /// The configurations squall can run, by name: openraft's own defaults that squall found
+    /// broken, for `--mutant` (they are not planted bugs: this is openraft as published).
+    pub const VARIANTS: [(&'static str, &'static str, &'static str); 1] = [(
+        "leader-restore",
+        "openraft's default enable_leader_restore=true: a leader restarted after a power loss \
+         resumes its term and reuses the log ids of entries it lost but had replicated",
+        "log matching",
+    )];
+
+    /// The system with the named variant (`None`: as configured for chaos).
+    pub fn variant(name: Option<&str>) -> Result<Self, String> {
+        match name {
+            None => Ok(OpenRaft::default()),
+            Some("leader-restore") => Ok(OpenRaft {
+                leader_restore: true,
+            }),
+            Some(other) => Err(format!(
+                "openraft has no variant `{other}`; known: leader-restore"
+            )),
+        }
+    }
+}
 
 /// The per-step checks: safety and progress under faults.
 pub struct Checks {
@@ -76,7 +106,10 @@ impl System for OpenRaft {
     ) -> BoxFuture<'static, io::Result<()>> {
         // Every random number openraft draws in this node comes from this seed.
         let seed = ctx.seed;
-        Box::pin(Runtime::scope(seed, node::run(ctx, observer)))
+        Box::pin(Runtime::scope(
+            seed,
+            node::run(ctx, observer, self.leader_restore),
+        ))
     }
 
     fn connect_client(
@@ -176,6 +209,13 @@ impl System for OpenRaft {
             key: client % squall::systems::raft::KEYS,
             value: 1_000_000 + u32::from(client),
         })
+    }
+
+    fn min_op_deadline(&self) -> Duration {
+        // After a leader restart the other nodes wait out the old leader's lease and an
+        // election timeout (up to 800 ms each) before electing: recovery can take ~1.7 s,
+        // longer than squall's default 1 s deadline for the probes it sends at the heal.
+        Duration::from_secs(3)
     }
 
     fn history_model(&self) -> Option<HistoryModel> {

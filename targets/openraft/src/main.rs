@@ -17,8 +17,16 @@ impl Catalog for WithOpenRaft {
 
     fn mutants(&self, system: &str) -> Vec<MutantInfo> {
         match system {
-            // openraft is tested as published: no planted bugs.
-            "openraft" => Vec::new(),
+            // openraft has no planted bugs; its "mutants" are its own defaults that squall
+            // found unsafe.
+            "openraft" => OpenRaft::VARIANTS
+                .iter()
+                .map(|&(name, description, caught_by)| MutantInfo {
+                    name,
+                    description,
+                    caught_by,
+                })
+                .collect(),
             _ => BuiltIn.mutants(system),
         }
     }
@@ -29,11 +37,8 @@ impl Catalog for WithOpenRaft {
         mutant: Option<&str>,
         visit: V,
     ) -> Result<V::Output, String> {
-        match (name, mutant) {
-            ("openraft", None) => Ok(visit.visit(&OpenRaft)),
-            ("openraft", Some(m)) => Err(format!(
-                "openraft has no planted bugs (asked for `{m}`): it is tested as published"
-            )),
+        match name {
+            "openraft" => Ok(visit.visit(&OpenRaft::variant(mutant)?)),
             _ => BuiltIn.visit(name, mutant, visit),
         }
     }

@@ -24,7 +24,11 @@ pub type Node = Raft<TypeConfig, StateMachine>;
 /// take at least two) and up to 25 ms latency per message, so a round trip can take ~70 ms.
 /// openraft gives each RPC ¾ of the heartbeat interval as its deadline, hence 120 ms; the
 /// election timeout is several heartbeats so that one lost heartbeat does not depose a leader.
-pub fn config() -> Config {
+///
+/// `leader_restore` is openraft's `enable_leader_restore`, on by default in openraft and off
+/// here: with it, a leader that loses unflushed entries to a power loss resumes its term and
+/// reuses their log ids for different entries (findings/001-leader-restore-log-id-reuse.md).
+pub fn config(leader_restore: bool) -> Config {
     Config {
         cluster_name: "squall".to_string(),
         heartbeat_interval: 120,
@@ -34,6 +38,7 @@ pub fn config() -> Config {
         max_payload_entries: 64,
         snapshot_policy: SnapshotPolicy::Never,
         enable_pre_vote: Some(true),
+        enable_leader_restore: Some(leader_restore),
         ..Config::default()
     }
 }
@@ -43,7 +48,7 @@ fn io_error(e: impl std::fmt::Display) -> io::Error {
 }
 
 /// Runs node `ctx.id` until the harness crashes it.
-pub async fn run(ctx: NodeContext, observer: Observer) -> io::Result<()> {
+pub async fn run(ctx: NodeContext, observer: Observer, leader_restore: bool) -> io::Result<()> {
     let id = usize::from(ctx.id);
     let _alive = observer.alive(id);
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
@@ -51,7 +56,7 @@ pub async fn run(ctx: NodeContext, observer: Observer) -> io::Result<()> {
     let (log, pristine) = LogStore::open(id, ctx.disk.clone(), observer.clone())?;
     let kv = Rc::new(RefCell::new(Kv::default()));
     let sm = StateMachine::new(id, kv.clone(), observer.clone());
-    let config = Arc::new(config().validate().map_err(io_error)?);
+    let config = Arc::new(config(leader_restore).validate().map_err(io_error)?);
     let network = Network {
         rpc: rpc.clone(),
         peers: ctx.peers.clone(),

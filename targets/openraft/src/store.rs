@@ -8,8 +8,9 @@
 //! Appends are written at once (readable at once, as openraft requires) but synced by a
 //! flusher task [`FSYNC`] later; only then is openraft's flush callback called. A power loss
 //! in between loses the entries, exactly those openraft was never told were durable. The
-//! vote is synced before `save_vote` returns, after the log writes issued before it (all
-//! write IO is serialized, as the storage contract asks).
+//! vote and the committed id are synced before `save_vote`/`save_committed` return, after
+//! the log writes issued before them (all write IO is serialized, as the storage contract
+//! asks).
 //!
 //! The state machine is not persisted: `committed` is, and on restart openraft re-applies the
 //! log up to it. Snapshots are never built (`try_create_snapshot_builder` declines), so the
@@ -100,7 +101,7 @@ impl LogInner {
 
     /// fsync the log and publish what became durable.
     fn sync_log(&mut self) {
-        if self.unsynced.is_empty() {
+        if self.unsynced.is_empty() && !self.disk.is_dirty(LOG) {
             return;
         }
         self.disk.sync(LOG);
@@ -135,6 +136,9 @@ impl LogStore {
         // `committed` holds an `Option<LogId>` (openraft may save `None`).
         let committed: Option<LogId> = read_value::<Option<LogId>>(&disk, COMMITTED)?.flatten();
         let purged: Option<LogId> = read_value(&disk, PURGED)?;
+        // After a process crash the log may hold writes the OS never synced; openraft takes
+        // whatever the store returns at startup as durable, so make it so before anything.
+        disk.sync(LOG);
         let bytes = disk.read(LOG);
         let (mut entries, mut offsets) = (Vec::new(), Vec::new());
         let mut at = 0;
@@ -259,6 +263,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
 
     async fn save_committed(&mut self, committed: Option<LogId>) -> Result<(), io::Error> {
         let mut inner = self.inner.borrow_mut();
+        // Serialized IO again: a committed id must never be durable ahead of the entries it
+        // covers, or a power loss leaves a node that must re-apply entries it no longer has.
+        inner.sync_log();
         write_value(&inner.disk, COMMITTED, &committed)?;
         inner.committed = committed;
         Ok(())

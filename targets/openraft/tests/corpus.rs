@@ -14,7 +14,7 @@ fn outcome(path: &Path) -> String {
         trace: true,
         ..RunConfig::default()
     };
-    let report = run(&OpenRaft, &scenario, &config).expect("corpus scenario is valid");
+    let report = run(&OpenRaft::default(), &scenario, &config).expect("corpus scenario is valid");
     let verdict = match report.failure() {
         None => "PASS".to_string(),
         Some(f) => format!("FAIL {f}"),

@@ -15,13 +15,14 @@ fn same_scenario_same_trace_for_every_cluster_size() {
     let mut sizes = BTreeSet::new();
     let mut seed = 0;
     while sizes.len() < 5 {
-        let scenario = scenario_from_seed(&OpenRaft, seed).expect("seed gives a scenario");
+        let scenario =
+            scenario_from_seed(&OpenRaft::default(), seed).expect("seed gives a scenario");
         seed += 1;
         if !sizes.insert(scenario.nodes) {
             continue;
         }
-        let first = run(&OpenRaft, &scenario, &config).expect("valid scenario");
-        let second = run(&OpenRaft, &scenario, &config).expect("valid scenario");
+        let first = run(&OpenRaft::default(), &scenario, &config).expect("valid scenario");
+        let second = run(&OpenRaft::default(), &scenario, &config).expect("valid scenario");
         assert!(
             first.trace.len() > 100,
             "seed {}: suspiciously short trace",
