@@ -12,7 +12,7 @@
 //!
 //! Liveness and consistency failures shrink the same way.
 
-use crate::scenario::{Fault, NodeSet, Scenario, Step, Weather};
+use crate::scenario::{Fault, NodeId, NodeSet, Scenario, Step, Weather};
 use crate::sim::runner::{run, Failure, RunConfig};
 use crate::systems::System;
 use std::time::{Duration, Instant};
@@ -136,18 +136,53 @@ fn simpler_faults(fault: Fault) -> Vec<Fault> {
     }
 }
 
-/// Drops node `n` (the highest) from the cluster, with every step that names it.
-fn drop_node<Op: Clone>(s: &Scenario<Op>) -> Option<Scenario<Op>> {
-    if s.nodes <= crate::scenario::MIN_NODES {
+/// Renames the nodes of a fault through `map` (`None`: the fault names a dropped node).
+fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault> {
+    Some(match f {
+        Fault::Isolate(n) => Fault::Isolate(map(n)?),
+        Fault::Crash(n) => Fault::Crash(map(n)?),
+        Fault::PowerLoss(n) => Fault::PowerLoss(map(n)?),
+        Fault::Restart(n) => Fault::Restart(map(n)?),
+        Fault::Garbage(n) => Fault::Garbage(map(n)?),
+        Fault::Split(side) => Fault::Split(
+            side.iter()
+                .map(&map)
+                .try_fold(NodeSet::default(), |s, n| n.map(|n| s.with(n)))?,
+        ),
+        Fault::Cut(a, b) => Fault::Cut(map(a)?, map(b)?),
+        Fault::Heal(a, b) => Fault::Heal(map(a)?, map(b)?),
+        Fault::Hold(a, b) => Fault::Hold(map(a)?, map(b)?),
+        Fault::Release(a, b) => Fault::Release(map(a)?, map(b)?),
+        Fault::Latency(a, b, ms) => Fault::Latency(map(a)?, map(b)?, ms),
+        Fault::OneWay { from, to } => Fault::OneWay {
+            from: map(from)?,
+            to: map(to)?,
+        },
+        Fault::HealAll | Fault::Loss(_) | Fault::Duplicate(_) => f,
+    })
+}
+
+/// Drops node `gone` from the cluster, with every step that names it; the nodes above it
+/// move down one, so the result is a valid smaller cluster.
+fn drop_node<Op: Clone>(s: &Scenario<Op>, gone: NodeId) -> Option<Scenario<Op>> {
+    if s.nodes <= crate::scenario::MIN_NODES || gone >= s.nodes {
         return None;
     }
-    let n = s.nodes - 1;
+    let map = |n: NodeId| match n.cmp(&gone) {
+        std::cmp::Ordering::Less => Some(n),
+        std::cmp::Ordering::Equal => None,
+        std::cmp::Ordering::Greater => Some(n - 1),
+    };
     let mut c = s.clone();
-    c.nodes = n;
-    c.steps.retain(|st| match st {
-        Step::Fault(f) => !f.nodes().contains(n),
-        _ => true,
-    });
+    c.nodes -= 1;
+    c.steps = s
+        .steps
+        .iter()
+        .filter_map(|st| match st {
+            Step::Fault(f) => remap_fault(*f, map).map(Step::Fault),
+            other => Some(other.clone()),
+        })
+        .collect();
     c.weather = used_weather(&c);
     Some(c)
 }
@@ -196,12 +231,17 @@ pub fn shrink<S: System>(
             size = size.div_ceil(2);
         }
 
-        // 5. A smaller cluster.
-        while let Some(c) = drop_node(&best) {
-            if !shrinker.try_all(&mut best, &mut failure, vec![c]) {
-                break;
+        // 5. A smaller cluster: try dropping each node in turn, highest first.
+        'cluster: while best.nodes > crate::scenario::MIN_NODES && !shrinker.out_of_budget() {
+            for gone in (0..best.nodes).rev() {
+                if let Some(c) = drop_node(&best, gone) {
+                    if shrinker.try_all(&mut best, &mut failure, vec![c]) {
+                        progress = true;
+                        continue 'cluster;
+                    }
+                }
             }
-            progress = true;
+            break;
         }
 
         // 2–4. Step by step simplification.

@@ -560,3 +560,41 @@ fn run_check_reads_squall_json() {
     assert_eq!(r.unwrap(), 0);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Garbage and truncated lines give errors, never panics.
+#[test]
+fn parsers_never_panic() {
+    use rand::{rngs::SmallRng, Rng, SeedableRng};
+    let mut rng = SmallRng::seed_from_u64(7);
+    let samples = [
+        "{:process 0, :type :invoke, :f :append, :key \"0\", :value \"x 0 0 y\"}\n",
+        "INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]\nINFO  jepsen.util - 2\t:ok\t:cas\t[3 0]\n",
+        "{\"process\":0,\"type\":\"invoke\",\"f\":\"cas\",\"value\":[1,2],\"time\":0}\n",
+    ];
+    for _ in 0..3000 {
+        let base = samples[rng.random_range(0..samples.len())].as_bytes();
+        let mut bytes = base.to_vec();
+        for _ in 0..rng.random_range(1..4) {
+            let i = rng.random_range(0..bytes.len());
+            match rng.random_range(0..3) {
+                0 => bytes.truncate(i),
+                1 => {
+                    let pool = b"{}[]\":, \t\n\\-0x";
+                    bytes[i] = pool[rng.random_range(0..pool.len())];
+                }
+                _ => bytes.insert(i, rng.random()),
+            }
+            if bytes.is_empty() {
+                break;
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        for format in [Format::Squall, Format::PorcupineKv, Format::PorcupineEtcd] {
+            if let Ok(ops) = parse(format, &text) {
+                for kind in [ModelKind::Kv, ModelKind::Register, ModelKind::Cas] {
+                    let _ = check_operations_with(kind, &ops, &CheckOptions::default());
+                }
+            }
+        }
+    }
+}

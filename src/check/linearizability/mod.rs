@@ -16,6 +16,9 @@
 //!    fails quickly gives a verdict even if another one would search for hours. A
 //!    not-linearizable partition is final; the search stops with an [`Explanation`].
 //!
+//! Setting the environment variable `SQUALL_LIN_STATS` prints, per finished partition, its
+//! steps, memo entries, states and cached transitions to stderr (for tuning).
+//!
 //! The verdict is deterministic; only *when* a budget runs out (hence [`Verdict::Unknown`])
 //! may depend on wall-clock time, if a deadline is given.
 //!
@@ -36,6 +39,7 @@
 //! ```
 
 pub mod brute;
+mod intern;
 mod memo;
 mod op;
 mod wgl;
@@ -495,14 +499,17 @@ fn explain<M: Model>(model: &M, ops: &[Operation], part: &Part<'_, M>) -> Explan
         if placed[i] || op.ret.is_none() || horizon.is_some_and(|h| op.call > h) {
             continue;
         }
-        let reason = match prepared[i].as_ref().and_then(|p| model.step(&state, p)) {
+        let Some(p) = prepared[i].as_ref() else {
+            continue;
+        };
+        let reason = match model.step(&state, p) {
             None => format!(
                 "impossible: the model does not allow it in state {}",
-                model.describe_state(&state)
+                model.describe_state_for(&state, p)
             ),
             Some(next) => format!(
                 "allowed (state would become {}), but the remaining operations then cannot be ordered",
-                model.describe_state(&next)
+                model.describe_state_for(&next, p)
             ),
         };
         stuck.push(Stuck {

@@ -13,6 +13,7 @@
 //! contract guarantees they are accepted in every state, so the search succeeds as soon as
 //! every *completed* operation is linearized: the pending ones go last, i.e. never happened.
 
+use super::intern::Interner;
 use super::memo::{fmix64, Memo};
 use crate::check::model::Model;
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ const REJECT: u32 = u32::MAX;
 /// Not computed yet (in the dense transition table).
 const UNSET: u32 = u32::MAX - 1;
 /// Size limit of the dense transition table, in entries.
-const DENSE_ENTRIES: usize = 1 << 18;
+const DENSE_ENTRIES: usize = 1 << 14;
 
 /// A hasher for integer keys that mixes all bits (the transition cache's keys are
 /// `state << 32 | op`; a multiply-only hash would cluster on the low bits).
@@ -92,9 +93,8 @@ pub(crate) struct Search<'m, M: Model> {
     zobrist: Vec<u64>,
     linearized: Vec<u64>,
     lin_hash: u64,
-    /// Interned states: `state_ids[states[i]] == i`.
-    states: Vec<M::State>,
-    state_ids: MixMap<M::State, u32>,
+    /// Interned states.
+    states: Interner<M::State>,
     /// Transition cache for the first `dense_rows` states: `dense[state * n + op]` is the
     /// next state, [`REJECT`] or [`UNSET`]. Most histories have few states (registers), and
     /// an array lookup is several times cheaper than a hash lookup.
@@ -103,6 +103,8 @@ pub(crate) struct Search<'m, M: Model> {
     /// Transition cache for the other states: `state << 32 | op` → next state or [`REJECT`].
     trans: MixMap<u64, u32>,
     state: u32,
+    /// True when the current configuration was just entered (forced moves not checked).
+    fresh: bool,
     /// Linearized call entries with the state before each.
     stack: Vec<(u32, u32)>,
     cur: u32,
@@ -174,8 +176,6 @@ impl<'m, M: Model> Search<'m, M> {
         let words = n.div_ceil(64).max(1);
         let pure = ops.iter().map(|op| model.is_read_only(op)).collect();
         let init = model.init();
-        let mut state_ids = MixMap::default();
-        state_ids.insert(init.clone(), 0);
         Search {
             model,
             ops,
@@ -190,13 +190,13 @@ impl<'m, M: Model> Search<'m, M> {
             zobrist,
             linearized: vec![0; words],
             lin_hash: 0,
-            states: vec![init],
-            state_ids,
+            states: Interner::new(init),
             dense: vec![UNSET; n],
             dense_rows: (DENSE_ENTRIES / n.max(1)).max(1),
             trans: MixMap::default(),
             state: 0,
             stack: Vec::new(),
+            fresh: true,
             cur: if n == 0 { tail } else { 0 },
             remaining,
             memo: Memo::new(words),
@@ -211,13 +211,22 @@ impl<'m, M: Model> Search<'m, M> {
         self.memo.bytes()
             + self.dense.capacity() * 4
             + self.trans.capacity() * 16
-            + self.states.capacity() * (2 * std::mem::size_of::<M::State>() + 16)
+            + self.states.bytes()
             + self.stack.capacity() * 8
     }
 
     /// The state reached by applying `op` in `state`, through the transition cache.
     #[inline]
     fn transition(&mut self, state: u32, op: u32) -> Option<u32> {
+        if self.pure[op as usize] {
+            // Read-only: the next state is this one, and the model's check is usually
+            // cheaper than a cache lookup (no hashing, nothing stored).
+            let ok = self
+                .model
+                .step(self.states.get(state), &self.ops[op as usize])
+                .is_some();
+            return ok.then_some(state);
+        }
         let n = self.ops.len();
         let slot = state as usize * n + op as usize;
         let dense = (state as usize) < self.dense_rows;
@@ -232,7 +241,7 @@ impl<'m, M: Model> Search<'m, M> {
         }
         let next = self
             .model
-            .step(&self.states[state as usize], &self.ops[op as usize])
+            .step(self.states.get(state), &self.ops[op as usize])
             .map(|s| self.intern(s));
         let v = next.unwrap_or(REJECT);
         if dense {
@@ -244,12 +253,11 @@ impl<'m, M: Model> Search<'m, M> {
     }
 
     fn intern(&mut self, s: M::State) -> u32 {
-        if let Some(&id) = self.state_ids.get(&s) {
-            return id;
+        let before = self.states.len();
+        let id = self.states.intern(s);
+        if self.states.len() == before {
+            return id; // seen before
         }
-        let id = self.states.len() as u32;
-        self.states.push(s.clone());
-        self.state_ids.insert(s, id);
         if self.states.len() <= self.dense_rows {
             let n = self.ops.len();
             self.dense.resize(self.dense.len() + n, UNSET);
@@ -318,6 +326,16 @@ impl<'m, M: Model> Search<'m, M> {
                     return Progress::Stopped;
                 }
             }
+            if self.fresh {
+                // First visit of this configuration: a read-only operation that can go
+                // next is a forced move (see `is_read_only`); take it before branching.
+                self.fresh = false;
+                let (forced, scanned) = self.find_forced();
+                left = left.saturating_sub(scanned);
+                if let Some(e) = forced {
+                    self.cur = e;
+                }
+            }
             let e = self.cur;
             if e != self.tail && self.entry[e as usize] & CALL != 0 {
                 let op = self.entry[e as usize] & !CALL;
@@ -336,6 +354,7 @@ impl<'m, M: Model> Search<'m, M> {
                             self.record_best();
                         }
                         self.cur = self.next[self.head as usize];
+                        self.fresh = true;
                         continue;
                     }
                     self.toggle(op);
@@ -385,6 +404,22 @@ impl<'m, M: Model> Search<'m, M> {
             self.trans.len(),
             self.bytes() >> 10
         )
+    }
+
+    /// The first call entry, among those real time allows next, of a read-only operation
+    /// that the current state accepts; and how many entries were looked at.
+    fn find_forced(&mut self) -> (Option<u32>, u64) {
+        let mut e = self.next[self.head as usize];
+        let mut scanned = 0;
+        while e != self.tail && self.entry[e as usize] & CALL != 0 {
+            scanned += 1;
+            let op = self.entry[e as usize] & !CALL;
+            if self.pure[op as usize] && self.transition(self.state, op).is_some() {
+                return (Some(e), scanned);
+            }
+            e = self.next[e as usize];
+        }
+        (None, scanned)
     }
 
     /// Copies the stack into `best` (a new longest linearized sequence).

@@ -154,13 +154,26 @@ impl Text {
 
 impl PartialEq for Text {
     fn eq(&self, other: &Text) -> bool {
-        match (&self.0, &other.0) {
-            (None, None) => true,
-            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => true,
-            (Some(a), Some(b)) => {
-                a.len == b.len && a.hash == b.hash && self.eq_str(&other.to_text())
+        // Walk both chains from the end while they have the same pieces: equal strings built
+        // by the same appends in another order of *other keys* (the common case when a whole
+        // store is one state) are decided without copying anything.
+        let (mut a, mut b) = (self, other);
+        loop {
+            match (&a.0, &b.0) {
+                (None, None) => return true,
+                (Some(x), Some(y)) if Arc::ptr_eq(x, y) => return true,
+                (Some(x), Some(y)) => {
+                    if x.len != y.len || x.hash != y.hash {
+                        return false;
+                    }
+                    if x.piece != y.piece {
+                        // Same content, different piece boundaries: compare the strings.
+                        return a.eq_str(&b.to_text());
+                    }
+                    (a, b) = (&x.prev, &y.prev);
+                }
+                _ => return false,
             }
-            _ => false,
         }
     }
 }
@@ -181,46 +194,74 @@ impl fmt::Debug for Text {
 
 /// A KV state: the non-empty strings by key, sorted by key (an empty string and an absent
 /// key behave the same, so both are absence and the search sees them as one state).
+///
+/// A state checked per key holds at most one string, kept inline so that a new state costs
+/// no allocation beyond its [`Text`] chunk. The representation is canonical (`One` exactly
+/// when one key is non-empty), so the derived equality and hash are those of the content.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
-pub struct KvState(Arc<[(Arc<str>, Text)]>);
+pub enum KvState {
+    /// Every key empty.
+    #[default]
+    Empty,
+    /// One non-empty key.
+    One([(Arc<str>, Text); 1]),
+    /// Several non-empty keys.
+    Many(Arc<[(Arc<str>, Text)]>),
+}
 
 impl fmt::Debug for KvState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.iter().map(|(k, v)| (k, v)))
+            .entries(self.entries().iter().map(|(k, v)| (k, v)))
             .finish()
     }
 }
 
 impl KvState {
+    fn entries(&self) -> &[(Arc<str>, Text)] {
+        match self {
+            KvState::Empty => &[],
+            KvState::One(one) => one,
+            KvState::Many(many) => many,
+        }
+    }
+
     fn get(&self, key: &str) -> Option<&Text> {
-        self.0
-            .binary_search_by(|(k, _)| (**k).cmp(key))
+        let e = self.entries();
+        e.binary_search_by(|(k, _)| (**k).cmp(key))
             .ok()
-            .map(|i| &self.0[i].1)
+            .map(|i| &e[i].1)
     }
 
     /// The state with `key` set to `text` (removed if empty).
     fn with(&self, key: &Arc<str>, text: Text) -> KvState {
-        let mut v: Vec<(Arc<str>, Text)> = Vec::with_capacity(self.0.len() + 1);
-        let mut placed = false;
-        for (k, t) in self.0.iter() {
-            match (**k).cmp(&**key) {
-                std::cmp::Ordering::Less => v.push((k.clone(), t.clone())),
-                std::cmp::Ordering::Equal => {}
-                std::cmp::Ordering::Greater => {
-                    if !placed && text.len() > 0 {
-                        v.push((key.clone(), text.clone()));
-                    }
-                    placed = true;
-                    v.push((k.clone(), t.clone()));
-                }
+        let keep = text.len() > 0;
+        match self {
+            KvState::Empty if keep => return KvState::One([(key.clone(), text)]),
+            KvState::Empty => return KvState::Empty,
+            KvState::One([(k, _)]) if **k == **key => {
+                return if keep {
+                    KvState::One([(k.clone(), text)])
+                } else {
+                    KvState::Empty
+                };
             }
+            _ => {}
         }
-        if !placed && text.len() > 0 {
-            v.push((key.clone(), text));
+        let mut v: Vec<(Arc<str>, Text)> = Vec::with_capacity(self.entries().len() + 1);
+        v.extend(self.entries().iter().filter(|(k, _)| **k != **key).cloned());
+        if keep {
+            let at = v.partition_point(|(k, _)| **k < **key);
+            v.insert(at, (key.clone(), text));
         }
-        KvState(v.into())
+        match v.len() {
+            0 => KvState::Empty,
+            1 => {
+                let only = v.swap_remove(0);
+                KvState::One([only])
+            }
+            _ => KvState::Many(v.into()),
+        }
     }
 }
 
@@ -290,12 +331,17 @@ impl Model for Kv {
         matches!(op.kind, KvKind::Get(_))
     }
 
+    fn describe_state_for(&self, state: &KvState, op: &KvOp) -> String {
+        let text = state.get(&op.key).map(Text::to_text).unwrap_or_default();
+        format!("{:?}={text:?}", op.key)
+    }
+
     fn describe_state(&self, state: &KvState) -> String {
-        if state.0.is_empty() {
+        if state.entries().is_empty() {
             return "all keys empty".to_string();
         }
         let parts: Vec<String> = state
-            .0
+            .entries()
             .iter()
             .map(|(k, v)| format!("{k:?}={:?}", v.to_text()))
             .collect();
@@ -317,6 +363,25 @@ mod tests {
         assert!(!ab.eq_piece(&Piece::new("ab")));
         assert_eq!(ab.to_text(), "abc");
         assert_ne!(ab, Text::of(&Piece::new("acb")));
+    }
+
+    #[test]
+    fn states_are_canonical() {
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a"), Arc::from("b"));
+        let x = Text::of(&Piece::new("x"));
+        let s1 = KvState::Empty.with(&a, x.clone()).with(&b, x.clone());
+        let s2 = KvState::Empty.with(&b, x.clone()).with(&a, x.clone());
+        assert_eq!(s1, s2);
+        assert_eq!(
+            s1.with(&b, Text::default()),
+            KvState::Empty.with(&a, x.clone())
+        );
+        assert_eq!(
+            s1.with(&a, Text::default()).with(&b, Text::default()),
+            KvState::Empty
+        );
+        assert_eq!(s1.get("b"), Some(&x));
+        assert_eq!(s1.get("c"), None);
     }
 
     #[test]

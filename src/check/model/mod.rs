@@ -61,6 +61,13 @@ pub trait Model: Sync {
     fn describe_state(&self, state: &Self::State) -> String {
         format!("{state:?}")
     }
+
+    /// The part of `state` that `op` looks at, for explanations (a KV store shows the
+    /// operation's key only). Defaults to the whole state.
+    fn describe_state_for(&self, state: &Self::State, op: &Self::Op) -> String {
+        let _ = op;
+        self.describe_state(state)
+    }
 }
 
 /// The built-in models, by name (the CLI's `--model`).

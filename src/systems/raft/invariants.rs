@@ -169,7 +169,7 @@ impl Checker {
                 let committed = self.committed.len() as Index;
                 let log = self.node_log(node)?;
                 if from >= 1 && from <= committed {
-                    let held = log.get(from as usize - 1).map(|e| *e);
+                    let held = log.get(from as usize - 1).copied();
                     if let Some((term, chain)) = held {
                         if chain == self.committed[from as usize - 1] {
                             return Err(Violation::new(

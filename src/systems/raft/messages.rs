@@ -221,7 +221,7 @@ pub fn decode(frame: &[u8]) -> Result<Message, DecodeError> {
         return Err(DecodeError::Checksum);
     }
     match postcard::take_from_bytes::<Message>(&body[1..]) {
-        Ok((msg, rest)) if rest.is_empty() => Ok(msg),
+        Ok((msg, [])) => Ok(msg),
         Ok((_, rest)) => Err(DecodeError::Payload(format!(
             "{} trailing bytes",
             rest.len()

@@ -301,15 +301,24 @@ impl System for RaftKv {
 
     fn simpler_ops(&self, op: &KvOp) -> Vec<KvOp> {
         let mut simpler = Vec::new();
-        if op.key() != 0 {
-            simpler.push(match *op {
-                KvOp::Get { .. } => KvOp::Get { key: 0 },
-                KvOp::Put { value, .. } => KvOp::Put { key: 0, value },
-                KvOp::Append { value, .. } => KvOp::Append { key: 0, value },
-            });
-        }
-        if let KvOp::Append { key, value } = *op {
-            simpler.push(KvOp::Put { key, value });
+        match *op {
+            KvOp::Get { key } => {
+                if key != 0 {
+                    simpler.push(KvOp::Get { key: 0 });
+                }
+            }
+            KvOp::Put { key, value } | KvOp::Append { key, value } => {
+                simpler.push(KvOp::Get { key });
+                if matches!(op, KvOp::Append { .. }) {
+                    simpler.push(KvOp::Put { key, value });
+                }
+                if key != 0 {
+                    simpler.push(match *op {
+                        KvOp::Append { .. } => KvOp::Append { key: 0, value },
+                        _ => KvOp::Put { key: 0, value },
+                    });
+                }
+            }
         }
         simpler
     }

@@ -3,6 +3,7 @@
 //! `RaftKv { mutant: Some(m) }` plants `m`; the node checks `self.mutant == Some(..)` only at
 //! the one spot each bug lives, so the correct store pays nothing else for the switch.
 
+use crate::mutants::MutantInfo;
 use std::fmt;
 use std::str::FromStr;
 
@@ -127,6 +128,22 @@ impl Mutant {
             Mutant::NoPreVote => "liveness",
             Mutant::UnsyncedLog => "committed entries are never lost",
         }
+    }
+}
+
+impl Mutant {
+    /// The mutant as `squall mutants` lists it.
+    pub fn info(self) -> MutantInfo {
+        MutantInfo {
+            name: self.name(),
+            description: self.description(),
+            caught_by: self.caught_by(),
+        }
+    }
+
+    /// Every mutant's listing, in a fixed order.
+    pub fn catalog() -> Vec<MutantInfo> {
+        Mutant::ALL.into_iter().map(Mutant::info).collect()
     }
 }
 

@@ -5,12 +5,13 @@
 use super::client::RaftClient;
 use super::observer::Observer;
 use super::{KvOp, RaftKv};
+use crate::check::{history_verdict, HistoryVerdict};
 use crate::history::Value;
 use crate::scenario::Scenario;
 use crate::sim::disk::Disk;
 use crate::sim::net::Net;
 use crate::sim::runner::{run, RunConfig};
-use crate::systems::{Client, ClientContext, NodeContext, OpResult};
+use crate::systems::{Client, ClientContext, HistoryModel, NodeContext, OpResult};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -47,6 +48,24 @@ fn kv_ops_round_trip_through_text_and_reject_bad_input() {
 }
 
 #[test]
+fn op_bytes_decode_back_to_the_op() {
+    use crate::systems::System;
+    let system = RaftKv::default();
+    for key in 0..super::KEYS {
+        for op in [
+            KvOp::Get { key },
+            KvOp::Put { key, value: 42 },
+            KvOp::Append { key, value: 7 },
+        ] {
+            let bytes = system.op_bytes(&op).expect("encodable");
+            let mut u = arbitrary::Unstructured::new(&bytes);
+            let back = <KvOp as arbitrary::Arbitrary>::arbitrary(&mut u).expect("decodes");
+            assert_eq!(back, op);
+        }
+    }
+}
+
+#[test]
 fn a_calm_cluster_elects_a_leader_and_serves_writes_and_reads() {
     let s = scenario(
         "system raft\nnodes 3\nseed 1\nc0 put k1 5\nc1 append k1 6\nwait 300ms\nc0 get k1\nwait 300ms\n",
@@ -73,7 +92,10 @@ fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
 
 /// Runs `count` generated scenarios from `first`; returns the failures.
 fn sweep(first: u64, count: u64) -> Vec<String> {
-    let system = RaftKv::default();
+    sweep_system(RaftKv::default(), first, count)
+}
+
+fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
     let config = RunConfig {
         quiet_panics: false,
         ..RunConfig::default()
@@ -90,7 +112,10 @@ fn sweep(first: u64, count: u64) -> Vec<String> {
         dropped += report.effects.dropped();
         crashes += report.effects.crashes + report.effects.power_losses;
         if let Some(f) = report.failure() {
-            failures.push(format!("seed {seed}: {f:?}"));
+            failures.push(format!(
+                "seed {seed}: {} {}: {}",
+                f.kind, f.property, f.detail
+            ));
         }
     }
     println!(
@@ -127,6 +152,50 @@ fn many_seeds() {
         "{} of {count} seeds failed",
         failures.len()
     );
+}
+
+/// Which mutants a blind seed sweep catches, and with what property.
+/// `SQUALL_SEEDS=N cargo test --release mutant_sweep -- --ignored --nocapture`
+#[test]
+#[ignore = "long: a seed sweep per mutant"]
+fn mutant_sweep() {
+    let count = std::env::var("SQUALL_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
+    for mutant in super::Mutant::ALL {
+        let failures = sweep_system(
+            RaftKv {
+                mutant: Some(mutant),
+            },
+            0,
+            count,
+        );
+        println!("{mutant}: {} of {count} seeds caught it", failures.len());
+        for f in failures.iter().take(3) {
+            println!("    {f}");
+        }
+    }
+}
+
+#[test]
+fn the_test_checker_rejects_a_doubled_append() {
+    let s = scenario(
+        "system raft\nnodes 3\nseed 1\nwait 400ms\nduplicate 100%\nc0 append k0 1\nwait 200ms\nc0 get k0\nwait 300ms\n",
+    );
+    let correct = run(&RaftKv::default(), &s, &RunConfig::default()).expect("runs");
+    assert_eq!(
+        history_verdict(HistoryModel::Kv, &correct.history),
+        HistoryVerdict::Consistent
+    );
+    let mutant = RaftKv {
+        mutant: Some(super::Mutant::NoDedup),
+    };
+    let buggy = run(&mutant, &s, &RunConfig::default()).expect("runs");
+    assert!(matches!(
+        history_verdict(HistoryModel::Kv, &buggy.history),
+        HistoryVerdict::Violated(_)
+    ));
 }
 
 fn free_local_port() -> u16 {
