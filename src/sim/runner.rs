@@ -19,7 +19,9 @@ use crate::check::{HistoryVerdict, Violation};
 use crate::history::{Event, EventType, History};
 use crate::report::Trace;
 use crate::scenario::{Fault, FaultKind, NodeId, Scenario, Step, MAX_CLIENTS};
-use crate::systems::{Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System};
+use crate::systems::{
+    Client, ClientContext, Faults, Liveness, NodeContext, OpResult, StepContext, System,
+};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::cell::{Cell, RefCell};
@@ -308,6 +310,10 @@ struct Runner<'a, S: System> {
     /// Directed node links the harness has cut: `cut[a][b]` drops a→b.
     cut: Vec<Vec<bool>>,
     held: Vec<(NodeId, NodeId)>,
+    /// Links with a latency fault above the normal range.
+    slow: Vec<Vec<bool>>,
+    /// The faults in force, as checkers see them.
+    fault_view: Faults,
     /// Held links whose first, out-of-order batch went out; released after the next tick.
     releasing: Vec<(NodeId, NodeId)>,
     rng: SmallRng,
@@ -391,7 +397,8 @@ impl<'a, S: System> Runner<'a, S> {
         {
             let (log, trace, faults, peers) =
                 (log.clone(), trace.clone(), faults.clone(), peers.clone());
-            let (deadline, seed) = (config.op_deadline, scenario.seed);
+            let deadline = config.op_deadline.max(system.min_op_deadline());
+            let seed = scenario.seed;
             sim.host(CLIENT_IP, move || {
                 let taken = receivers.borrow_mut().take();
                 // Connecting is started here, where the system can be borrowed.
@@ -434,6 +441,12 @@ impl<'a, S: System> Runner<'a, S> {
             down_since: vec![None; usize::from(n)],
             cut: vec![vec![false; usize::from(n)]; usize::from(n)],
             held: Vec::new(),
+            slow: vec![vec![false; usize::from(n)]; usize::from(n)],
+            fault_view: Faults {
+                up: vec![true; usize::from(n)],
+                links: vec![vec![true; usize::from(n)]; usize::from(n)],
+                ..Faults::default()
+            },
             releasing: Vec::new(),
             rng: SmallRng::seed_from_u64(derive_seed(scenario.seed, 2)),
             effects: Effects::default(),
@@ -499,6 +512,7 @@ impl<'a, S: System> Runner<'a, S> {
                         self.fault_phases.push((kind, phase));
                     }
                     self.apply(*fault);
+                    self.refresh_faults();
                     Ok(())
                 }
                 Step::Wait { ms } => {
@@ -577,6 +591,7 @@ impl<'a, S: System> Runner<'a, S> {
             step: step.unwrap_or(self.scenario.steps.len()),
             now,
             trace: &mut trace,
+            faults: &self.fault_view,
         };
         self.system
             .check_step(&mut self.checker, &self.observer, &mut ctx)
@@ -691,11 +706,13 @@ impl<'a, S: System> Runner<'a, S> {
                 }
             }
             Fault::Release(a, b) => self.release(a, b),
-            Fault::Latency(a, b, ms) => self.sim.set_link_latency(
-                node_ip(a),
-                node_ip(b),
-                Duration::from_millis(u64::from(ms)),
-            ),
+            Fault::Latency(a, b, ms) => {
+                let ms = Duration::from_millis(u64::from(ms));
+                let slow = ms > self.config.max_latency;
+                self.slow[usize::from(a)][usize::from(b)] = slow;
+                self.slow[usize::from(b)][usize::from(a)] = slow;
+                self.sim.set_link_latency(node_ip(a), node_ip(b), ms);
+            }
             Fault::Crash(x) => self.stop(x, false),
             Fault::PowerLoss(x) => self.stop(x, true),
             Fault::Restart(x) => self.restart(x),
@@ -707,6 +724,39 @@ impl<'a, S: System> Runner<'a, S> {
                     .garbage
                     .send((SocketAddr::new(node_ip(x), NODE_PORT), bytes));
             }
+        }
+    }
+
+    /// Recomputes the fault state checkers see; `since` moves only if something changed.
+    fn refresh_faults(&mut self) {
+        let n = usize::from(self.scenario.nodes);
+        let held = |a: usize, b: usize| {
+            self.held.iter().any(|&(x, y)| {
+                let (x, y) = (usize::from(x), usize::from(y));
+                (x, y) == (a, b) || (x, y) == (b, a)
+            })
+        };
+        let links = (0..n)
+            .map(|a| {
+                (0..n)
+                    .map(|b| a == b || !(self.cut[a][b] || self.slow[a][b] || held(a, b)))
+                    .collect()
+            })
+            .collect();
+        let faults = self.faults.borrow();
+        let view = Faults {
+            up: self.down_since.iter().map(Option::is_none).collect(),
+            links,
+            loss_percent: faults.loss_percent,
+            duplicate_percent: faults.duplicate_percent,
+            since: self.fault_view.since,
+        };
+        drop(faults);
+        if view != self.fault_view {
+            self.fault_view = Faults {
+                since: self.now(),
+                ..view
+            };
         }
     }
 
@@ -832,6 +882,10 @@ impl<'a, S: System> Runner<'a, S> {
         for x in 0..n {
             self.restart(x);
         }
+        self.slow
+            .iter_mut()
+            .for_each(|row| row.iter_mut().for_each(|s| *s = false));
+        self.refresh_faults();
         for c in 0..MAX_CLIENTS {
             if let Some(op) = self.system.liveness_probe(c) {
                 self.enqueue(c, op, true);

@@ -117,6 +117,25 @@ pub struct StepContext<'a> {
     pub now: Duration,
     /// The run's trace, for notable events (elections, leader changes).
     pub trace: &'a mut Trace,
+    /// The faults in force during this step.
+    pub faults: &'a Faults,
+}
+
+/// The faults in force, as the harness applied them: for properties that depend on the
+/// network, such as "a fully connected majority elects a leader and commits within a bound".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Which nodes are running, by node id.
+    pub up: Vec<bool>,
+    /// `links[a][b]`: frames from node `a` reach node `b` as on a healthy link (not cut, not
+    /// held, no latency fault above the normal range).
+    pub links: Vec<Vec<bool>>,
+    /// Message loss, in percent.
+    pub loss_percent: u8,
+    /// Message duplication, in percent.
+    pub duplicate_percent: u8,
+    /// Simulated time at which any of the above last changed.
+    pub since: Duration,
 }
 
 /// Which sequential model the client history is checked against.
@@ -194,6 +213,14 @@ pub trait System: 'static {
     /// run to count as live (proof of progress). `None` skips the probe.
     fn liveness_probe(&self, _client: u8) -> Option<Self::Op> {
         None
+    }
+
+    /// The shortest deadline a client operation of this system needs (the harness uses the
+    /// longer of this and its own): for systems whose recovery (say, an election after a
+    /// leader restart) legitimately takes longer than the harness's default deadline, which
+    /// would otherwise turn every liveness probe sent at the heal into a failure.
+    fn min_op_deadline(&self) -> Duration {
+        Duration::ZERO
     }
 
     /// The model the client history is checked against, if any.

@@ -438,6 +438,7 @@ mod tests {
             step: 0,
             now: Duration::ZERO,
             trace: &mut trace,
+            faults: &crate::systems::Faults::default(),
         };
         for e in events {
             checker.event(e, &mut ctx)?;

@@ -1,0 +1,265 @@
+//! openraft under squall: an outside user's adapter.
+//!
+//! [openraft](https://crates.io/crates/openraft), unmodified, runs as squall's system
+//! `openraft`: each node is a turmoil host ([`node`]) with its log and vote on squall's
+//! durable disk ([`store`]) and its RPCs on squall's datagram transport ([`network`]); a small
+//! key-value application with exactly-once writes runs on top, driven by squall's clients
+//! ([`client`]). After every simulation step the Raft safety properties are checked
+//! ([`check`]) against what nodes publish ([`observe`]); while faults persist, a fully
+//! connected majority must elect a leader and commit within a bound ([`progress`]); after
+//! the heal, squall's liveness phase and the linearizability check of the client history
+//! apply as to any system.
+//!
+//! Only squall's public API is used: this crate is the worked example of "testing your own
+//! system" (see README.md).
+
+pub mod check;
+pub mod client;
+pub mod network;
+pub mod node;
+pub mod observe;
+pub mod progress;
+pub mod store;
+pub mod types;
+pub mod wire;
+
+use openraft::rt::WatchReceiver;
+use openraft::ServerState;
+use squall::check::Violation;
+use squall::history::{Function, Value};
+use squall::sim::net::Transport;
+use squall::systems::{
+    BoxFuture, ClientContext, HistoryModel, HistoryOp, Liveness, NodeContext, StepContext, System,
+};
+use std::io;
+use std::time::Duration;
+use types::Runtime;
+
+/// The client operations: the built-in Raft store's vocabulary (`get k1`, `put k1 5`,
+/// `append k1 5`), so scenarios, generation and histories read the same for both stores.
+pub use squall::systems::raft::KvOp;
+
+/// The system: openraft with the KV application.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OpenRaft {
+    /// Run with openraft's default `enable_leader_restore = true`, which squall found unsafe
+    /// under power loss (findings/001-leader-restore-log-id-reuse.md). Off by default so
+    /// that chaos looks past it.
+    pub leader_restore: bool,
+}
+
+impl OpenRaft {
+    /// The configurations squall can run, by name: openraft's own defaults that squall found
+    /// broken, for `--mutant` (they are not planted bugs: this is openraft as published).
+    pub const VARIANTS: [(&'static str, &'static str, &'static str); 1] = [(
+        "leader-restore",
+        "openraft's default enable_leader_restore=true: a leader restarted after a power loss \
+         resumes its term and reuses the log ids of entries it lost but had replicated",
+        "log matching",
+    )];
+
+    /// The system with the named variant (`None`: as configured for chaos).
+    pub fn variant(name: Option<&str>) -> Result<Self, String> {
+        match name {
+            None => Ok(OpenRaft::default()),
+            Some("leader-restore") => Ok(OpenRaft {
+                leader_restore: true,
+            }),
+            Some(other) => Err(format!(
+                "openraft has no variant `{other}`; known: leader-restore"
+            )),
+        }
+    }
+}
+
+/// The per-step checks: safety and progress under faults.
+pub struct Checks {
+    safety: check::Checker,
+    progress: progress::Progress,
+}
+
+impl System for OpenRaft {
+    type Op = KvOp;
+    type Observer = observe::Observer;
+    type Checker = Checks;
+    type Client = client::KvClient;
+
+    fn name(&self) -> &'static str {
+        "openraft"
+    }
+
+    fn observer(&self, nodes: u8) -> observe::Observer {
+        observe::Observer::new(nodes)
+    }
+
+    fn checker(&self, nodes: u8) -> Checks {
+        Checks {
+            safety: check::Checker::new(nodes),
+            progress: progress::Progress::new(nodes),
+        }
+    }
+
+    fn start_node(
+        &self,
+        ctx: NodeContext,
+        observer: observe::Observer,
+    ) -> BoxFuture<'static, io::Result<()>> {
+        // Every random number openraft draws in this node comes from this seed.
+        let seed = ctx.seed;
+        Box::pin(Runtime::scope(
+            seed,
+            node::run(ctx, observer, self.leader_restore),
+        ))
+    }
+
+    fn connect_client(
+        &self,
+        ctx: ClientContext,
+    ) -> BoxFuture<'static, io::Result<client::KvClient>> {
+        Box::pin(async move {
+            let transport = Transport::bind(&ctx.net, ctx.addr).await?;
+            Ok(client::KvClient::new(ctx.id, transport, ctx.nodes))
+        })
+    }
+
+    fn history_op(&self, op: &KvOp) -> HistoryOp {
+        let token = |v: u32| Value::Str(format!("[{v}]"));
+        let (f, value) = match *op {
+            KvOp::Get { .. } => (Function::Read, Value::Nil),
+            KvOp::Put { value, .. } => (Function::Write, token(value)),
+            KvOp::Append { value, .. } => (Function::Append, token(value)),
+        };
+        HistoryOp {
+            f,
+            key: Some(format!("k{}", op.key())),
+            value,
+        }
+    }
+
+    fn simpler_ops(&self, op: &KvOp) -> Vec<KvOp> {
+        // As the built-in store: the same operation on k0, an append as a put.
+        let mut simpler = Vec::new();
+        if op.key() != 0 {
+            simpler.push(match *op {
+                KvOp::Get { .. } => KvOp::Get { key: 0 },
+                KvOp::Put { value, .. } => KvOp::Put { key: 0, value },
+                KvOp::Append { value, .. } => KvOp::Append { key: 0, value },
+            });
+        }
+        if let KvOp::Append { key, value } = *op {
+            simpler.push(KvOp::Put { key, value });
+        }
+        simpler
+    }
+
+    fn op_bytes(&self, op: &KvOp) -> Option<Vec<u8>> {
+        Some(op.to_bytes())
+    }
+
+    fn uniquify(&self, op: &mut KvOp, n: u32) {
+        match op {
+            KvOp::Put { value, .. } | KvOp::Append { value, .. } => *value = n,
+            KvOp::Get { .. } => {}
+        }
+    }
+
+    fn is_read_only(&self, op: &KvOp) -> bool {
+        matches!(op, KvOp::Get { .. })
+    }
+
+    fn check_step(
+        &self,
+        checks: &mut Checks,
+        observer: &observe::Observer,
+        ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
+        checks.safety.step(observer, ctx)?;
+        checks.progress.step(observer, ctx)
+    }
+
+    fn liveness(&self, _checks: &Checks, observer: &observe::Observer) -> Liveness {
+        observer.with_all(|nodes| {
+            let up: Vec<_> = nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.up)
+                .filter_map(|(i, v)| v.metrics.as_ref().map(|m| (i, m.borrow_watched().clone())))
+                .collect();
+            let top = up.iter().map(|(_, m)| m.current_term).max().unwrap_or(0);
+            let leader = up.iter().find(|(_, m)| {
+                m.state == ServerState::Leader
+                    && m.current_term == top
+                    && m.local_committed.is_some_and(|c| c.leader_id.term == top)
+            });
+            match leader {
+                Some(_) => Liveness::Live,
+                None => Liveness::Waiting(format!(
+                    "no leader that committed in the highest term {top}: {}",
+                    up.iter()
+                        .map(|(i, m)| format!("n{i} {:?} term {}", m.state, m.current_term))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            }
+        })
+    }
+
+    fn liveness_probe(&self, client: u8) -> Option<KvOp> {
+        Some(KvOp::Put {
+            key: client % squall::systems::raft::KEYS,
+            value: 1_000_000 + u32::from(client),
+        })
+    }
+
+    fn min_op_deadline(&self) -> Duration {
+        // After a leader restart the other nodes wait out the old leader's lease and an
+        // election timeout (up to 800 ms each) before electing: recovery can take ~1.7 s,
+        // longer than squall's default 1 s deadline for the probes it sends at the heal.
+        Duration::from_secs(3)
+    }
+
+    fn history_model(&self) -> Option<HistoryModel> {
+        Some(HistoryModel::Kv)
+    }
+
+    fn phase(&self, _checks: &Checks, observer: &observe::Observer) -> &'static str {
+        observer.with_all(|nodes| {
+            let leaders = nodes
+                .iter()
+                .filter(|v| v.up)
+                .filter_map(|v| v.metrics.as_ref())
+                .filter(|m| m.borrow_watched().state == ServerState::Leader)
+                .count();
+            match leaders {
+                0 => "election",
+                1 => "replicating",
+                _ => "leader overlap",
+            }
+        })
+    }
+
+    fn abstract_state(&self, checks: &Checks, observer: &observe::Observer) -> u64 {
+        // Roles, term lag behind the highest leader term (capped), whether each node's
+        // commit lags: the shape of the cluster, not its numbers.
+        observer.with_all(|nodes| {
+            nodes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+                let (role, lag, behind) = match (&v.metrics, v.up) {
+                    (Some(m), true) => {
+                        let m = m.borrow_watched();
+                        let role = match m.state {
+                            ServerState::Leader => 1,
+                            ServerState::Candidate => 2,
+                            ServerState::Follower => 3,
+                            _ => 4,
+                        };
+                        let lag = checks.safety.max_term.saturating_sub(m.current_term).min(3);
+                        let behind = m.local_committed.map(|c| c.index) < m.last_log_index;
+                        (role, lag, u64::from(behind))
+                    }
+                    _ => (0, 0, 0),
+                };
+                (h ^ (role | lag << 3 | behind << 5)).wrapping_mul(0x0100_0000_01b3)
+            })
+        })
+    }
+}

@@ -1,0 +1,34 @@
+//! Every finding stays reproducible: its scenario, run with the openraft configuration it
+//! was found in, still breaks the property the write-up names; and passes with the
+//! configuration the adapter uses.
+
+use squall::scenario::Scenario;
+use squall::sim::runner::{run, RunConfig};
+use squall_openraft::OpenRaft;
+use std::path::Path;
+
+fn scenario(name: &str) -> Scenario<squall_openraft::KvOp> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("findings")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("finding scenario is readable");
+    Scenario::from_text(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn leader_restore_after_power_loss_reuses_a_log_id() {
+    let s = scenario("001-leader-restore-log-id-reuse.scn");
+    let with_restore = OpenRaft::variant(Some("leader-restore")).expect("known variant");
+    let report = run(&with_restore, &s, &RunConfig::default()).expect("valid scenario");
+    let failure = report
+        .failure()
+        .expect("openraft's default config breaks log matching");
+    assert_eq!(failure.property, "log matching", "{failure}");
+    assert!(
+        report.effects.lost_writes > 0,
+        "the power loss lost nothing"
+    );
+
+    let report = run(&OpenRaft::default(), &s, &RunConfig::default()).expect("valid scenario");
+    assert!(report.passed(), "{:?}", report.failure());
+}
