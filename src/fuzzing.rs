@@ -12,6 +12,36 @@ use crate::sim::runner::{run, Failure, RunConfig};
 use crate::systems::System;
 use arbitrary::Unstructured;
 
+/// How many bytes a scenario is decoded from. Shorter fuzz inputs are extended to this length
+/// with a deterministic stream seeded by the input's own hash: an empty corpus then already
+/// yields whole scenarios (as rich as blind chaos), while the fuzzer's bytes decide the first
+/// steps and its mutations take over more of the scenario as inputs grow.
+pub const INPUT_LEN: usize = 512;
+
+/// The bytes a fuzz input decodes from (see [`INPUT_LEN`]).
+pub fn expand_input(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if data.len() >= INPUT_LEN {
+        return std::borrow::Cow::Borrowed(data);
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+    }
+    let mut out = data.to_vec();
+    let mut state = h ^ (data.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    while out.len() < INPUT_LEN {
+        // splitmix64
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        out.extend_from_slice(&z.to_le_bytes());
+    }
+    out.truncate(INPUT_LEN);
+    std::borrow::Cow::Owned(out)
+}
+
 /// Number of protocol-state feedback counters.
 pub const FEEDBACK_COUNTERS: usize = 1 << 14;
 
@@ -54,7 +84,8 @@ pub fn fuzz_one<S: System>(
     feedback: &mut impl Feedback,
     use_feedback: bool,
 ) -> FuzzOutcome<S::Op> {
-    let mut u = Unstructured::new(data);
+    let bytes = expand_input(data);
+    let mut u = Unstructured::new(&bytes);
     let scenario = match Scenario::generate(system.name(), &mut u, |op, n| system.uniquify(op, n)) {
         Ok(s) => s,
         Err(e) => return FuzzOutcome::Rejected(e.to_string()),

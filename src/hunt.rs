@@ -105,6 +105,9 @@ pub fn hunt_fuzz(
         ))
         .arg(format!("-artifact_prefix={}/", scratch.display()))
         .arg("-print_final_stats=1")
+        // Scenarios need a few hundred bytes; don't spend the budget growing inputs from 4.
+        .arg("-max_len=512")
+        .arg("-len_control=0")
         .env("SQUALL_MUTANT", mutant.unwrap_or(""))
         .env("SQUALL_FEEDBACK", if feedback { "1" } else { "0" })
         .output()

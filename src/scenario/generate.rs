@@ -18,6 +18,10 @@ pub const MAX_STEPS: usize = 48;
 /// Most simulated time the steps of a generated scenario ask for.
 pub const MAX_DURATION_MS: u64 = 6_000;
 
+/// A step byte that ends the scenario (so encoded scenarios end where they should even when
+/// the fuzz harness extends inputs with more bytes).
+const END: u8 = 255;
+
 const NODE_SIZES: [u8; 10] = [3, 3, 3, 3, 5, 5, 5, 4, 6, 7];
 const LOSS: [u8; 6] = [5, 10, 20, 30, 50, 0];
 const DUPLICATE: [u8; 5] = [10, 30, 50, 100, 0];
@@ -68,7 +72,11 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
         let mut duration = 0u64;
         let mut ops = 0u32;
         while steps.len() < MAX_STEPS && !u.is_empty() && duration < MAX_DURATION_MS {
-            let roll = byte(u) % 100;
+            let roll = byte(u);
+            if roll == END {
+                break;
+            }
+            let roll = roll % 100;
             let step = if roll < 45 || (kinds.is_empty() && roll < 60) {
                 let client = byte(u) % MAX_CLIENTS;
                 let mut op = Op::arbitrary(u)?;
@@ -254,6 +262,7 @@ impl<Op> Scenario<Op> {
             out.extend(bytes);
             count += 1;
         }
+        out.push(END);
         (count <= MAX_STEPS).then_some(out)
     }
 }
