@@ -20,14 +20,26 @@ pub struct Violation {
     pub property: String,
     /// What exactly was seen.
     pub detail: String,
+    /// Whether the property is a liveness property checked while the run goes on (progress
+    /// under persistent faults) rather than a safety invariant.
+    pub liveness: bool,
 }
 
 impl Violation {
-    /// A violation of `property`, explained by `detail`.
+    /// A violation of the safety property `property`, explained by `detail`.
     pub fn new(property: impl Into<String>, detail: impl Into<String>) -> Self {
         Violation {
             property: property.into(),
             detail: detail.into(),
+            liveness: false,
+        }
+    }
+
+    /// A violation of the liveness property `property`, found during the run.
+    pub fn liveness(property: impl Into<String>, detail: impl Into<String>) -> Self {
+        Violation {
+            liveness: true,
+            ..Violation::new(property, detail)
         }
     }
 }

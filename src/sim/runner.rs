@@ -595,7 +595,14 @@ impl<'a, S: System> Runner<'a, S> {
         };
         self.system
             .check_step(&mut self.checker, &self.observer, &mut ctx)
-            .map_err(|v: Violation| failure(FailureKind::Safety, &v.property, v.detail, now))?;
+            .map_err(|v: Violation| {
+                let kind = if v.liveness {
+                    FailureKind::Liveness
+                } else {
+                    FailureKind::Safety
+                };
+                failure(kind, &v.property, v.detail, now)
+            })?;
         drop(trace);
         if self.config.abstract_states {
             let state = self.system.abstract_state(&self.checker, &self.observer);

@@ -45,6 +45,8 @@ pub struct Checker {
     pub elections: u64,
     /// Reused event buffer (the per-step check does not allocate).
     pending: Vec<Event>,
+    /// Liveness while faults persist.
+    progress: super::progress::Progress,
 }
 
 impl Checker {
@@ -73,7 +75,8 @@ impl Checker {
             .drain(..)
             .try_for_each(|event| self.event(event, ctx));
         self.pending = pending;
-        result
+        result?;
+        self.progress.check(observer, ctx)
     }
 
     /// Length of `node`'s log as last published.
@@ -607,6 +610,7 @@ mod persistence_tests {
             step: 0,
             now: Duration::ZERO,
             trace: &mut trace,
+            faults: &crate::systems::Faults::default(),
         };
         events
             .into_iter()

@@ -26,6 +26,7 @@ pub mod messages;
 pub mod mutants;
 pub mod node;
 pub mod observer;
+pub mod progress;
 pub mod state_machine;
 
 #[cfg(test)]

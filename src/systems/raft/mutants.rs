@@ -126,7 +126,7 @@ impl Mutant {
             Mutant::LocalReads => "linearizability",
             Mutant::NoDedup => "linearizability",
             Mutant::FixedElectionTimeout => "liveness",
-            Mutant::NoPreVote => "liveness",
+            Mutant::NoPreVote => "progress while faults persist",
             Mutant::UnsyncedLog => "persisted state survives restarts",
         }
     }

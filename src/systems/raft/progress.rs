@@ -1,0 +1,116 @@
+//! Liveness while faults persist: once the fault state has been steady for a while, any
+//! fully connected majority must have a leader that has committed an entry of its term, and
+//! must keep it — no more elections until the faults change.
+//!
+//! This is what PreVote, CheckQuorum and leader stickiness buy (Ongaro's thesis §9.6, §6.2):
+//! without them a node that can reach some peers but not the leader keeps forcing elections
+//! under a partial partition, although a healthy majority exists. The liveness check after
+//! the heal cannot see that, since healing removes the cause.
+
+use super::messages::Term;
+use super::observer::{Observer, Role};
+use crate::check::Violation;
+use crate::systems::{Faults, StepContext};
+use std::time::Duration;
+
+/// How long the fault state must be steady before a connected majority must have a leader.
+pub const SETTLE: Duration = Duration::from_secs(2);
+
+/// Incremental state of the check.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// The fault state this was computed for (its `since`).
+    since: Option<Duration>,
+    /// Nodes of a fully connected majority of running nodes, if there is one.
+    clique: Option<Vec<usize>>,
+    /// The clique's highest term once it settled, and its leader.
+    settled: Option<(Term, usize)>,
+}
+
+/// The largest set of running nodes whose links all deliver both ways, if it is a majority.
+fn connected_majority(faults: &Faults) -> Option<Vec<usize>> {
+    let n = faults.up.len();
+    let mut best: Option<Vec<usize>> = None;
+    for mask in 1u32..(1 << n) {
+        let members: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
+        if members.len() * 2 <= n || best.as_ref().is_some_and(|b| b.len() >= members.len()) {
+            continue;
+        }
+        let connected = members.iter().all(|&a| {
+            faults.up[a]
+                && members
+                    .iter()
+                    .all(|&b| a == b || (faults.links[a][b] && faults.links[b][a]))
+        });
+        if connected {
+            best = Some(members);
+        }
+    }
+    best
+}
+
+impl Progress {
+    /// Checks after a step.
+    pub fn check(&mut self, observer: &Observer, ctx: &StepContext<'_>) -> Result<(), Violation> {
+        let faults = ctx.faults;
+        if self.since != Some(faults.since) {
+            self.since = Some(faults.since);
+            self.settled = None;
+            // Loss legitimately costs elections; only a clean network is held to this.
+            self.clique = if faults.loss_percent == 0 {
+                connected_majority(faults)
+            } else {
+                None
+            };
+        }
+        let Some(clique) = &self.clique else {
+            return Ok(());
+        };
+        if ctx.now < faults.since + SETTLE {
+            return Ok(());
+        }
+        let reg = observer.0.borrow();
+        let top = clique.iter().map(|&i| reg.nodes[i].term).max().unwrap_or(0);
+        let names = || {
+            clique
+                .iter()
+                .map(|i| format!("n{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        match self.settled {
+            None => {
+                let leader = clique.iter().copied().find(|&i| {
+                    let v = &reg.nodes[i];
+                    v.role == Role::Leader
+                        && v.term == top
+                        && v.commit >= v.term_start
+                        && v.term_start > 0
+                });
+                let Some(leader) = leader else {
+                    return Err(Violation::liveness(
+                        "progress while faults persist",
+                        format!(
+                            "{{{}}} have been up and fully connected for {:.1}s, but none leads term {top} with an entry of it committed",
+                            names(),
+                            SETTLE.as_secs_f64()
+                        ),
+                    ));
+                };
+                self.settled = Some((top, leader));
+            }
+            Some((term, leader)) if top != term => {
+                return Err(Violation::liveness(
+                    "progress while faults persist",
+                    format!(
+                        "{{{}}} are fully connected and had settled on n{leader} as leader of term {term}, \
+                         yet an election moved them to term {top} although no fault changed",
+                        names()
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+}
