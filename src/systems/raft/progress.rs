@@ -70,42 +70,44 @@ impl Progress {
             return Ok(());
         }
         let reg = observer.0.borrow();
-        let top = clique.iter().map(|&i| reg.nodes[i].term).max().unwrap_or(0);
-        let names = || {
-            clique
-                .iter()
-                .map(|i| format!("n{i}"))
-                .collect::<Vec<_>>()
-                .join(" ")
+        let n = faults.up.len();
+        // A leader that can replicate: it reaches a majority (itself included) both ways, and
+        // it has committed an entry of its own term. It need not be in the clique.
+        let reaches_majority = |i: usize| {
+            let linked = (0..n).filter(|&j| j == i || (faults.up[j] && faults.links[i][j] && faults.links[j][i])).count();
+            linked * 2 > n
         };
+        let leader = (0..n)
+            .filter(|&i| {
+                let v = &reg.nodes[i];
+                faults.up[i] && v.role == Role::Leader && v.term_start > 0 && v.commit >= v.term_start && reaches_majority(i)
+            })
+            .max_by_key(|&i| reg.nodes[i].term);
+        let names = || clique.iter().map(|i| format!("n{i}")).collect::<Vec<_>>().join(" ");
+        let Some(leader) = leader else {
+            let top = reg.nodes.iter().map(|v| v.term).max().unwrap_or(0);
+            return Err(Violation::liveness(
+                "progress while faults persist",
+                format!(
+                    "{{{}}} have been up and fully connected for {:.1}s, but no node leads with a quorum \
+                     and an entry of its term committed (highest term {top})",
+                    names(),
+                    SETTLE.as_secs_f64()
+                ),
+            ));
+        };
+        let now = (reg.nodes[leader].term, leader);
         match self.settled {
-            None => {
-                let leader = clique.iter().copied().find(|&i| {
-                    let v = &reg.nodes[i];
-                    v.role == Role::Leader
-                        && v.term == top
-                        && v.commit >= v.term_start
-                        && v.term_start > 0
-                });
-                let Some(leader) = leader else {
-                    return Err(Violation::liveness(
-                        "progress while faults persist",
-                        format!(
-                            "{{{}}} have been up and fully connected for {:.1}s, but none leads term {top} with an entry of it committed",
-                            names(),
-                            SETTLE.as_secs_f64()
-                        ),
-                    ));
-                };
-                self.settled = Some((top, leader));
-            }
-            Some((term, leader)) if top != term => {
+            None => self.settled = Some(now),
+            Some((term, old)) if (term, old) != now => {
                 return Err(Violation::liveness(
                     "progress while faults persist",
                     format!(
-                        "{{{}}} are fully connected and had settled on n{leader} as leader of term {term}, \
-                         yet an election moved them to term {top} although no fault changed",
-                        names()
+                        "{{{}}} are fully connected and had settled on n{old} as leader of term {term}, \
+                         yet leadership moved to n{} in term {} although no fault changed",
+                        names(),
+                        now.1,
+                        now.0
                     ),
                 ));
             }
