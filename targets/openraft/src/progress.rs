@@ -4,8 +4,9 @@
 //!
 //! "Has a leader that commits" means: some running node is leader, has committed an entry of
 //! its own term (openraft commits a blank entry on election, so this needs a quorum's
-//! acknowledgements in that term), and is itself fully connected to a majority. The last part
-//! keeps a deposed leader cut off on the minority side from passing for one. The check reads
+//! acknowledgements in that term), and has healthy links both ways to a quorum (its quorum
+//! need not be fully connected: followers only need to hear the leader). The last part keeps
+//! a deposed leader cut off on the minority side from passing for one. The check reads
 //! the harness's fault state ([`squall::systems::Faults`]) and nothing else of it.
 //!
 //! Message loss above [`MAX_LOSS`] percent suspends the check: progress is still expected, but
@@ -70,11 +71,14 @@ impl Progress {
             .any(|s| Self::connected(faults, s))
     }
 
-    /// Whether node `i` is in a fully connected majority.
-    fn in_connected_majority(&self, faults: &Faults, i: usize) -> bool {
-        (0u32..1 << self.n)
-            .filter(|s| s & (1 << i) != 0 && s.count_ones() as usize >= self.majority())
-            .any(|s| Self::connected(faults, s))
+    /// Whether node `i` has healthy links both ways to enough running nodes to form a quorum
+    /// with itself. (Its quorum need not be fully connected: followers need only hear the
+    /// leader.)
+    fn has_quorum(&self, faults: &Faults, i: usize) -> bool {
+        let reachable = (0..self.n)
+            .filter(|&j| j != i && faults.up[j] && faults.links[i][j] && faults.links[j][i])
+            .count();
+        faults.up[i] && reachable + 1 >= self.majority()
     }
 
     /// Checks after one step.
@@ -114,10 +118,7 @@ impl Progress {
                 })
                 .collect()
         });
-        if leaders
-            .iter()
-            .any(|&(i, _)| self.in_connected_majority(faults, i))
-        {
+        if leaders.iter().any(|&(i, _)| self.has_quorum(faults, i)) {
             self.satisfied = true;
             return Ok(());
         }
