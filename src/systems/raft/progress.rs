@@ -74,16 +74,28 @@ impl Progress {
         // A leader that can replicate: it reaches a majority (itself included) both ways, and
         // it has committed an entry of its own term. It need not be in the clique.
         let reaches_majority = |i: usize| {
-            let linked = (0..n).filter(|&j| j == i || (faults.up[j] && faults.links[i][j] && faults.links[j][i])).count();
+            let linked = (0..n)
+                .filter(|&j| j == i || (faults.up[j] && faults.links[i][j] && faults.links[j][i]))
+                .count();
             linked * 2 > n
         };
         let leader = (0..n)
             .filter(|&i| {
                 let v = &reg.nodes[i];
-                faults.up[i] && v.role == Role::Leader && v.term_start > 0 && v.commit >= v.term_start && reaches_majority(i)
+                faults.up[i]
+                    && v.role == Role::Leader
+                    && v.term_start > 0
+                    && v.commit >= v.term_start
+                    && reaches_majority(i)
             })
             .max_by_key(|&i| reg.nodes[i].term);
-        let names = || clique.iter().map(|i| format!("n{i}")).collect::<Vec<_>>().join(" ");
+        let names = || {
+            clique
+                .iter()
+                .map(|i| format!("n{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         let Some(leader) = leader else {
             let top = reg.nodes.iter().map(|v| v.term).max().unwrap_or(0);
             return Err(Violation::liveness(
