@@ -31,3 +31,15 @@ review:
 # Simulation speed benchmark (BENCHMARKS.md).
 bench-sim:
     cargo run --release -- bench sim raft --scenarios 200 --passes 5
+
+# Time-to-detect for every planted bug, blind and coverage-guided (appends the table to BENCHMARKS.md).
+hunt-all runs="5" budget="120s":
+    cargo run --release -- hunt raft --mutant all --mode all --runs {{runs}} --budget {{budget}} --markdown BENCHMARKS.md
+
+# A long clean chaos run of the correct store (the zero-violations claim in BENCHMARKS.md).
+soak time="30m":
+    cargo run --release -- chaos raft --time {{time}} --jobs 2 --out chaos-out
+
+# openraft under squall.
+chaos-openraft time="30m":
+    cargo run --release -p squall-openraft -- chaos openraft --time {{time}} --jobs 2 --out chaos-out-openraft

@@ -54,8 +54,9 @@ pub trait Feedback {
 
 impl Feedback for [u8; FEEDBACK_COUNTERS] {
     fn hit(&mut self, feature: u64) {
-        let slot = &mut self[(feature % FEEDBACK_COUNTERS as u64) as usize];
-        *slot = slot.saturating_add(1);
+        // Presence, not counts: libFuzzer turns count buckets into features, and repeats of a
+        // situation are not new situations.
+        self[(feature % FEEDBACK_COUNTERS as u64) as usize] = 1;
     }
 }
 

@@ -22,7 +22,8 @@ impl Feedback for ExtraCounters {
         // libFuzzer reads the counters only between inputs, on this same thread.
         unsafe {
             let counters = &raw mut EXTRA_COUNTERS;
-            (*counters)[i] = (*counters)[i].saturating_add(1);
+            // Presence, not counts: repeats of a situation are not new situations.
+            (*counters)[i] = 1;
         }
     }
 }
