@@ -445,6 +445,7 @@ impl<'a, S: System> Runner<'a, S> {
             fault_view: Faults {
                 up: vec![true; usize::from(n)],
                 links: vec![vec![true; usize::from(n)]; usize::from(n)],
+                reach: vec![vec![true; usize::from(n)]; usize::from(n)],
                 ..Faults::default()
             },
             releasing: Vec::new(),
@@ -750,10 +751,18 @@ impl<'a, S: System> Runner<'a, S> {
                     .collect()
             })
             .collect();
+        let reach = (0..n)
+            .map(|a| {
+                (0..n)
+                    .map(|b| a == b || !(self.cut[a][b] || held(a, b)))
+                    .collect()
+            })
+            .collect();
         let faults = self.faults.borrow();
         let view = Faults {
             up: self.down_since.iter().map(Option::is_none).collect(),
             links,
+            reach,
             loss_percent: faults.loss_percent,
             duplicate_percent: faults.duplicate_percent,
             since: self.fault_view.since,

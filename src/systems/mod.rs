@@ -130,6 +130,9 @@ pub struct Faults {
     /// `links[a][b]`: frames from node `a` reach node `b` as on a healthy link (not cut, not
     /// held, no latency fault above the normal range).
     pub links: Vec<Vec<bool>>,
+    /// `reach[a][b]`: frames from node `a` reach node `b` at all — not cut, not held — however
+    /// slowly. A leader whose quorum sits behind slow links still makes progress.
+    pub reach: Vec<Vec<bool>>,
     /// Message loss, in percent.
     pub loss_percent: u8,
     /// Message duplication, in percent.

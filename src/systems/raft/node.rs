@@ -800,8 +800,9 @@ impl Node {
         self.publish_role();
         if self.mutant == Some(Mutant::CommitPreviousTerm) {
             // The planted Figure 8 bug comes without the start-of-term no-op, which would
-            // otherwise commit the earlier entries at once and hide it.
-            self.term_start = self.log.last_index() + 1;
+            // otherwise commit the earlier entries at once and hide it. Progress for such a
+            // leader is committing what it inherited: its last entry.
+            self.term_start = self.log.last_index();
         } else {
             let term = self.term;
             self.term_start = self.append(Entry {

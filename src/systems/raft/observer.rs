@@ -120,7 +120,9 @@ pub struct NodeView {
     pub applied: Index,
     /// Digest of the state machine.
     pub state_digest: u64,
-    /// As leader: the index of its term's no-op (its first entry of the term).
+    /// As leader: the index it must commit to show progress in its term — its term's no-op
+    /// (without the no-op, as in the planted Figure 8 bug: its last inherited entry; 0 for
+    /// an empty log).
     pub term_start: Index,
 }
 

@@ -71,11 +71,12 @@ impl Progress {
         }
         let reg = observer.0.borrow();
         let n = faults.up.len();
-        // A leader that can replicate: it reaches a majority (itself included) both ways, and
-        // it has committed an entry of its own term. It need not be in the clique.
+        // A leader that can replicate: it reaches a majority (itself included) both ways, if
+        // only over slow links, and it has committed its `term_start` (its term's no-op). It
+        // need not be in the clique.
         let reaches_majority = |i: usize| {
             let linked = (0..n)
-                .filter(|&j| j == i || (faults.up[j] && faults.links[i][j] && faults.links[j][i]))
+                .filter(|&j| j == i || (faults.up[j] && faults.reach[i][j] && faults.reach[j][i]))
                 .count();
             linked * 2 > n
         };
@@ -84,7 +85,6 @@ impl Progress {
                 let v = &reg.nodes[i];
                 faults.up[i]
                     && v.role == Role::Leader
-                    && v.term_start > 0
                     && v.commit >= v.term_start
                     && reaches_majority(i)
             })

@@ -71,12 +71,12 @@ impl Progress {
             .any(|s| Self::connected(faults, s))
     }
 
-    /// Whether node `i` has healthy links both ways to enough running nodes to form a quorum
-    /// with itself. (Its quorum need not be fully connected: followers need only hear the
-    /// leader.)
+    /// Whether node `i` has links both ways, healthy or only slow, to enough running nodes to
+    /// form a quorum with itself. (Its quorum need not be fully connected: followers need only
+    /// hear the leader.)
     fn has_quorum(&self, faults: &Faults, i: usize) -> bool {
         let reachable = (0..self.n)
-            .filter(|&j| j != i && faults.up[j] && faults.links[i][j] && faults.links[j][i])
+            .filter(|&j| j != i && faults.up[j] && faults.reach[i][j] && faults.reach[j][i])
             .count();
         faults.up[i] && reachable + 1 >= self.majority()
     }
