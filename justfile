@@ -20,9 +20,28 @@ shrink file:
 chaos time="10m" jobs="2" system="raft":
     cargo run --release -- chaos {{system}} --time {{time}} --jobs {{jobs}} --out chaos-out
 
-# Coverage-guided fuzzing with protocol-state feedback (needs nightly and cargo-fuzz).
-fuzz time="600" target="raft":
-    cd fuzz && cargo +nightly fuzz run {{target}} -s none -- -max_total_time={{time}}
+# cargo-fuzz replaces .cargo/config.toml's rustflags, hence tokio_unstable below: without it
+# tokio's scheduling is not seeded by the scenario and a crash may not replay.
+
+# Coverage-guided fuzzing with protocol-state feedback, seeded with the system's corpus (needs nightly and cargo-fuzz).
+fuzz time="600" target="raft": (fuzz-seeds target)
+    cd fuzz && mkdir -p corpus/{{target}} && RUSTFLAGS="--cfg tokio_unstable" \
+        cargo +nightly fuzz run {{target}} -s none corpus/{{target}} seeds/{{target}} -- -max_total_time={{time}}
+
+# openraft under the fuzzer (same as `just fuzz TIME openraft`).
+fuzz-openraft time="600": (fuzz time "openraft")
+
+# Encode a system's corpus scenarios as fuzzer inputs into fuzz/seeds/TARGET (regenerated; scenarios beyond the generator's bounds are skipped).
+fuzz-seeds target="raft":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ "{{target}}" = openraft ]; then pkg=squall-openraft dir=targets/openraft/corpus; else pkg=squall dir=corpus/{{target}}; fi
+    cargo build --release --quiet -p "$pkg"
+    rm -rf fuzz/seeds/{{target}}
+    for f in "$dir"/*.scn; do
+        ./target/release/"$pkg" encode "$f" --out fuzz/seeds/{{target}} >/dev/null || echo "  (not a seed: $f)"
+    done
+    echo "seeds: $(ls fuzz/seeds/{{target}} | wc -l) in fuzz/seeds/{{target}}"
 
 # Review changed corpus snapshots (needs cargo-insta: cargo install cargo-insta).
 review:

@@ -43,8 +43,8 @@ pub use squall::systems::raft::KvOp;
 #[derive(Clone, Copy, Debug, Default)]
 pub struct OpenRaft {
     /// Run with openraft's default `enable_leader_restore = true`, which squall found unsafe
-    /// under power loss (findings/001-leader-restore-log-id-reuse.md). Off by default so
-    /// that chaos looks past it.
+    /// under power loss (docs/findings/001-openraft-leader-restore-log-id-reuse.md). Off by
+    /// default so that chaos looks past it.
     pub leader_restore: bool,
 }
 

@@ -27,7 +27,7 @@ pub type Node = Raft<TypeConfig, StateMachine>;
 ///
 /// `leader_restore` is openraft's `enable_leader_restore`, on by default in openraft and off
 /// here: with it, a leader that loses unflushed entries to a power loss resumes its term and
-/// reuses their log ids for different entries (findings/001-leader-restore-log-id-reuse.md).
+/// reuses their log ids for different entries (docs/findings/001-openraft-leader-restore-log-id-reuse.md).
 pub fn config(leader_restore: bool) -> Config {
     Config {
         cluster_name: "squall".to_string(),

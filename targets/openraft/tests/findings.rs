@@ -1,6 +1,7 @@
 //! Every finding stays reproducible: its scenario, run with the openraft configuration it
 //! was found in, still breaks the property the write-up names; and passes with the
-//! configuration the adapter uses.
+//! configuration the adapter uses. The write-ups are in `docs/findings/` at the repo root;
+//! the scenarios stay in this crate's `findings/`.
 
 use squall::scenario::Scenario;
 use squall::sim::runner::{run, RunConfig};
