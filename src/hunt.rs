@@ -67,8 +67,16 @@ pub fn fuzz_dir() -> PathBuf {
 
 /// Builds the fuzz target once (so campaigns measure fuzzing, not compiling).
 pub fn build_fuzz_target(target: &str) -> Result<(), String> {
+    // cargo-fuzz replaces .cargo/config.toml's rustflags with RUSTFLAGS plus its own; without
+    // tokio_unstable the runs are not deterministic (TURMOIL.md §7). `-O`: the same optimized
+    // build, without debug assertions, that chaos mode runs.
+    let rustflags = match std::env::var("RUSTFLAGS") {
+        Ok(flags) if !flags.is_empty() => format!("{flags} --cfg tokio_unstable"),
+        _ => "--cfg tokio_unstable".to_string(),
+    };
     let status = Command::new("cargo")
-        .args(["+nightly", "fuzz", "build", "-s", "none", target])
+        .args(["+nightly", "fuzz", "build", "-O", "-s", "none", target])
+        .env("RUSTFLAGS", rustflags)
         .current_dir(fuzz_dir())
         .status()
         .map_err(|e| {

@@ -39,6 +39,13 @@ impl Feedback for ExtraCounters {
 fn setup() -> &'static (OpenRaft, bool) {
     static SETUP: OnceLock<(OpenRaft, bool)> = OnceLock::new();
     SETUP.get_or_init(|| {
+        if !cfg!(tokio_unstable) {
+            eprintln!(
+                "squall: built without --cfg tokio_unstable (cargo-fuzz drops .cargo/config.toml's \
+                 flags): tokio's scheduling is not seeded, so a crash may not replay. Build with \
+                 RUSTFLAGS=\"--cfg tokio_unstable\"."
+            );
+        }
         let mutant = std::env::var("SQUALL_MUTANT")
             .ok()
             .filter(|m| !m.is_empty());

@@ -31,8 +31,18 @@ impl Feedback for ExtraCounters {
 fn setup() -> &'static (RaftKv, bool) {
     static SETUP: OnceLock<(RaftKv, bool)> = OnceLock::new();
     SETUP.get_or_init(|| {
-        let mutant = std::env::var("SQUALL_MUTANT").ok().filter(|m| !m.is_empty());
-        let system = RaftKv::from_mutant_name(mutant.as_deref()).unwrap_or_else(|e| panic!("SQUALL_MUTANT: {e}"));
+        if !cfg!(tokio_unstable) {
+            eprintln!(
+                "squall: built without --cfg tokio_unstable (cargo-fuzz drops .cargo/config.toml's \
+                 flags): tokio's scheduling is not seeded, so a crash may not replay. Build with \
+                 RUSTFLAGS=\"--cfg tokio_unstable\"."
+            );
+        }
+        let mutant = std::env::var("SQUALL_MUTANT")
+            .ok()
+            .filter(|m| !m.is_empty());
+        let system = RaftKv::from_mutant_name(mutant.as_deref())
+            .unwrap_or_else(|e| panic!("SQUALL_MUTANT: {e}"));
         let feedback = std::env::var("SQUALL_FEEDBACK").map_or(true, |v| v != "0");
         (system, feedback)
     })
@@ -40,7 +50,12 @@ fn setup() -> &'static (RaftKv, bool) {
 
 fuzz_target!(|data: &[u8]| {
     let (system, feedback) = setup();
-    if let FuzzOutcome::Violation(scenario, failure) = fuzz_one(system, data, &mut ExtraCounters, *feedback) {
-        panic!("squall: {failure}\n--- scenario (save as a .scn file; squall replay FILE) ---\n{}", scenario.to_text());
+    if let FuzzOutcome::Violation(scenario, failure) =
+        fuzz_one(system, data, &mut ExtraCounters, *feedback)
+    {
+        panic!(
+            "squall: {failure}\n--- scenario (save as a .scn file; squall replay FILE) ---\n{}",
+            scenario.to_text()
+        );
     }
 });
