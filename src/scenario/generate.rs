@@ -40,12 +40,18 @@ fn byte(u: &mut Unstructured<'_>) -> u8 {
     u.bytes(1).map_or(0, |b| b[0])
 }
 
+/// The shortest long wait: longer than the steady time the liveness-while-faults-persist
+/// checks give a connected majority (2 s), so that they get to judge.
+const LONG_WAIT_MS: u32 = 2_200;
+
 fn wait_ms(r: u8) -> u32 {
-    // 10..=500 ms, skewed short: most waits are a few heartbeats.
-    if r < 192 {
-        10 * (1 + u32::from(r % 15))
-    } else {
-        10 * (1 + u32::from(r % 50))
+    // 10..=500 ms, skewed short: most waits are a few heartbeats. One in 32 is long
+    // (2.2–2.9 s): without it a fault state almost never stays steady long enough for a
+    // liveness bug under persisting faults (no PreVote under a partial partition) to show.
+    match r {
+        0..192 => 10 * (1 + u32::from(r % 15)),
+        192..248 => 10 * (1 + u32::from(r % 50)),
+        _ => LONG_WAIT_MS + 100 * u32::from(r - 248),
     }
 }
 
@@ -236,11 +242,13 @@ impl<Op> Scenario<Op> {
                     bytes.extend(op_bytes(op)?);
                 }
                 Step::Wait { ms } => {
-                    // Split long waits; round to whole 10 ms.
+                    // One byte if a wait value matches, else split; round to whole 10 ms.
                     let mut left = (*ms).div_ceil(10) * 10;
                     while left > 0 {
-                        let chunk = left.min(500);
-                        let r = (0..=255u8).find(|r| wait_ms(*r) == chunk.max(10))?;
+                        let exact = (0..=255u8).find(|r| wait_ms(*r) == left);
+                        let chunk = if exact.is_some() { left } else { left.min(500) };
+                        let r =
+                            exact.or_else(|| (0..=255u8).find(|r| wait_ms(*r) == chunk.max(10)))?;
                         out.extend_from_slice(&[if kinds.is_empty() { 60 } else { 50 }, r]);
                         count += 1;
                         left -= chunk;

@@ -656,7 +656,21 @@ impl<'a, S: System> Runner<'a, S> {
         self.effects.dropped_in_flight += count;
     }
 
+    /// Finishes a release still pending from this step now: turmoil's `release` makes a link
+    /// healthy, so running it after a cut or hold of the same link would undo that fault.
+    fn finish_release(&mut self, a: NodeId, b: NodeId) {
+        if let Some(pos) = self
+            .releasing
+            .iter()
+            .position(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
+        {
+            let (x, y) = self.releasing.swap_remove(pos);
+            self.sim.release(node_ip(x), node_ip(y));
+        }
+    }
+
     fn partition_both(&mut self, a: NodeId, b: NodeId) {
+        self.finish_release(a, b);
         self.count_in_flight(a, b);
         self.count_in_flight(b, a);
         self.held
@@ -696,6 +710,7 @@ impl<'a, S: System> Runner<'a, S> {
             }
             Fault::Cut(a, b) => self.partition_both(a, b),
             Fault::OneWay { from, to } => {
+                self.finish_release(from, to);
                 self.count_in_flight(from, to);
                 self.sim.partition_oneway(node_ip(from), node_ip(to));
                 self.set_cut(from, to, true);
@@ -709,6 +724,7 @@ impl<'a, S: System> Runner<'a, S> {
                     || self.cut[usize::from(b)][usize::from(a)];
                 // turmoil cannot hold a partitioned link (it would un-partition it on release).
                 if !cut && !self.held.contains(&(a, b)) && !self.held.contains(&(b, a)) {
+                    self.finish_release(a, b);
                     self.sim.hold(node_ip(a), node_ip(b));
                     self.held.push((a, b));
                 }
