@@ -1,0 +1,50 @@
+//! What every squall fuzz target shares: the extra-counter feedback sink, the settings read
+//! from the environment, and how a violation is reported. Included with `#[path]`, since the
+//! counters must live in the target binary itself.
+
+use squall::fuzzing::{Feedback, FEEDBACK_COUNTERS};
+use std::fmt::Display;
+
+// libFuzzer treats every byte of this section as a coverage counter (Linux).
+#[used]
+#[link_section = "__libfuzzer_extra_counters"]
+static mut EXTRA_COUNTERS: [u8; FEEDBACK_COUNTERS] = [0; FEEDBACK_COUNTERS];
+
+/// Feeds protocol-state features to libFuzzer as extra coverage counters.
+pub struct ExtraCounters;
+
+impl Feedback for ExtraCounters {
+    fn hit(&mut self, feature: u64) {
+        let i = (feature % FEEDBACK_COUNTERS as u64) as usize;
+        // libFuzzer reads the counters only between inputs, on this same thread.
+        unsafe {
+            let counters = &raw mut EXTRA_COUNTERS;
+            // Presence, not counts: repeats of a situation are not new situations.
+            (*counters)[i] = 1;
+        }
+    }
+}
+
+/// `SQUALL_MUTANT` (a planted bug, if set and not empty) and `SQUALL_FEEDBACK` (protocol
+/// feedback unless `0`); warns once if the build lacks `--cfg tokio_unstable`.
+pub fn settings() -> (Option<String>, bool) {
+    if !cfg!(tokio_unstable) {
+        eprintln!(
+            "squall: built without --cfg tokio_unstable (cargo-fuzz drops .cargo/config.toml's \
+             flags): tokio's scheduling is not seeded, so a crash may not replay. Build with \
+             RUSTFLAGS=\"--cfg tokio_unstable\"."
+        );
+    }
+    let mutant = std::env::var("SQUALL_MUTANT")
+        .ok()
+        .filter(|m| !m.is_empty());
+    let feedback = std::env::var("SQUALL_FEEDBACK").map_or(true, |v| v != "0");
+    (mutant, feedback)
+}
+
+/// Aborts the run with the verdict and the scenario's text, which replays with `replay`.
+pub fn report(failure: impl Display, scenario_text: &str, replay: &str) -> ! {
+    panic!(
+        "squall: {failure}\n--- scenario (save as a .scn file; {replay} FILE) ---\n{scenario_text}"
+    );
+}
