@@ -316,6 +316,8 @@ struct Runner<'a, S: System> {
     fault_view: Faults,
     /// Held links whose first, out-of-order batch went out; released after the next tick.
     releasing: Vec<(NodeId, NodeId)>,
+    /// A latency fault was applied since the fault view was last refreshed.
+    latency_changed: bool,
     rng: SmallRng,
     effects: Effects,
     ticks: u64,
@@ -449,6 +451,7 @@ impl<'a, S: System> Runner<'a, S> {
                 ..Faults::default()
             },
             releasing: Vec::new(),
+            latency_changed: false,
             rng: SmallRng::seed_from_u64(derive_seed(scenario.seed, 2)),
             effects: Effects::default(),
             ticks: 0,
@@ -736,6 +739,7 @@ impl<'a, S: System> Runner<'a, S> {
                 self.slow[usize::from(a)][usize::from(b)] = slow;
                 self.slow[usize::from(b)][usize::from(a)] = slow;
                 self.sim.set_link_latency(node_ip(a), node_ip(b), ms);
+                self.latency_changed = true;
             }
             Fault::Crash(x) => self.stop(x, false),
             Fault::PowerLoss(x) => self.stop(x, true),
@@ -784,7 +788,10 @@ impl<'a, S: System> Runner<'a, S> {
             since: self.fault_view.since,
         };
         drop(faults);
-        if view != self.fault_view {
+        // A latency change is a change although `links` may look the same (a slow link got
+        // slower): the steady-state clocks of the checks restart too.
+        let latency_changed = std::mem::take(&mut self.latency_changed);
+        if latency_changed || view != self.fault_view {
             self.fault_view = Faults {
                 since: self.now(),
                 ..view
