@@ -447,7 +447,8 @@ mod tests {
     use crate::report::Trace;
     use std::time::Duration;
 
-    fn run(events: Vec<Event>) -> Result<(), Violation> {
+    /// Feeds `events` to a fresh 3-node checker.
+    pub(super) fn run(events: Vec<Event>) -> Result<(), Violation> {
         let mut checker = Checker::new(3);
         let mut trace = Trace::new(false);
         let mut ctx = StepContext {
@@ -631,23 +632,8 @@ mod tests {
 
 #[cfg(test)]
 mod persistence_tests {
+    use super::tests::run;
     use super::*;
-    use crate::report::Trace;
-    use std::time::Duration;
-
-    fn run(events: Vec<Event>) -> Result<(), Violation> {
-        let mut checker = Checker::new(3);
-        let mut trace = Trace::new(false);
-        let mut ctx = StepContext {
-            step: 0,
-            now: Duration::ZERO,
-            trace: &mut trace,
-            faults: &crate::systems::Faults::default(),
-        };
-        events
-            .into_iter()
-            .try_for_each(|e| checker.event(e, &mut ctx))
-    }
 
     fn restarted(term: Term, voted_for: Option<u8>, log: Vec<(Term, u64)>) -> Event {
         Event::Restarted {
