@@ -713,6 +713,9 @@ impl<'a, S: System> Runner<'a, S> {
             }
             Fault::Cut(a, b) => self.partition_both(a, b),
             Fault::OneWay { from, to } => {
+                // turmoil cannot combine a hold with a one-way partition (a later release
+                // would clear the partition): a held link is released first.
+                self.release(from, to);
                 self.finish_release(from, to);
                 self.count_in_flight(from, to);
                 self.sim.partition_oneway(node_ip(from), node_ip(to));
