@@ -13,6 +13,10 @@
 //! - **leader completeness**: a new leader's log holds every entry known to be committed;
 //! - **committed entries are never lost**: no node commits an index whose prefix differs from
 //!   the committed one, and no node truncates away a committed entry it held;
+//! - **committed entries are held by a majority**: when an index is first committed, a
+//!   majority of nodes store that very entry (a simulator sees every log at that instant);
+//! - **committed entries survive every election**: when an index is first committed, no node
+//!   lacking it is as up to date as a majority (it could be elected and overwrite the entry);
 //! - **state machine safety**: no two nodes apply different entries at one index;
 //! - **terms never decrease** on a node (across restarts too: the term is durable);
 //! - **commit index never decreases** within one incarnation;
@@ -384,10 +388,82 @@ impl Checker {
             ));
         }
         if index as usize > c {
+            self.held_by_majority(node, index)?;
+            let log = &self.logs[i];
             let extra: Vec<u64> = log[c..index as usize].iter().map(|e| e.1).collect();
             self.committed.extend(extra);
             let term = self.terms[i];
             self.commit_terms.resize(index as usize, term);
+            self.survives_elections(node, index)?;
+        }
+        Ok(())
+    }
+
+    /// Raft's up-to-date order (§5.4.1): last term, then length.
+    fn up_to_date(log: &[(Term, u64)]) -> (Term, usize) {
+        (log.last().map_or(0, |e| e.0), log.len())
+    }
+
+    /// Leader completeness, looked at from the commit instead of from the next election: no
+    /// node whose log lacks the newly committed entry may be at least as up to date as a
+    /// majority, for it could then win an election and overwrite the entry. In correct Raft
+    /// every holder's last term is at least the entry's, and any log with a later last term
+    /// (or as long, with the same) was built on top of it, so only nodes that lack it vote for
+    /// such a node — a minority. A leader that commits an earlier term's entry by counting
+    /// replicas (the Raft paper's Figure 8) is caught here at once, before a rival wins.
+    fn survives_elections(&self, node: u8, index: Index) -> Result<(), Violation> {
+        let k = index as usize - 1;
+        let chain = self.committed[k];
+        let majority = self.logs.len() / 2 + 1;
+        for (n, log) in self.logs.iter().enumerate() {
+            if log.get(k).is_some_and(|e| e.1 == chain) {
+                continue;
+            }
+            let me = Self::up_to_date(log);
+            let votes = self
+                .logs
+                .iter()
+                .filter(|l| Self::up_to_date(l) <= me)
+                .count();
+            if votes >= majority {
+                return Err(Violation::new(
+                    "committed entries survive every election",
+                    format!(
+                        "n{node} committed index {index}, but n{n}'s log lacks that entry and is at least as \
+                         up to date (last term {}, {} entries) as {votes} of {} nodes: it can be elected and \
+                         overwrite it",
+                        me.0,
+                        me.1,
+                        self.logs.len()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// An entry is committed only once a majority stores it (what makes it survive every
+    /// later election). Only a simulator can check this at the instant of the commit: it sees
+    /// every node's log at once. Chain digests make the newly committed top entry stand for
+    /// its whole prefix. O(nodes), and only when the committed prefix grows.
+    fn held_by_majority(&self, node: u8, index: Index) -> Result<(), Violation> {
+        let k = index as usize - 1;
+        let chain = self.logs[usize::from(node)][k].1;
+        let holders = self
+            .logs
+            .iter()
+            .filter(|log| log.get(k).is_some_and(|e| e.1 == chain))
+            .count();
+        let majority = self.logs.len() / 2 + 1;
+        if holders < majority {
+            return Err(Violation::new(
+                "committed entries are held by a majority",
+                format!(
+                    "n{node} committed index {index}, but only {holders} of {} nodes hold that entry \
+                     (a majority is {majority})",
+                    self.logs.len()
+                ),
+            ));
         }
         Ok(())
     }
@@ -567,6 +643,23 @@ mod tests {
     }
 
     #[test]
+    fn committed_entries_are_held_by_a_majority() {
+        // Two of three nodes hold entry 1 when n0 commits it: fine.
+        assert!(run(committed_entry_on_two_nodes()).is_ok());
+        // n1 holds a different entry at index 1 (the stale acknowledgement of the planted
+        // stale-append-reply bug vouches for it): n0 alone holds what it commits.
+        assert_eq!(
+            property(vec![
+                leader(0, 3),
+                appended(0, 1, 3, 10),
+                appended(1, 1, 1, 11),
+                committed(0, 1),
+            ]),
+            "committed entries are held by a majority"
+        );
+    }
+
+    #[test]
     fn state_machine_safety() {
         let apply = |node, entry| Event::Applied {
             node,
@@ -613,6 +706,7 @@ mod tests {
         );
         assert!(run(vec![
             appended(0, 1, 1, 10),
+            appended(1, 1, 1, 10),
             committed(0, 1),
             restarted(1),
             committed(0, 1)
@@ -622,6 +716,8 @@ mod tests {
             property(vec![
                 appended(0, 1, 1, 10),
                 appended(0, 2, 1, 11),
+                appended(1, 1, 1, 10),
+                appended(1, 2, 1, 11),
                 committed(0, 2),
                 committed(0, 1)
             ]),
