@@ -119,6 +119,7 @@ fn with_step<Op: Clone>(s: &Scenario<Op>, i: usize, step: Step<Op>) -> Scenario<
 fn simpler_faults(fault: Fault) -> Vec<Fault> {
     match fault {
         Fault::PowerLoss(n) => vec![Fault::Crash(n)],
+        Fault::CrashLeader { power_loss: true } => vec![Fault::CrashLeader { power_loss: false }],
         Fault::Split(side) if side.len() > 1 => {
             let mut v: Vec<Fault> = side.iter().map(Fault::Isolate).collect();
             // Or the same split with one member fewer.
@@ -144,6 +145,7 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
         Fault::PowerLoss(n) => Fault::PowerLoss(map(n)?),
         Fault::Restart(n) => Fault::Restart(map(n)?),
         Fault::Garbage(n) => Fault::Garbage(map(n)?),
+        Fault::IsolateLeader | Fault::CrashLeader { .. } | Fault::RestartAll => f,
         Fault::Split(side) => Fault::Split(
             side.iter()
                 .map(&map)

@@ -36,6 +36,10 @@ crash n1
 powerloss n2
 restart n1
 garbage n4
+isolate leader
+crash leader
+powerloss leader
+restart all
 ";
 
 #[test]
@@ -43,7 +47,7 @@ fn every_step_round_trips_exactly() {
     let s = parse(EVERY_STEP).expect("parses");
     assert_eq!(s.to_text(), EVERY_STEP);
     assert_eq!(parse(&s.to_text()).expect("reparses"), s);
-    assert_eq!(s.steps.len(), 19);
+    assert_eq!(s.steps.len(), 23);
     assert_eq!(s.duration_ms(), 2500);
 }
 
@@ -95,6 +99,12 @@ fn errors_name_line_and_column() {
     let e = error(&format!("{head}heal n0 n1 n2\n"));
     assert_eq!((e.line, e.column), (4, 12), "{e}");
 
+    let e = error(&format!("{head}crash leader n1\n"));
+    assert_eq!((e.line, e.column), (4, 14), "{e}");
+
+    let e = error(&format!("{head}isolate boss\n"));
+    assert_eq!((e.line, e.column), (4, 9), "{e}");
+
     let e = error("system register\nnodes 9\nseed 1\n");
     assert_eq!((e.line, e.column), (2, 7), "{e}");
 
@@ -139,7 +149,7 @@ fn garbage_text_is_an_error_not_a_panic() {
 
 #[test]
 fn random_bytes_make_varied_scenarios_that_round_trip() {
-    let (mut with_faults, mut with_ops, mut with_waits) = (0, 0, 0);
+    let (mut with_faults, mut with_ops, mut with_waits, mut aimed_at_leader) = (0, 0, 0, 0);
     let mut sizes = std::collections::BTreeSet::new();
     let mut kinds = std::collections::BTreeSet::new();
     for seed in 0..500u64 {
@@ -171,6 +181,10 @@ fn random_bytes_make_varied_scenarios_that_round_trip() {
                 kinds.insert(k);
             }
         }
+        aimed_at_leader += faults
+            .iter()
+            .filter(|f| matches!(f, Fault::IsolateLeader | Fault::CrashLeader { .. }))
+            .count();
         with_faults += usize::from(!faults.is_empty());
         with_ops += usize::from(s.op_count() >= 3);
         with_waits += usize::from(s.duration_ms() >= 300);
@@ -178,6 +192,10 @@ fn random_bytes_make_varied_scenarios_that_round_trip() {
     assert_eq!(sizes.into_iter().collect::<Vec<_>>(), vec![3, 4, 5, 6, 7]);
     assert_eq!(kinds.len(), FaultKind::ALL.len());
     assert!(with_faults > 400, "{with_faults}/500 have faults");
+    assert!(
+        aimed_at_leader > 100,
+        "{aimed_at_leader} faults aimed at the leader"
+    );
     assert!(with_ops > 450, "{with_ops}/500 have 3+ ops");
     assert!(with_waits > 450, "{with_waits}/500 run 300ms+");
 }

@@ -26,6 +26,10 @@ const NODE_SIZES: [u8; 10] = [3, 3, 3, 3, 5, 5, 5, 4, 6, 7];
 const LOSS: [u8; 6] = [5, 10, 20, 30, 50, 0];
 const DUPLICATE: [u8; 5] = [10, 30, 50, 100, 0];
 const LATENCY: [u16; 5] = [5, 20, 50, 100, 200];
+/// Step mixes, as percentile thresholds (op below the first, wait below the second, fault
+/// above): the usual mix first (what [`Scenario::to_bytes`] encodes), then fault-heavy ones
+/// and an op-heavy one.
+const MIXES: [(u8, u8); 4] = [(45, 75), (30, 60), (25, 50), (55, 85)];
 
 /// What the generator knows of the cluster it is breaking, so heals and restarts hit targets.
 #[derive(Default, Clone)]
@@ -33,6 +37,8 @@ struct Damage {
     down: Vec<NodeId>,
     held: Vec<(NodeId, NodeId)>,
     cut: Vec<(NodeId, NodeId)>,
+    /// A leader was crashed (which node is decided at run time).
+    leader_down: bool,
 }
 
 fn byte(u: &mut Unstructured<'_>) -> u8 {
@@ -73,6 +79,10 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
             .filter(|(i, _)| bits & (1 << i) != 0)
             .fold(Weather::CALM, |w, (_, kind)| w.with(kind));
         let kinds: Vec<FaultKind> = weather.kinds().collect();
+        // The step mix is drawn per scenario too: fault-heavy scenarios reach the
+        // multi-fault choreographies (Figure 8) that an average mix almost never strings
+        // together, op-heavy ones load the protocol between fewer faults.
+        let (op_below, wait_below) = MIXES[usize::from(byte(u)) % MIXES.len()];
         let mut steps = Vec::new();
         let mut damage = Damage::default();
         let mut duration = 0u64;
@@ -83,13 +93,14 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
                 break;
             }
             let roll = roll % 100;
-            let step = if roll < 45 || (kinds.is_empty() && roll < 60) {
+            let step = if (kinds.is_empty() && roll < 60) || (!kinds.is_empty() && roll < op_below)
+            {
                 let client = byte(u) % MAX_CLIENTS;
                 let mut op = Op::arbitrary(u)?;
                 ops += 1;
                 uniquify(&mut op, ops);
                 Step::Op { client, op }
-            } else if roll < 75 || kinds.is_empty() {
+            } else if roll < wait_below || kinds.is_empty() {
                 let ms = wait_ms(byte(u));
                 duration += u64::from(ms);
                 Step::Wait { ms }
@@ -123,8 +134,15 @@ fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Dama
     let roll = byte(u) % 10;
     match kind {
         FaultKind::Partition => match roll {
-            0..=3 => Fault::Isolate(node(u, nodes)),
-            4..=6 => {
+            0..=1 => Fault::Isolate(node(u, nodes)),
+            // Partitions that follow the leader: the moves behind the Raft paper's Figure 8
+            // (a leader cut off with uncommitted entries, a new one elected, the old one back)
+            // take a few of these in a row, rather than a lucky node choice each time.
+            2..=4 => {
+                damage.cut.clear();
+                Fault::IsolateLeader
+            }
+            5..=6 => {
                 // A minority side, so that a majority remains somewhere.
                 let size = 1 + byte(u) % (nodes / 2);
                 let mut side = NodeSet::default();
@@ -172,18 +190,31 @@ fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Dama
             }
         },
         FaultKind::Crash | FaultKind::PowerLoss => {
-            if roll >= 6 && !damage.down.is_empty() {
-                let i = usize::from(byte(u)) % damage.down.len();
-                Fault::Restart(damage.down.swap_remove(i))
-            } else {
-                let n = node(u, nodes);
-                if !damage.down.contains(&n) {
-                    damage.down.push(n);
+            let power_loss = kind == FaultKind::PowerLoss;
+            match roll {
+                6..=7 if !damage.down.is_empty() => {
+                    let i = usize::from(byte(u)) % damage.down.len();
+                    Fault::Restart(damage.down.swap_remove(i))
                 }
-                if kind == FaultKind::Crash {
-                    Fault::Crash(n)
-                } else {
-                    Fault::PowerLoss(n)
+                6..=9 if damage.leader_down || !damage.down.is_empty() => {
+                    damage.down.clear();
+                    damage.leader_down = false;
+                    Fault::RestartAll
+                }
+                3..=5 => {
+                    damage.leader_down = true;
+                    Fault::CrashLeader { power_loss }
+                }
+                _ => {
+                    let n = node(u, nodes);
+                    if !damage.down.contains(&n) {
+                        damage.down.push(n);
+                    }
+                    if power_loss {
+                        Fault::PowerLoss(n)
+                    } else {
+                        Fault::Crash(n)
+                    }
                 }
             }
         }
@@ -231,6 +262,7 @@ impl<Op> Scenario<Op> {
                 .fold(0u8, |b, (i, _)| b | (1 << i)),
         );
         let kinds: Vec<FaultKind> = weather.kinds().collect();
+        out.push(0); // the usual step mix
         let mut damage = Damage::default();
         let mut count = 0;
         for step in &self.steps {
@@ -280,7 +312,7 @@ fn heal_kind(f: &Fault, kinds: &[FaultKind]) -> Option<FaultKind> {
     let wanted: &[FaultKind] = match f {
         Fault::HealAll => &[FaultKind::Partition, FaultKind::Partial],
         Fault::Heal(..) => &[FaultKind::Partial],
-        Fault::Restart(_) => &[FaultKind::Crash, FaultKind::PowerLoss],
+        Fault::Restart(_) | Fault::RestartAll => &[FaultKind::Crash, FaultKind::PowerLoss],
         _ => &[],
     };
     wanted.iter().copied().find(|k| kinds.contains(k))
@@ -289,6 +321,10 @@ fn heal_kind(f: &Fault, kinds: &[FaultKind]) -> Option<FaultKind> {
 fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Option<Vec<u8>> {
     Some(match (kind, f) {
         (FaultKind::Partition, Fault::Isolate(n)) => vec![0, n],
+        (FaultKind::Partition, Fault::IsolateLeader) => {
+            damage.cut.clear();
+            vec![2]
+        }
         (FaultKind::Partition, Fault::Split(side)) => {
             // The generator builds a side of `size` consecutive nodes from a start node.
             let size = side.len() as u8;
@@ -296,7 +332,7 @@ fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Opt
             if size == 0 || size > nodes / 2 {
                 return None;
             }
-            vec![4, size - 1, start]
+            vec![5, size - 1, start]
         }
         (FaultKind::Partition, Fault::HealAll) => vec![7],
         (FaultKind::Partial, Fault::Cut(a, b)) => {
@@ -338,6 +374,19 @@ fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Opt
             let i = damage.down.iter().position(|d| *d == n)?;
             damage.down.swap_remove(i);
             vec![6, i as u8]
+        }
+        (FaultKind::Crash | FaultKind::PowerLoss, Fault::RestartAll) => {
+            if !damage.leader_down && damage.down.is_empty() {
+                return None;
+            }
+            damage.down.clear();
+            damage.leader_down = false;
+            vec![8]
+        }
+        (FaultKind::Crash, Fault::CrashLeader { power_loss: false })
+        | (FaultKind::PowerLoss, Fault::CrashLeader { power_loss: true }) => {
+            damage.leader_down = true;
+            vec![3]
         }
         (FaultKind::Crash, Fault::Crash(n)) | (FaultKind::PowerLoss, Fault::PowerLoss(n)) => {
             if !damage.down.contains(&n) {

@@ -125,6 +125,18 @@ pub enum Fault {
     Restart(NodeId),
     /// Send the node a frame of garbage bytes; it must reject it without harm.
     Garbage(NodeId),
+    /// Repair every cut link, then isolate whichever node leads now (Jepsen's partition of
+    /// the primary: each such partition replaces the last). Held links, latency, loss and
+    /// duplication stay. Resolved when it is applied, from what the system reports
+    /// ([`System::leader`](crate::systems::System::leader)); with no leader it only repairs.
+    IsolateLeader,
+    /// Crash whichever node leads now (losing its unsynced writes too with `power_loss`).
+    CrashLeader {
+        /// A power loss rather than a process crash.
+        power_loss: bool,
+    },
+    /// Start every crashed node again.
+    RestartAll,
 }
 
 /// Fault kinds, for [`Weather`] and fault coverage.
@@ -225,15 +237,17 @@ impl Fault {
     /// The kind this fault belongs to (`None` for heals, which every weather allows).
     pub fn kind(&self) -> Option<FaultKind> {
         Some(match self {
-            Fault::Isolate(_) | Fault::Split(_) => FaultKind::Partition,
+            Fault::Isolate(_) | Fault::Split(_) | Fault::IsolateLeader => FaultKind::Partition,
             Fault::Cut(..) | Fault::OneWay { .. } => FaultKind::Partial,
             Fault::Loss(_) => FaultKind::Loss,
             Fault::Duplicate(_) => FaultKind::Duplicate,
             Fault::Hold(..) | Fault::Release(..) | Fault::Latency(..) => FaultKind::Reorder,
-            Fault::Crash(_) => FaultKind::Crash,
-            Fault::PowerLoss(_) => FaultKind::PowerLoss,
+            Fault::Crash(_) | Fault::CrashLeader { power_loss: false } => FaultKind::Crash,
+            Fault::PowerLoss(_) | Fault::CrashLeader { power_loss: true } => FaultKind::PowerLoss,
             Fault::Garbage(_) => FaultKind::Garbage,
-            Fault::Heal(..) | Fault::HealAll | Fault::Restart(_) => return None,
+            Fault::Heal(..) | Fault::HealAll | Fault::Restart(_) | Fault::RestartAll => {
+                return None
+            }
         })
     }
 
@@ -253,7 +267,13 @@ impl Fault {
             | Fault::Release(a, b)
             | Fault::Latency(a, b, _)
             | Fault::OneWay { from: a, to: b } => one(a).with(b),
-            Fault::HealAll | Fault::Loss(_) | Fault::Duplicate(_) => NodeSet::default(),
+            // The leader-targeted faults name no node: which one is decided at run time.
+            Fault::HealAll
+            | Fault::Loss(_)
+            | Fault::Duplicate(_)
+            | Fault::IsolateLeader
+            | Fault::CrashLeader { .. }
+            | Fault::RestartAll => NodeSet::default(),
         }
     }
 }

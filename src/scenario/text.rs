@@ -52,6 +52,10 @@ impl fmt::Display for Fault {
             Fault::PowerLoss(n) => write!(f, "powerloss n{n}"),
             Fault::Restart(n) => write!(f, "restart n{n}"),
             Fault::Garbage(n) => write!(f, "garbage n{n}"),
+            Fault::IsolateLeader => write!(f, "isolate leader"),
+            Fault::CrashLeader { power_loss: false } => write!(f, "crash leader"),
+            Fault::CrashLeader { power_loss: true } => write!(f, "powerloss leader"),
+            Fault::RestartAll => write!(f, "restart all"),
         }
     }
 }
@@ -366,6 +370,19 @@ fn parse_step<Op: FromStr<Err = String>>(
             let ms = w.millis(1, MAX_WAIT_MS)?;
             w.expect_len(2)?;
             return Ok(Step::Wait { ms });
+        }
+        "isolate" | "crash" | "powerloss" if w.words.get(1).map(|x| x.1) == Some("leader") => {
+            w.expect_len(2)?;
+            match head {
+                "isolate" => Fault::IsolateLeader,
+                _ => Fault::CrashLeader {
+                    power_loss: head == "powerloss",
+                },
+            }
+        }
+        "restart" if w.words.get(1).map(|x| x.1) == Some("all") => {
+            w.expect_len(2)?;
+            Fault::RestartAll
         }
         "isolate" => Fault::Isolate(one(w)?),
         "crash" => Fault::Crash(one(w)?),

@@ -747,6 +747,18 @@ impl<'a, S: System> Runner<'a, S> {
             Fault::Crash(x) => self.stop(x, false),
             Fault::PowerLoss(x) => self.stop(x, true),
             Fault::Restart(x) => self.restart(x),
+            Fault::IsolateLeader => {
+                self.repair_cuts();
+                if let Some(x) = self.leader() {
+                    self.apply(Fault::Isolate(x));
+                }
+            }
+            Fault::CrashLeader { power_loss } => {
+                if let Some(x) = self.leader() {
+                    self.stop(x, power_loss);
+                }
+            }
+            Fault::RestartAll => (0..n).for_each(|x| self.restart(x)),
             Fault::Garbage(x) => {
                 let len = self.rng.random_range(1..=256usize);
                 let bytes: Vec<u8> = (0..len).map(|_| self.rng.random()).collect();
@@ -853,11 +865,32 @@ impl<'a, S: System> Runner<'a, S> {
         }
     }
 
+    /// The node a leader-targeted fault hits, as the system reports it; noted in the trace.
+    fn leader(&mut self) -> Option<NodeId> {
+        let leader = self
+            .system
+            .leader(&self.checker, &self.observer)
+            .filter(|x| *x < self.scenario.nodes);
+        match leader {
+            Some(x) => self.note(format_args!("  the leader is n{x}")),
+            None => self.note(format_args!("  there is no leader")),
+        }
+        leader
+    }
+
     fn heal_all(&mut self) {
-        let n = self.scenario.nodes;
         for (a, b) in self.held.clone() {
             self.release(a, b);
         }
+        self.repair_cuts();
+        let mut faults = self.faults.borrow_mut();
+        faults.loss_percent = 0;
+        faults.duplicate_percent = 0;
+    }
+
+    /// Repairs every cut link (both ways and one-way); held links stay held.
+    fn repair_cuts(&mut self) {
+        let n = self.scenario.nodes;
         for a in 0..n {
             for b in (a + 1)..n {
                 if self.cut[usize::from(a)][usize::from(b)]
@@ -870,10 +903,7 @@ impl<'a, S: System> Runner<'a, S> {
         self.cut
             .iter_mut()
             .for_each(|row| row.iter_mut().for_each(|c| *c = false));
-        let mut faults = self.faults.borrow_mut();
-        faults.heal_all();
-        faults.loss_percent = 0;
-        faults.duplicate_percent = 0;
+        self.faults.borrow_mut().heal_all();
     }
 
     fn stop(&mut self, x: NodeId, power_loss: bool) {

@@ -235,6 +235,13 @@ pub trait System: 'static {
         "any"
     }
 
+    /// The node leading the cluster now (the leader of the highest term among running
+    /// nodes), for the faults that target a leader (`isolate leader`, `crash leader`).
+    /// `None` (the default, and for leaderless designs) turns those faults into no-ops.
+    fn leader(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> Option<NodeId> {
+        None
+    }
+
     /// An abstraction of the cluster's current protocol state (role pattern, term gaps,
     /// commit relations, ...), hashed; fed to coverage-guided fuzzing as extra feedback so it
     /// seeks new protocol situations. `0` means no abstraction.

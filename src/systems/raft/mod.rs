@@ -324,6 +324,18 @@ impl System for RaftKv {
         simpler
     }
 
+    fn leader(
+        &self,
+        _checker: &Self::Checker,
+        observer: &Self::Observer,
+    ) -> Option<crate::scenario::NodeId> {
+        let reg = observer.0.borrow();
+        (0..reg.nodes.len())
+            .filter(|i| reg.nodes[*i].up && reg.nodes[*i].role == observer::Role::Leader)
+            .max_by_key(|i| reg.nodes[*i].term)
+            .map(|i| i as crate::scenario::NodeId)
+    }
+
     fn phase(&self, checker: &Self::Checker, observer: &Self::Observer) -> &'static str {
         coverage::phase(checker, observer)
     }
