@@ -69,13 +69,24 @@ pub fn fuzz_dir() -> PathBuf {
 pub fn build_fuzz_target(target: &str) -> Result<(), String> {
     // cargo-fuzz replaces .cargo/config.toml's rustflags with RUSTFLAGS plus its own; without
     // tokio_unstable the runs are not deterministic (TURMOIL.md §7). `-O`: the same optimized
-    // build, without debug assertions, that chaos mode runs.
+    // build, without debug assertions, that chaos mode runs. No comparison tracing: the
+    // scenario decoder maps bytes with `%`, so libFuzzer's compare hints buy nothing, and
+    // the tracing made every execution ~1.3x slower (measured, BENCHMARKS.md).
     let rustflags = match std::env::var("RUSTFLAGS") {
         Ok(flags) if !flags.is_empty() => format!("{flags} --cfg tokio_unstable"),
         _ => "--cfg tokio_unstable".to_string(),
     };
     let status = Command::new("cargo")
-        .args(["+nightly", "fuzz", "build", "-O", "-s", "none", target])
+        .args([
+            "+nightly",
+            "fuzz",
+            "build",
+            "-O",
+            "-s",
+            "none",
+            "--no-trace-compares",
+            target,
+        ])
         .env("RUSTFLAGS", rustflags)
         .current_dir(fuzz_dir())
         .status()

@@ -222,6 +222,19 @@ impl System for OpenRaft {
         Some(HistoryModel::Kv)
     }
 
+    fn leader(&self, _checks: &Checks, observer: &observe::Observer) -> Option<u8> {
+        observer.with_all(|nodes| {
+            nodes
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.up)
+                .filter_map(|(i, v)| v.metrics.as_ref().map(|m| (i, m.borrow_watched().clone())))
+                .filter(|(_, m)| m.state == ServerState::Leader)
+                .max_by_key(|(_, m)| m.current_term)
+                .map(|(i, _)| i as u8)
+        })
+    }
+
     fn phase(&self, _checks: &Checks, observer: &observe::Observer) -> &'static str {
         observer.with_all(|nodes| {
             let leaders = nodes
