@@ -44,6 +44,7 @@ fn compact(report: &Report) -> String {
         let notable = [
             "step ",
             "became leader",
+            "the leader is",
             "liveness:",
             "history:",
             "VIOLATION",
