@@ -112,3 +112,44 @@ fn a_store_that_truncates_on_every_append_fails_with_the_property_and_step() {
     assert_eq!(failure.step, Some(2), "{failure}");
     assert!(report.trace.contains("VIOLATION"), "{}", report.trace);
 }
+
+#[test]
+fn leader_targeted_faults_hit_the_node_that_leads_when_they_apply() {
+    // Before the first election there is no leader; then n1 leads term 1 (this seed). The
+    // second `isolate leader` first repairs the first partition, so n1 rejoins.
+    let s: Scenario<KvOp> = Scenario::from_text(
+        "system raft\nnodes 3\nseed 7\n\
+         isolate leader\nc0 put k1 1\nwait 400ms\n\
+         isolate leader\nc1 put k1 2\nwait 600ms\n\
+         isolate leader\nwait 600ms\ncrash leader\nwait 300ms\n",
+    )
+    .expect("parses");
+    let report = run(&RaftKv::default(), &s, &traced()).expect("runs");
+    assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
+    let lines: Vec<&str> = report.trace.lines().collect();
+    let elected = |term: u32| {
+        lines
+            .iter()
+            .find_map(|l| l.split_once(&format!(" became leader of term {term}")))
+            .map(|(head, _)| head.trim().split(' ').next_back().unwrap_or("").to_string())
+            .unwrap_or_else(|| panic!("no leader of term {term}:\n{}", report.trace))
+    };
+    let hit: Vec<String> = lines
+        .iter()
+        .filter_map(|l| {
+            l.split_once("the leader is ")
+                .map(|(_, n)| n.to_string())
+                .or_else(|| l.contains("there is no leader").then(|| "none".to_string()))
+        })
+        .collect();
+    // Each fault hits the leader of the latest term at that moment: none, then the leaders
+    // of terms 1, 2 and 3 (each isolation forces the next election).
+    assert_eq!(
+        hit,
+        vec!["none".to_string(), elected(1), elected(2), elected(3)]
+    );
+    // A term-3 leader needs two of the three votes while term 2's leader is cut off: so the
+    // first isolated leader was reconnected by the second `isolate leader`.
+    assert_ne!(elected(3), elected(2));
+    assert_eq!(report.effects.crashes, 1, "{:?}", report.effects);
+}
