@@ -116,7 +116,7 @@ impl Mutant {
     /// The property expected to catch it.
     pub fn caught_by(self) -> &'static str {
         match self {
-            Mutant::CommitPreviousTerm => "committed entries are never lost",
+            Mutant::CommitPreviousTerm => "committed entries survive every election",
             Mutant::UnsyncedVote => "persisted state survives restarts",
             Mutant::LogLengthElection => "leader completeness",
             Mutant::StaleVoteCount => "election safety",
