@@ -151,6 +151,11 @@ impl<'a> Words<'a> {
         }
     }
 
+    /// Whether word `i` is `word` (`heal all`, `isolate leader`, ...).
+    fn is(&self, i: usize, word: &str) -> bool {
+        self.words.get(i).is_some_and(|x| x.1 == word)
+    }
+
     fn err(&self, column: usize, message: impl Into<String>) -> ParseError {
         ParseError {
             line: self.line,
@@ -371,7 +376,7 @@ fn parse_step<Op: FromStr<Err = String>>(
             w.expect_len(2)?;
             return Ok(Step::Wait { ms });
         }
-        "isolate" | "crash" | "powerloss" if w.words.get(1).map(|x| x.1) == Some("leader") => {
+        "isolate" | "crash" | "powerloss" if w.is(1, "leader") => {
             w.expect_len(2)?;
             match head {
                 "isolate" => Fault::IsolateLeader,
@@ -380,7 +385,7 @@ fn parse_step<Op: FromStr<Err = String>>(
                 },
             }
         }
-        "restart" if w.words.get(1).map(|x| x.1) == Some("all") => {
+        "restart" if w.is(1, "all") => {
             w.expect_len(2)?;
             Fault::RestartAll
         }
@@ -412,7 +417,7 @@ fn parse_step<Op: FromStr<Err = String>>(
             Fault::OneWay { from, to }
         }
         "heal" => {
-            if w.words.get(1).map(|x| x.1) == Some("all") {
+            if w.is(1, "all") {
                 w.expect_len(2)?;
                 Fault::HealAll
             } else {

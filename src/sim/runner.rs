@@ -866,7 +866,7 @@ impl<'a, S: System> Runner<'a, S> {
     }
 
     /// The node a leader-targeted fault hits, as the system reports it; noted in the trace.
-    fn leader(&mut self) -> Option<NodeId> {
+    fn leader(&self) -> Option<NodeId> {
         let leader = self
             .system
             .leader(&self.checker, &self.observer)

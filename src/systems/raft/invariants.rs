@@ -389,9 +389,8 @@ impl Checker {
         }
         if index as usize > c {
             self.held_by_majority(node, index)?;
-            let log = &self.logs[i];
-            let extra: Vec<u64> = log[c..index as usize].iter().map(|e| e.1).collect();
-            self.committed.extend(extra);
+            self.committed
+                .extend(self.logs[i][c..index as usize].iter().map(|e| e.1));
             let term = self.terms[i];
             self.commit_terms.resize(index as usize, term);
             self.survives_elections(node, index)?;
@@ -656,6 +655,20 @@ mod tests {
                 committed(0, 1),
             ]),
             "committed entries are held by a majority"
+        );
+    }
+
+    #[test]
+    fn committed_entries_survive_every_election() {
+        // n2 holds nothing: every holder's log is more up to date than its, so it cannot win.
+        assert!(run(committed_entry_on_two_nodes()).is_ok());
+        // Figure 8: n2 holds index 1 of term 2 when n0 commits the term-1 entry there by
+        // counting n0 and n1. n2's last term beats theirs; it can be elected and overwrite it.
+        let mut figure8 = vec![appended(2, 1, 2, 20)];
+        figure8.extend(committed_entry_on_two_nodes());
+        assert_eq!(
+            property(figure8),
+            "committed entries survive every election"
         );
     }
 
