@@ -119,6 +119,9 @@ fn with_step<Op: Clone>(s: &Scenario<Op>, i: usize, step: Step<Op>) -> Scenario<
 fn simpler_faults(fault: Fault) -> Vec<Fault> {
     match fault {
         Fault::PowerLoss(n) => vec![Fault::Crash(n)],
+        Fault::SplitLeader(size) if size > 1 => {
+            vec![Fault::IsolateLeader, Fault::SplitLeader(size - 1)]
+        }
         Fault::CrashLeader { power_loss: true } => vec![Fault::CrashLeader { power_loss: false }],
         Fault::Split(side) if side.len() > 1 => {
             let mut v: Vec<Fault> = side.iter().map(Fault::Isolate).collect();
@@ -132,6 +135,7 @@ fn simpler_faults(fault: Fault) -> Vec<Fault> {
         Fault::Split(side) => side.iter().map(Fault::Isolate).collect(),
         Fault::Loss(p) if p > 5 => vec![Fault::Loss(p / 2)],
         Fault::Duplicate(p) if p > 5 => vec![Fault::Duplicate(p / 2)],
+        Fault::Delay(p) if p > 1 => vec![Fault::Delay(p / 2)],
         Fault::Latency(a, b, ms) if ms > 1 => vec![Fault::Latency(a, b, ms / 2)],
         _ => vec![],
     }
@@ -145,7 +149,10 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
         Fault::PowerLoss(n) => Fault::PowerLoss(map(n)?),
         Fault::Restart(n) => Fault::Restart(map(n)?),
         Fault::Garbage(n) => Fault::Garbage(map(n)?),
-        Fault::IsolateLeader | Fault::CrashLeader { .. } | Fault::RestartAll => f,
+        Fault::IsolateLeader
+        | Fault::SplitLeader(_)
+        | Fault::CrashLeader { .. }
+        | Fault::RestartAll => f,
         Fault::Split(side) => Fault::Split(
             side.iter()
                 .map(&map)
@@ -160,7 +167,7 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
             from: map(from)?,
             to: map(to)?,
         },
-        Fault::HealAll | Fault::Loss(_) | Fault::Duplicate(_) => f,
+        Fault::HealAll | Fault::Loss(_) | Fault::Duplicate(_) | Fault::Delay(_) => f,
     })
 }
 

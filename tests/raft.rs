@@ -153,3 +153,28 @@ fn leader_targeted_faults_hit_the_node_that_leads_when_they_apply() {
     assert_ne!(elected(3), elected(2));
     assert_eq!(report.effects.crashes, 1, "{:?}", report.effects);
 }
+
+#[test]
+fn split_leader_keeps_the_leader_with_the_next_nodes_on_a_minority() {
+    // n1 leads term 1 (this seed). `split leader 2` puts n1 and n2 on one side: the other
+    // three elect a leader among themselves, and n1's write on the minority is never
+    // acknowledged.
+    let s: Scenario<KvOp> = Scenario::from_text(
+        "system raft\nnodes 5\nseed 7\n\
+         c0 put k1 1\nwait 400ms\nsplit leader 2\nc1 put k1 2\nwait 900ms\n",
+    )
+    .expect("parses");
+    let report = run(&RaftKv::default(), &s, &traced()).expect("runs");
+    assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
+    let t = &report.trace;
+    assert!(t.contains("the leader is n1"), "{t}");
+    let second = t
+        .lines()
+        .find_map(|l| l.split_once(" became leader of term 2"))
+        .map(|(head, _)| head.trim().split(' ').next_back().unwrap_or("").to_string())
+        .unwrap_or_else(|| panic!("no leader of term 2:\n{t}"));
+    assert!(
+        ["n0", "n3", "n4"].contains(&second.as_str()),
+        "{second}\n{t}"
+    );
+}

@@ -38,6 +38,7 @@ fn every_fault_kind_takes_effect_and_is_counted() {
          c0 write 1\nwait 50ms\n\
          loss 50%\nc0 write 2\nc1 read\nwait 300ms\nloss 0%\n\
          duplicate 100%\nc0 write 3\nwait 100ms\nduplicate 0%\n\
+         delay 100%\nc0 write 31\nc1 read\nwait 2100ms\ndelay 0%\n\
          hold n0 n1\nc0 write 4\nc0 write 5\nc0 write 6\nwait 100ms\nrelease n0 n1\nwait 100ms\n\
          isolate n0\nc0 write 7\nwait 100ms\nheal all\n\
          crash n1\nwait 50ms\nrestart n1\n\
@@ -49,6 +50,7 @@ fn every_fault_kind_takes_effect_and_is_counted() {
     let e = report.effects;
     assert!(e.dropped_by_loss > 0, "{e}");
     assert!(e.duplicated > 0, "{e}");
+    assert!(e.delayed > 0, "{e}");
     assert!(e.held >= 3 && e.reordered > 0, "{e}");
     assert!(e.dropped_by_partition > 0, "{e}");
     assert_eq!((e.crashes, e.power_losses, e.restarts), (1, 1, 2), "{e}");
@@ -124,4 +126,31 @@ fn a_scenario_for_another_system_is_refused() {
     let s = scenario("system raft\nnodes 3\nseed 1\nc0 read\n");
     let err = run(&Register::default(), &s, &RunConfig::default()).expect_err("wrong system");
     assert!(err.to_string().contains("not `register`"), "{err}");
+}
+
+#[test]
+fn delayed_messages_arrive_late_but_arrive() {
+    // The same write, on a calm network and with every message held back by its sender:
+    // it still completes, later than the calm one by at least the shortest delay each way.
+    let latency = |delay: &str| {
+        let s = scenario(&format!(
+            "system register\nnodes 3\nseed 6\n{delay}c0 write 1\nwait 2500ms\n"
+        ));
+        let report = run(&Register::default(), &s, &traced()).expect("runs");
+        assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
+        let events = &report.history.events;
+        let ok = events
+            .iter()
+            .find(|e| e.kind == squall::history::EventType::Ok)
+            .unwrap_or_else(|| panic!("the write completes:\n{}", report.trace));
+        (ok.time - events[0].time, report.effects)
+    };
+    let (calm, calm_effects) = latency("");
+    let (late, late_effects) = latency("delay 100%\n");
+    assert_eq!(calm_effects.delayed, 0, "{calm_effects}");
+    assert!(late_effects.delayed >= 2, "{late_effects}");
+    assert!(
+        late >= calm + 20_000_000,
+        "calm {calm} ns, delayed {late} ns"
+    );
 }

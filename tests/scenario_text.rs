@@ -29,6 +29,7 @@ heal n0 n2
 heal all
 loss 20%
 duplicate 100%
+delay 5%
 hold n0 n1
 release n0 n1
 latency n2 n3 40ms
@@ -37,6 +38,7 @@ powerloss n2
 restart n1
 garbage n4
 isolate leader
+split leader 2
 crash leader
 powerloss leader
 restart all
@@ -47,7 +49,7 @@ fn every_step_round_trips_exactly() {
     let s = parse(EVERY_STEP).expect("parses");
     assert_eq!(s.to_text(), EVERY_STEP);
     assert_eq!(parse(&s.to_text()).expect("reparses"), s);
-    assert_eq!(s.steps.len(), 23);
+    assert_eq!(s.steps.len(), 25);
     assert_eq!(s.duration_ms(), 2500);
 }
 
@@ -101,6 +103,13 @@ fn errors_name_line_and_column() {
 
     let e = error(&format!("{head}crash leader n1\n"));
     assert_eq!((e.line, e.column), (4, 14), "{e}");
+
+    let e = error(&format!("{head}split leader 3\n"));
+    assert_eq!((e.line, e.column), (4, 14), "{e}");
+    assert!(e.message.contains("1 to 2"), "{e}");
+
+    let e = error(&format!("{head}delay 200%\n"));
+    assert_eq!((e.line, e.column), (4, 7), "{e}");
 
     let e = error(&format!("{head}isolate boss\n"));
     assert_eq!((e.line, e.column), (4, 9), "{e}");
@@ -183,7 +192,12 @@ fn random_bytes_make_varied_scenarios_that_round_trip() {
         }
         aimed_at_leader += faults
             .iter()
-            .filter(|f| matches!(f, Fault::IsolateLeader | Fault::CrashLeader { .. }))
+            .filter(|f| {
+                matches!(
+                    f,
+                    Fault::IsolateLeader | Fault::SplitLeader(_) | Fault::CrashLeader { .. }
+                )
+            })
             .count();
         with_faults += usize::from(!faults.is_empty());
         with_ops += usize::from(s.op_count() >= 3);

@@ -26,6 +26,7 @@ const NODE_SIZES: [u8; 10] = [3, 3, 3, 3, 5, 5, 5, 4, 6, 7];
 const LOSS: [u8; 6] = [5, 10, 20, 30, 50, 0];
 const DUPLICATE: [u8; 5] = [10, 30, 50, 100, 0];
 const LATENCY: [u16; 5] = [5, 20, 50, 100, 200];
+const DELAY: [u8; 4] = [2, 5, 10, 20];
 /// Step mixes, as percentile thresholds (op below the first, wait below the second, fault
 /// above): the usual mix first (what [`Scenario::to_bytes`] encodes), then fault-heavy ones
 /// and an op-heavy one.
@@ -138,9 +139,14 @@ fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Dama
             // Partitions that follow the leader: the moves behind the Raft paper's Figure 8
             // (a leader cut off with uncommitted entries, a new one elected, the old one back)
             // take a few of these in a row, rather than a lucky node choice each time.
+            // Half of them, where the cluster has room, keep some followers with the leader:
+            // it goes on taking writes on a minority (Jepsen's lost-update partition).
             2..=4 => {
                 damage.cut.clear();
-                Fault::IsolateLeader
+                match 1 + byte(u) % (nodes / 2) {
+                    1 => Fault::IsolateLeader,
+                    size => Fault::SplitLeader(size),
+                }
             }
             5..=6 => {
                 // A minority side, so that a majority remains somewhere.
@@ -179,11 +185,12 @@ fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Dama
                 damage.held.push((a, b));
                 Fault::Hold(a, b)
             }
-            4..=7 if !damage.held.is_empty() => {
+            4..=6 if !damage.held.is_empty() => {
                 let i = usize::from(byte(u)) % damage.held.len();
                 let (a, b) = damage.held.swap_remove(i);
                 Fault::Release(a, b)
             }
+            7 => Fault::Delay(DELAY[usize::from(byte(u)) % DELAY.len()]),
             _ => {
                 let (a, b) = link(u, nodes);
                 Fault::Latency(a, b, LATENCY[usize::from(byte(u)) % LATENCY.len()])
@@ -323,7 +330,14 @@ fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Opt
         (FaultKind::Partition, Fault::Isolate(n)) => vec![0, n],
         (FaultKind::Partition, Fault::IsolateLeader) => {
             damage.cut.clear();
-            vec![2]
+            vec![2, 0]
+        }
+        (FaultKind::Partition, Fault::SplitLeader(size)) => {
+            if size < 2 || size > nodes / 2 {
+                return None;
+            }
+            damage.cut.clear();
+            vec![2, size - 1]
         }
         (FaultKind::Partition, Fault::Split(side)) => {
             // The generator builds a side of `size` consecutive nodes from a start node.
@@ -351,6 +365,7 @@ fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Opt
         }
         (FaultKind::Loss, Fault::Loss(p)) => vec![0, nearest(&LOSS, p)],
         (FaultKind::Duplicate, Fault::Duplicate(p)) => vec![0, nearest(&DUPLICATE, p)],
+        (FaultKind::Reorder, Fault::Delay(p)) => vec![7, nearest(&DELAY, p)],
         (FaultKind::Reorder, Fault::Hold(a, b)) => {
             damage.held.push((a, b));
             let l = link_bytes(a, b, nodes);

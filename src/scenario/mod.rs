@@ -105,12 +105,16 @@ pub enum Fault {
     },
     /// Repair the link between two nodes (both directions, cut or one-way).
     Heal(NodeId, NodeId),
-    /// Repair every link, release every held link, end loss and duplication.
+    /// Repair every link, release every held link, end loss, duplication and delays.
     HealAll,
     /// Each message (node and client traffic) is lost with this probability, in percent.
     Loss(u8),
     /// Each message is sent twice with this probability, in percent.
     Duplicate(u8),
+    /// Each message is held back by its sender with this probability, in percent, for a
+    /// random time up to a few election timeouts (FoundationDB's and VOPR's packet delay):
+    /// replies that arrive after their sender's world has moved on.
+    Delay(u8),
     /// Park every message between two nodes until released.
     Hold(NodeId, NodeId),
     /// Deliver a held link's parked messages out of their send order, then resume the link.
@@ -130,6 +134,11 @@ pub enum Fault {
     /// duplication stay. Resolved when it is applied, from what the system reports
     /// ([`System::leader`](crate::systems::System::leader)); with no leader it only repairs.
     IsolateLeader,
+    /// Repair every cut link, then split the cluster so that whichever node leads now is on
+    /// a side of this many nodes: the leader and the nodes after it by id (wrapping). A
+    /// leader in a minority keeps taking writes it cannot commit, which a new majority leader
+    /// then overwrites — Jepsen's classic lost-update partition.
+    SplitLeader(u8),
     /// Crash whichever node leads now (losing its unsynced writes too with `power_loss`).
     CrashLeader {
         /// A power loss rather than a process crash.
@@ -150,7 +159,7 @@ pub enum FaultKind {
     Loss,
     /// Message duplication.
     Duplicate,
-    /// Hold and release out of order; per-link latency.
+    /// Hold and release out of order; per-link latency; per-message delays.
     Reorder,
     /// Process crash and restart.
     Crash,
@@ -237,11 +246,15 @@ impl Fault {
     /// The kind this fault belongs to (`None` for heals, which every weather allows).
     pub fn kind(&self) -> Option<FaultKind> {
         Some(match self {
-            Fault::Isolate(_) | Fault::Split(_) | Fault::IsolateLeader => FaultKind::Partition,
+            Fault::Isolate(_) | Fault::Split(_) | Fault::IsolateLeader | Fault::SplitLeader(_) => {
+                FaultKind::Partition
+            }
             Fault::Cut(..) | Fault::OneWay { .. } => FaultKind::Partial,
             Fault::Loss(_) => FaultKind::Loss,
             Fault::Duplicate(_) => FaultKind::Duplicate,
-            Fault::Hold(..) | Fault::Release(..) | Fault::Latency(..) => FaultKind::Reorder,
+            Fault::Hold(..) | Fault::Release(..) | Fault::Latency(..) | Fault::Delay(_) => {
+                FaultKind::Reorder
+            }
             Fault::Crash(_) | Fault::CrashLeader { power_loss: false } => FaultKind::Crash,
             Fault::PowerLoss(_) | Fault::CrashLeader { power_loss: true } => FaultKind::PowerLoss,
             Fault::Garbage(_) => FaultKind::Garbage,
@@ -271,7 +284,9 @@ impl Fault {
             Fault::HealAll
             | Fault::Loss(_)
             | Fault::Duplicate(_)
+            | Fault::Delay(_)
             | Fault::IsolateLeader
+            | Fault::SplitLeader(_)
             | Fault::CrashLeader { .. }
             | Fault::RestartAll => NodeSet::default(),
         }
@@ -342,7 +357,14 @@ impl<Op> Scenario<Op> {
                                 at()
                             ))
                         }
-                        Fault::Loss(p) | Fault::Duplicate(p) if p > 100 => {
+                        Fault::SplitLeader(size) if size == 0 || size >= self.nodes => {
+                            return Err(format!(
+                                "{}: the leader's side needs 1 to {} nodes",
+                                at(),
+                                self.nodes - 1
+                            ))
+                        }
+                        Fault::Loss(p) | Fault::Duplicate(p) | Fault::Delay(p) if p > 100 => {
                             return Err(format!("{}: {p}% is not a probability", at()))
                         }
                         _ => {}

@@ -45,6 +45,7 @@ impl fmt::Display for Fault {
             Fault::HealAll => write!(f, "heal all"),
             Fault::Loss(p) => write!(f, "loss {p}%"),
             Fault::Duplicate(p) => write!(f, "duplicate {p}%"),
+            Fault::Delay(p) => write!(f, "delay {p}%"),
             Fault::Hold(a, b) => write!(f, "hold n{a} n{b}"),
             Fault::Release(a, b) => write!(f, "release n{a} n{b}"),
             Fault::Latency(a, b, ms) => write!(f, "latency n{a} n{b} {ms}ms"),
@@ -53,6 +54,7 @@ impl fmt::Display for Fault {
             Fault::Restart(n) => write!(f, "restart n{n}"),
             Fault::Garbage(n) => write!(f, "garbage n{n}"),
             Fault::IsolateLeader => write!(f, "isolate leader"),
+            Fault::SplitLeader(size) => write!(f, "split leader {size}"),
             Fault::CrashLeader { power_loss: false } => write!(f, "crash leader"),
             Fault::CrashLeader { power_loss: true } => write!(f, "powerloss leader"),
             Fault::RestartAll => write!(f, "restart all"),
@@ -385,6 +387,24 @@ fn parse_step<Op: FromStr<Err = String>>(
                 },
             }
         }
+        "split" if w.is(1, "leader") => {
+            let (col, word) = w.get(2, "size of the leader's side")?;
+            let size = word
+                .parse::<u8>()
+                .ok()
+                .filter(|s| *s >= 1 && *s < nodes)
+                .ok_or_else(|| {
+                    w.err(
+                        col,
+                        format!(
+                            "expected the size of the leader's side, 1 to {}, found `{word}`",
+                            nodes.saturating_sub(1)
+                        ),
+                    )
+                })?;
+            w.expect_len(3)?;
+            Fault::SplitLeader(size)
+        }
         "restart" if w.is(1, "all") => {
             w.expect_len(2)?;
             Fault::RestartAll
@@ -453,6 +473,11 @@ fn parse_step<Op: FromStr<Err = String>>(
             let p = w.percent(1)?;
             w.expect_len(2)?;
             Fault::Duplicate(p)
+        }
+        "delay" => {
+            let p = w.percent(1)?;
+            w.expect_len(2)?;
+            Fault::Delay(p)
         }
         client if client.starts_with('c') && client[1..].chars().all(|c| c.is_ascii_digit()) && client.len() > 1 => {
             let c = client[1..]

@@ -13,6 +13,8 @@ pub struct Effects {
     pub dropped_by_loss: u64,
     /// Frames sent twice.
     pub duplicated: u64,
+    /// Frames the sender held back for a random time.
+    pub delayed: u64,
     /// Held frames delivered after a frame sent later than them.
     pub reordered: u64,
     /// Frames parked by a held link.
@@ -48,6 +50,7 @@ impl Effects {
         self.dropped_in_flight += o.dropped_in_flight;
         self.dropped_by_loss += o.dropped_by_loss;
         self.duplicated += o.duplicated;
+        self.delayed += o.delayed;
         self.reordered += o.reordered;
         self.held += o.held;
         self.crashes += o.crashes;
@@ -63,13 +66,14 @@ impl fmt::Display for Effects {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "dropped={} (partition {}, in-flight {}, loss {}) duplicated={} held={} reordered={} \
+            "dropped={} (partition {}, in-flight {}, loss {}) duplicated={} delayed={} held={} reordered={} \
              crashes={} power-losses={} lost-writes={} restarts={} down={}ms garbage={}",
             self.dropped(),
             self.dropped_by_partition,
             self.dropped_in_flight,
             self.dropped_by_loss,
             self.duplicated,
+            self.delayed,
             self.held,
             self.reordered,
             self.crashes,

@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::time::Duration;
 
 /// Largest frame the transport carries (a UDP datagram's payload limit).
 pub const MAX_FRAME: usize = 65_507;
@@ -33,6 +34,8 @@ pub struct NetFaults {
     pub loss_percent: u8,
     /// Probability in percent that a frame is sent twice.
     pub duplicate_percent: u8,
+    /// Probability in percent that a frame is held back by the sender for a random time.
+    pub delay_percent: u8,
     /// Endpoints by IP; `cut[from * n + to]` says turmoil drops frames from→to.
     hosts: Vec<IpAddr>,
     cut: Vec<bool>,
@@ -48,6 +51,7 @@ impl NetFaults {
         NetFaults {
             loss_percent: 0,
             duplicate_percent: 0,
+            delay_percent: 0,
             hosts,
             cut: vec![false; n * n],
             rng: SmallRng::seed_from_u64(seed),
@@ -75,29 +79,53 @@ impl NetFaults {
         self.cut.iter_mut().for_each(|c| *c = false);
     }
 
-    /// Decides the fate of one frame: how many copies to put on the wire (0, 1 or 2).
-    fn copies(&mut self, from: IpAddr, to: IpAddr) -> usize {
-        if let (Some(f), Some(t)) = (self.index(from), self.index(to)) {
-            if self.is_cut(f, t) {
-                // turmoil drops it; we only count it.
-                self.effects.dropped_by_partition += 1;
-                return 1;
-            }
+    /// Counts a frame turmoil will drop because its link is cut.
+    fn count_if_cut(&mut self, from: IpAddr, to: IpAddr) -> bool {
+        let cut =
+            matches!((self.index(from), self.index(to)), (Some(f), Some(t)) if self.is_cut(f, t));
+        if cut {
+            // turmoil drops it; we only count it.
+            self.effects.dropped_by_partition += 1;
+        }
+        cut
+    }
+
+    /// Decides the fate of one frame: how many copies to put on the wire (0, 1 or 2), and
+    /// for how long to hold them back.
+    fn fate(&mut self, from: IpAddr, to: IpAddr) -> (usize, Option<Duration>) {
+        if self.count_if_cut(from, to) {
+            return (1, None);
         }
         if self.loss_percent > 0 && self.rng.random_range(0..100u8) < self.loss_percent {
             self.effects.dropped_by_loss += 1;
-            return 0;
+            return (0, None);
         }
-        if self.duplicate_percent > 0 && self.rng.random_range(0..100u8) < self.duplicate_percent {
+        let copies = if self.duplicate_percent > 0
+            && self.rng.random_range(0..100u8) < self.duplicate_percent
+        {
             self.effects.duplicated += 1;
-            return 2;
-        }
-        1
+            2
+        } else {
+            1
+        };
+        let delay = (self.delay_percent > 0
+            && self.rng.random_range(0..100u8) < self.delay_percent)
+            .then(|| {
+                self.effects.delayed += 1;
+                Duration::from_millis(self.rng.random_range(DELAY_MS))
+            });
+        (copies, delay)
     }
 }
 
+/// How long a delayed frame is held back: up to several election timeouts, so that a reply
+/// can arrive after its sender has lost and regained leadership (FoundationDB's and VOPR's
+/// packet delays; turmoil's own latency is per link, not per message).
+pub const DELAY_MS: std::ops::RangeInclusive<u64> = 10..=2_000;
+
 enum Socket {
-    Sim(turmoil::net::UdpSocket),
+    // Shared with the tasks that send delayed frames.
+    Sim(Rc<turmoil::net::UdpSocket>),
     Real(tokio::net::UdpSocket),
 }
 
@@ -117,7 +145,7 @@ impl Transport {
                 let any = SocketAddr::new(IpAddr::from([0, 0, 0, 0]), addr.port());
                 let socket = turmoil::net::UdpSocket::bind(any).await?;
                 Ok(Transport {
-                    socket: Socket::Sim(socket),
+                    socket: Socket::Sim(Rc::new(socket)),
                     faults: Some(faults.clone()),
                     local: addr,
                 })
@@ -150,10 +178,32 @@ impl Transport {
                 ),
             ));
         }
-        let copies = match &self.faults {
-            Some(faults) => faults.borrow_mut().copies(self.local.ip(), to.ip()),
-            None => 1,
+        let (copies, delay) = match &self.faults {
+            Some(faults) => faults.borrow_mut().fate(self.local.ip(), to.ip()),
+            None => (1, None),
         };
+        if let (Some(delay), Socket::Sim(socket), Some(faults)) =
+            (delay, &self.socket, &self.faults)
+        {
+            // The frame goes out later from a task of this host, so a crash of the sender
+            // loses it, and a link cut by then drops it.
+            let (socket, faults, frame, from) = (
+                socket.clone(),
+                faults.clone(),
+                frame.to_vec(),
+                self.local.ip(),
+            );
+            tokio::task::spawn_local(async move {
+                tokio::time::sleep(delay).await;
+                faults.borrow_mut().count_if_cut(from, to.ip());
+                for _ in 0..copies {
+                    // A send error here has no caller to go to; the frame is lost, as it
+                    // would be on a real network.
+                    let _ = socket.send_to(&frame, to).await;
+                }
+            });
+            return Ok(());
+        }
         for _ in 0..copies {
             match &self.socket {
                 Socket::Sim(s) => s.send_to(frame, to).await?,

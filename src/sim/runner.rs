@@ -725,6 +725,7 @@ impl<'a, S: System> Runner<'a, S> {
             Fault::HealAll => self.heal_all(),
             Fault::Loss(p) => self.faults.borrow_mut().loss_percent = p,
             Fault::Duplicate(p) => self.faults.borrow_mut().duplicate_percent = p,
+            Fault::Delay(p) => self.faults.borrow_mut().delay_percent = p,
             Fault::Hold(a, b) => {
                 let cut = self.cut[usize::from(a)][usize::from(b)]
                     || self.cut[usize::from(b)][usize::from(a)];
@@ -751,6 +752,15 @@ impl<'a, S: System> Runner<'a, S> {
                 self.repair_cuts();
                 if let Some(x) = self.leader() {
                     self.apply(Fault::Isolate(x));
+                }
+            }
+            Fault::SplitLeader(size) => {
+                self.repair_cuts();
+                if let Some(x) = self.leader() {
+                    let side = (0..size).fold(crate::scenario::NodeSet::default(), |s, k| {
+                        s.with((x + k) % n)
+                    });
+                    self.apply(Fault::Split(side));
                 }
             }
             Fault::CrashLeader { power_loss } => {
@@ -800,6 +810,7 @@ impl<'a, S: System> Runner<'a, S> {
             reach,
             loss_percent: faults.loss_percent,
             duplicate_percent: faults.duplicate_percent,
+            delay_percent: faults.delay_percent,
             since: self.fault_view.since,
         };
         drop(faults);
@@ -886,6 +897,7 @@ impl<'a, S: System> Runner<'a, S> {
         let mut faults = self.faults.borrow_mut();
         faults.loss_percent = 0;
         faults.duplicate_percent = 0;
+        faults.delay_percent = 0;
     }
 
     /// Repairs every cut link (both ways and one-way); held links stay held.

@@ -137,6 +137,8 @@ pub struct Faults {
     pub loss_percent: u8,
     /// Message duplication, in percent.
     pub duplicate_percent: u8,
+    /// Messages held back by their sender for a random time, in percent.
+    pub delay_percent: u8,
     /// Simulated time at which any of the above last changed.
     pub since: Duration,
 }

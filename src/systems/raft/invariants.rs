@@ -17,6 +17,9 @@
 //!   majority of nodes store that very entry (a simulator sees every log at that instant);
 //! - **committed entries survive every election**: when an index is first committed, no node
 //!   lacking it is as up to date as a majority (it could be elected and overwrite the entry);
+//! - **a leader's match index is true**: while a follower stays in the term of the leader
+//!   that counts it as holding the leader's log up to index m, its log does agree with the
+//!   leader's up to m (what every commit decision rests on);
 //! - **state machine safety**: no two nodes apply different entries at one index;
 //! - **terms never decrease** on a node (across restarts too: the term is durable);
 //! - **commit index never decreases** within one incarnation;
@@ -46,6 +49,8 @@ pub struct Checker {
     commits: Vec<Index>,
     /// Per node: the highest log index it acknowledged that is still in its log, and its chain.
     acked: Vec<(Index, u64)>,
+    /// Per follower: the last match index a leader recorded for it, as (leader's term, index).
+    matched: Vec<(Term, Index)>,
     /// Per node: its last vote (term, candidate).
     votes: Vec<Option<(Term, u8)>>,
     /// Leaders elected so far (a "sometimes" count).
@@ -65,6 +70,7 @@ impl Checker {
             terms: vec![0; n],
             commits: vec![0; n],
             acked: vec![(0, 0); n],
+            matched: vec![(0, 0); n],
             votes: vec![None; n],
             ..Checker::default()
         }
@@ -209,6 +215,20 @@ impl Checker {
                         }
                     }
                 }
+                let (term, matched) = self.matched[usize::from(node)];
+                if term == self.terms[usize::from(node)] && from >= 1 && from <= matched {
+                    let leader = self
+                        .leaders
+                        .get(&term)
+                        .map_or("?".to_string(), |l| format!("n{l}"));
+                    return Err(Violation::new(
+                        "a leader's match index is true",
+                        format!(
+                            "n{node} truncated its log from index {from} in term {term}, while {leader}, \
+                             leader of term {term}, counts it as holding its log up to index {matched}"
+                        ),
+                    ));
+                }
                 let log = self.node_log(node)?;
                 log.truncate(from.saturating_sub(1) as usize);
                 let keep = from.saturating_sub(1);
@@ -222,6 +242,12 @@ impl Checker {
                 }
             }
             Event::Committed { node, index } => self.commit(node, index)?,
+            Event::Matched {
+                leader,
+                term,
+                follower,
+                index,
+            } => self.matched(leader, term, follower, index)?,
             Event::Voted {
                 node,
                 term,
@@ -437,6 +463,47 @@ impl Checker {
                     ),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// A leader raised its match index for `follower` to `index`. In correct Raft it does so
+    /// only on a reply of its own term, and a follower still in that term has since taken
+    /// entries only from this leader, which never conflict with what it acknowledged: so the
+    /// two logs agree up to `index` (chain digests make the entry there stand for the whole
+    /// prefix). A reply from an earlier term, or a follower that forgets or truncates what it
+    /// acknowledged, breaks this before any commit rests on it. O(1).
+    fn matched(
+        &mut self,
+        leader: u8,
+        term: Term,
+        follower: u8,
+        index: Index,
+    ) -> Result<(), Violation> {
+        self.node_log(leader)?;
+        self.node_log(follower)?;
+        let f = usize::from(follower);
+        if term < self.matched[f].0 {
+            return Ok(());
+        }
+        self.matched[f] = (term, index);
+        if self.terms[f] != term || index == 0 {
+            return Ok(());
+        }
+        let k = index as usize - 1;
+        let theirs = self.logs[f].get(k);
+        if theirs.map(|e| e.1) != self.logs[usize::from(leader)].get(k).map(|e| e.1) {
+            return Err(Violation::new(
+                "a leader's match index is true",
+                format!(
+                    "n{leader}, leader of term {term}, counts n{follower} as holding its log up to index \
+                     {index}, but n{follower} (in term {term}) {}",
+                    match theirs {
+                        Some((t, _)) => format!("holds a different entry there (term {t})"),
+                        None => format!("holds only {} entries", self.logs[f].len()),
+                    }
+                ),
+            ));
         }
         Ok(())
     }
@@ -735,6 +802,81 @@ mod tests {
                 committed(0, 1)
             ]),
             "commit index never decreases"
+        );
+    }
+}
+
+#[cfg(test)]
+mod match_tests {
+    use super::tests::run;
+    use super::*;
+
+    fn role(node: u8, role: Role, term: Term) -> Event {
+        Event::Role { node, role, term }
+    }
+    fn appended(node: u8, index: Index, term: Term, chain: u64) -> Event {
+        Event::Appended {
+            node,
+            index,
+            term,
+            chain,
+        }
+    }
+    fn matched(index: Index) -> Event {
+        Event::Matched {
+            leader: 0,
+            term: 3,
+            follower: 1,
+            index,
+        }
+    }
+
+    /// n0 leads term 3 with two entries; n1, in term 3, holds the first (the second from an
+    /// earlier term's leader).
+    fn cluster() -> Vec<Event> {
+        vec![
+            role(0, Role::Leader, 3),
+            role(1, Role::Follower, 3),
+            appended(0, 1, 2, 10),
+            appended(0, 2, 3, 11),
+            appended(1, 1, 2, 10),
+            appended(1, 2, 1, 99),
+        ]
+    }
+
+    #[test]
+    fn a_true_match_passes_and_a_false_one_is_caught() {
+        let mut ok = cluster();
+        ok.push(matched(1));
+        assert!(run(ok).is_ok());
+        // A follower in another term is not bound (a stale reply cannot be told apart there).
+        let mut elsewhere = cluster();
+        elsewhere.extend([role(1, Role::Candidate, 4), matched(2)]);
+        assert!(run(elsewhere).is_ok());
+        // n1 holds a different entry at 2; or, without it, too few entries.
+        let mut stale = cluster();
+        stale.push(matched(2));
+        let mut short = cluster();
+        short.remove(5);
+        short.push(matched(2));
+        for events in [stale, short] {
+            assert_eq!(
+                run(events).expect_err("a violation").property,
+                "a leader's match index is true"
+            );
+        }
+    }
+
+    #[test]
+    fn a_follower_may_not_truncate_below_its_match_in_that_term() {
+        let mut kept = cluster();
+        kept.extend([matched(1), Event::Truncated { node: 1, from: 2 }]);
+        assert!(run(kept).is_ok());
+        let mut lost = cluster();
+        lost.extend([matched(1), Event::Truncated { node: 1, from: 1 }]);
+        assert_eq!(
+            run(lost).expect_err("a violation").property,
+            "a leader's match index is true"
         );
     }
 }

@@ -590,6 +590,12 @@ impl Node {
             let index = index.min(last);
             if index > self.match_index[p] {
                 self.match_index[p] = index;
+                self.observer.push(Event::Matched {
+                    leader: self.id,
+                    term: self.term,
+                    follower: from,
+                    index,
+                });
                 self.next_index[p] = self.next_index[p].max(index + 1);
                 self.advance_commit();
                 if self.next_index[p] <= last {

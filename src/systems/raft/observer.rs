@@ -58,6 +58,17 @@ pub enum Event {
         /// Chain digest at `index`.
         chain: u64,
     },
+    /// A leader took a follower to hold its log up to `index` (it raised its match index).
+    Matched {
+        /// Leader.
+        leader: u8,
+        /// The leader's term.
+        term: Term,
+        /// Follower.
+        follower: u8,
+        /// The new match index.
+        index: Index,
+    },
     /// The node's role or term changed (after the change was persisted).
     Role {
         /// Node.

@@ -56,8 +56,9 @@ impl Progress {
         if self.since != Some(faults.since) {
             self.since = Some(faults.since);
             self.settled = None;
-            // Loss legitimately costs elections; only a clean network is held to this.
-            self.clique = if faults.loss_percent == 0 {
+            // Loss and delays legitimately cost elections; only a clean network is held to
+            // this.
+            self.clique = if faults.loss_percent == 0 && faults.delay_percent == 0 {
                 connected_majority(faults)
             } else {
                 None

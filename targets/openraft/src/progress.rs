@@ -100,7 +100,9 @@ impl Progress {
                 expected
             }
         };
-        if !expected || self.satisfied || faults.loss_percent > MAX_LOSS {
+        // Delayed messages cost elections as lost ones do, and more unevenly.
+        if !expected || self.satisfied || faults.loss_percent > MAX_LOSS || faults.delay_percent > 0
+        {
             return Ok(());
         }
         let leaders: Vec<(usize, u64)> = observer.with_all(|nodes| {
