@@ -38,6 +38,7 @@ fn hundreds_of_generated_scenarios_pass_and_their_faults_take_effect() {
         ("partition drops", effects.dropped_by_partition),
         ("loss", effects.dropped_by_loss),
         ("duplicates", effects.duplicated),
+        ("delays", effects.delayed),
         ("reorders", effects.reordered),
         ("crashes", effects.crashes),
         ("power losses", effects.power_losses),
@@ -59,6 +60,15 @@ fn the_same_scenario_gives_the_same_trace_in_one_process() {
         assert_eq!(a.trace, b.trace, "seed {seed}");
         assert_eq!(a.history, b.history, "seed {seed}");
     }
+    // Delayed frames go out from tasks of their own: their timing is deterministic too.
+    let delayed: Scenario<KvOp> = Scenario::from_text(include_str!(
+        "../corpus/raft/leader-on-a-minority-with-delayed-replies.scn"
+    ))
+    .expect("parses");
+    let a = run(&system, &delayed, &traced()).expect("runs");
+    let b = run(&system, &delayed, &traced()).expect("runs");
+    assert!(a.effects.delayed > 0, "{}", a.effects);
+    assert_eq!(a.trace, b.trace);
 }
 
 #[test]

@@ -210,10 +210,11 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
             .with_context(|| format!("opening {}", path.display()))?;
         writeln!(
             f,
-            "\n`squall hunt {} --mutant {} --mode {:?} --budget {} --runs {} --seed {}`\n\n{table}",
+            "\n`squall hunt {} --mutant {} --mode {} --budget {} --runs {} --seed {}`\n\n{table}",
             args.system,
             args.mutant,
-            args.mode,
+            clap::ValueEnum::to_possible_value(&args.mode)
+                .map_or_else(|| format!("{:?}", args.mode), |v| v.get_name().to_string()),
             humantime::format_duration(args.budget),
             args.runs,
             args.seed

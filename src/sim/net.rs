@@ -1,8 +1,8 @@
 //! squall's message transport: datagrams over turmoil UDP (or real UDP), one frame per message.
 //!
 //! turmoil cannot duplicate or drop individual messages (TURMOIL.md §9), so the faults it
-//! lacks live here, in the sender: each frame may be lost or sent twice, decided by the
-//! harness's seeded RNG. Partitions themselves are turmoil's; the transport only counts the
+//! lacks live here, in the sender: each frame may be lost, sent twice or held back for a
+//! while (sent later by a task of the sending host), decided by the harness's seeded RNG. Partitions themselves are turmoil's; the transport only counts the
 //! frames a cut link swallows, so that a run can show its faults took effect.
 //!
 //! The same [`Transport`] runs on real sockets ([`Net::Real`]), where it applies no faults.

@@ -616,7 +616,7 @@ mod tests {
             term,
         }
     }
-    fn appended(node: u8, index: Index, term: Term, chain: u64) -> Event {
+    pub(super) fn appended(node: u8, index: Index, term: Term, chain: u64) -> Event {
         Event::Appended {
             node,
             index,
@@ -808,19 +808,11 @@ mod tests {
 
 #[cfg(test)]
 mod match_tests {
-    use super::tests::run;
+    use super::tests::{appended, run};
     use super::*;
 
     fn role(node: u8, role: Role, term: Term) -> Event {
         Event::Role { node, role, term }
-    }
-    fn appended(node: u8, index: Index, term: Term, chain: u64) -> Event {
-        Event::Appended {
-            node,
-            index,
-            term,
-            chain,
-        }
     }
     fn matched(index: Index) -> Event {
         Event::Matched {
