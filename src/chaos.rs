@@ -113,7 +113,7 @@ impl Campaign {
                 }
                 FaultKind::Loss => effects.dropped_by_loss == 0,
                 FaultKind::Duplicate => effects.duplicated == 0,
-                FaultKind::Reorder => effects.held == 0,
+                FaultKind::Reorder => effects.held + effects.delayed == 0,
                 FaultKind::Crash => effects.crashes == 0,
                 FaultKind::PowerLoss => effects.power_losses == 0,
                 FaultKind::Garbage => effects.garbage == 0,

@@ -119,7 +119,8 @@ fn with_step<Op: Clone>(s: &Scenario<Op>, i: usize, step: Step<Op>) -> Scenario<
 fn simpler_faults(fault: Fault) -> Vec<Fault> {
     match fault {
         Fault::PowerLoss(n) => vec![Fault::Crash(n)],
-        Fault::SplitLeader(size) if size > 1 => {
+        Fault::SplitLeader(2) => vec![Fault::IsolateLeader],
+        Fault::SplitLeader(size) if size > 2 => {
             vec![Fault::IsolateLeader, Fault::SplitLeader(size - 1)]
         }
         Fault::CrashLeader { power_loss: true } => vec![Fault::CrashLeader { power_loss: false }],

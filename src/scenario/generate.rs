@@ -26,7 +26,7 @@ const NODE_SIZES: [u8; 10] = [3, 3, 3, 3, 5, 5, 5, 4, 6, 7];
 const LOSS: [u8; 6] = [5, 10, 20, 30, 50, 0];
 const DUPLICATE: [u8; 5] = [10, 30, 50, 100, 0];
 const LATENCY: [u16; 5] = [5, 20, 50, 100, 200];
-const DELAY: [u8; 4] = [2, 5, 10, 20];
+const DELAY: [u8; 5] = [2, 5, 10, 20, 0];
 /// Step mixes, as percentile thresholds (op below the first, wait below the second, fault
 /// above): the usual mix first (what [`Scenario::to_bytes`] encodes), then fault-heavy ones
 /// and an op-heavy one.
@@ -139,8 +139,9 @@ fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Dama
             // Partitions that follow the leader: the moves behind the Raft paper's Figure 8
             // (a leader cut off with uncommitted entries, a new one elected, the old one back)
             // take a few of these in a row, rather than a lucky node choice each time.
-            // Half of them, where the cluster has room, keep some followers with the leader:
-            // it goes on taking writes on a minority (Jepsen's lost-update partition).
+            // From 4 nodes on, some of them keep followers with the leader (half of them in 4-
+            // and 5-node clusters, two thirds in 6 and 7): it goes on taking writes it may not
+            // commit (Jepsen's lost-update partition).
             2..=4 => {
                 damage.cut.clear();
                 match 1 + byte(u) % (nodes / 2) {
@@ -333,11 +334,12 @@ fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Opt
             vec![2, 0]
         }
         (FaultKind::Partition, Fault::SplitLeader(size)) => {
-            if size < 2 || size > nodes / 2 {
+            // A side of one is `isolate leader`.
+            if size > nodes / 2 {
                 return None;
             }
             damage.cut.clear();
-            vec![2, size - 1]
+            vec![2, size.max(1) - 1]
         }
         (FaultKind::Partition, Fault::Split(side)) => {
             // The generator builds a side of `size` consecutive nodes from a start node.

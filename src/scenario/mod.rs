@@ -112,8 +112,8 @@ pub enum Fault {
     /// Each message is sent twice with this probability, in percent.
     Duplicate(u8),
     /// Each message is held back by its sender with this probability, in percent, for a
-    /// random time up to a few election timeouts (FoundationDB's and VOPR's packet delay):
-    /// replies that arrive after their sender's world has moved on.
+    /// random 10 ms to 2 s — up to several election timeouts (FoundationDB's and VOPR's
+    /// packet delay): replies that arrive after their recipient's world has moved on.
     Delay(u8),
     /// Park every message between two nodes until released.
     Hold(NodeId, NodeId),
@@ -130,14 +130,15 @@ pub enum Fault {
     /// Send the node a frame of garbage bytes; it must reject it without harm.
     Garbage(NodeId),
     /// Repair every cut link, then isolate whichever node leads now (Jepsen's partition of
-    /// the primary: each such partition replaces the last). Held links, latency, loss and
-    /// duplication stay. Resolved when it is applied, from what the system reports
+    /// the primary: each such partition replaces the last). Held links, latency, loss,
+    /// duplication and delays stay. Resolved when it is applied, from what the system reports
     /// ([`System::leader`](crate::systems::System::leader)); with no leader it only repairs.
     IsolateLeader,
     /// Repair every cut link, then split the cluster so that whichever node leads now is on
     /// a side of this many nodes: the leader and the nodes after it by id (wrapping). A
     /// leader in a minority keeps taking writes it cannot commit, which a new majority leader
-    /// then overwrites — Jepsen's classic lost-update partition.
+    /// then overwrites — Jepsen's classic lost-update partition. With no leader it only
+    /// repairs, as [`Fault::IsolateLeader`] does.
     SplitLeader(u8),
     /// Crash whichever node leads now (losing its unsynced writes too with `power_loss`).
     CrashLeader {

@@ -119,7 +119,7 @@ impl NetFaults {
 }
 
 /// How long a delayed frame is held back: up to several election timeouts, so that a reply
-/// can arrive after its sender has lost and regained leadership (FoundationDB's and VOPR's
+/// can arrive after its recipient has lost and regained leadership (FoundationDB's and VOPR's
 /// packet delays; turmoil's own latency is per link, not per message).
 pub const DELAY_MS: std::ops::RangeInclusive<u64> = 10..=2_000;
 
