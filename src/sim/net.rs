@@ -2,8 +2,9 @@
 //!
 //! turmoil cannot duplicate or drop individual messages (TURMOIL.md §9), so the faults it
 //! lacks live here, in the sender: each frame may be lost, sent twice or held back for a
-//! while (sent later by a task of the sending host), decided by the harness's seeded RNG. Partitions themselves are turmoil's; the transport only counts the
-//! frames a cut link swallows, so that a run can show its faults took effect.
+//! while (sent later by a task of the sending host), decided by the harness's seeded RNG.
+//! Partitions themselves are turmoil's; the transport only counts the frames a cut link
+//! swallows, so that a run can show its faults took effect.
 //!
 //! The same [`Transport`] runs on real sockets ([`Net::Real`]), where it applies no faults.
 
