@@ -93,6 +93,12 @@ impl Visit for ChaosHunt {
     }
 }
 
+/// A mode as the CLI spells it, so that a table row says how to reproduce it.
+fn mode_name(mode: &Mode) -> String {
+    clap::ValueEnum::to_possible_value(mode)
+        .map_or_else(|| format!("{mode:?}"), |v| v.get_name().to_string())
+}
+
 fn row(mutant: &str, mode: &str, attempts: &[Attempt], budget: Duration) -> String {
     let found = attempts.iter().filter(|a| a.found).count();
     // A campaign that found nothing counts at the budget: the median is then a lower bound.
@@ -190,13 +196,7 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
                 attempts.push(attempt);
             }
             missed |= attempts.iter().any(|a| !a.found);
-            let name = match mode {
-                Mode::Chaos => "chaos",
-                Mode::Fuzz => "fuzz+feedback",
-                Mode::FuzzPlain => "fuzz",
-                Mode::All => "all",
-            };
-            let line = row(mutant, name, &attempts, args.budget);
+            let line = row(mutant, &mode_name(mode), &attempts, args.budget);
             println!("{line}");
             let _ = writeln!(table, "{line}");
         }
@@ -213,8 +213,7 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
             "\n`squall hunt {} --mutant {} --mode {} --budget {} --runs {} --seed {}`\n\n{table}",
             args.system,
             args.mutant,
-            clap::ValueEnum::to_possible_value(&args.mode)
-                .map_or_else(|| format!("{:?}", args.mode), |v| v.get_name().to_string()),
+            mode_name(&args.mode),
             humantime::format_duration(args.budget),
             args.runs,
             args.seed

@@ -4,7 +4,8 @@
 //! The checker keeps what it has seen — the leader of each term, the chain digest of every
 //! (index, term) ever appended, a mirror of each node's log as (term, chain digest) pairs, the
 //! chain of committed entries, the entry applied at each index — and updates it from the
-//! events nodes publish. Each event costs O(1) (a restart costs the recovered log's length).
+//! events nodes publish. Each event costs O(1) (a restart costs the recovered log's length; a
+//! match, a search among the terms its follower acknowledged in).
 //!
 //! Properties:
 //! - **election safety**: at most one leader per term, ever;
@@ -17,6 +18,9 @@
 //!   majority of nodes store that very entry (a simulator sees every log at that instant);
 //! - **committed entries survive every election**: when an index is first committed, no node
 //!   lacking it is as up to date as a majority (it could be elected and overwrite the entry);
+//! - **a leader's match index rests on an acknowledgment of its term**: a leader of term t
+//!   counts a follower as holding its log up to m only if that follower acknowledged at least
+//!   m in term t (a reply from an earlier term vouches for a log that may since have changed);
 //! - **a leader's match index is true**: while a follower stays in the term of the leader
 //!   that counts it as holding the leader's log up to index m, its log does agree with the
 //!   leader's up to m (what every commit decision rests on);
@@ -49,6 +53,10 @@ pub struct Checker {
     commits: Vec<Index>,
     /// Per node: the highest log index it acknowledged that is still in its log, and its chain.
     acked: Vec<(Index, u64)>,
+    /// Per node, by ascending term: each term in which it acknowledged AppendEntries, and the
+    /// highest index it acknowledged in that term. One entry per term a node follows a leader
+    /// in, so it grows only at elections.
+    acks: Vec<Vec<(Term, Index)>>,
     /// Per follower: the last match index a leader recorded for it, as (leader's term, index).
     matched: Vec<(Term, Index)>,
     /// Per node: its last vote (term, candidate).
@@ -70,6 +78,7 @@ impl Checker {
             terms: vec![0; n],
             commits: vec![0; n],
             acked: vec![(0, 0); n],
+            acks: vec![Vec::new(); n],
             matched: vec![(0, 0); n],
             votes: vec![None; n],
             ..Checker::default()
@@ -256,8 +265,20 @@ impl Checker {
                 self.node_log(node)?;
                 self.votes[usize::from(node)] = Some((term, candidate));
             }
-            Event::Acked { node, index, chain } => {
+            Event::Acked {
+                node,
+                term,
+                index,
+                chain,
+            } => {
                 self.node_log(node)?;
+                // Terms only rise, so this is a push or an update of the last entry; a term
+                // forgotten by a power loss (a planted bug) may go back, hence the search.
+                let acks = &mut self.acks[usize::from(node)];
+                match acks.binary_search_by_key(&term, |a| a.0) {
+                    Ok(k) => acks[k].1 = acks[k].1.max(index),
+                    Err(k) => acks.insert(k, (term, index)),
+                }
                 let acked = &mut self.acked[usize::from(node)];
                 if index >= acked.0 {
                     *acked = (index, chain);
@@ -468,11 +489,13 @@ impl Checker {
     }
 
     /// A leader raised its match index for `follower` to `index`. In correct Raft it does so
-    /// only on a reply of its own term, and a follower still in that term has since taken
-    /// entries only from this leader, which never conflict with what it acknowledged: so the
-    /// two logs agree up to `index` (chain digests make the entry there stand for the whole
-    /// prefix). A reply from an earlier term, or a follower that forgets or truncates what it
-    /// acknowledged, breaks this before any commit rests on it. O(1).
+    /// only on a reply of its own term, so the follower acknowledged at least `index` in that
+    /// term: a match index with no such acknowledgment behind it (a reply from an earlier
+    /// term, a guess) is caught here, at once, whatever the logs hold. O(log terms).
+    /// And a follower still in that term has since taken entries only from this leader, which
+    /// never conflict with what it acknowledged: so the two logs agree up to `index` (chain
+    /// digests make the entry there stand for the whole prefix). A follower that forgets or
+    /// truncates what it acknowledged breaks this before any commit rests on it.
     fn matched(
         &mut self,
         leader: u8,
@@ -483,6 +506,27 @@ impl Checker {
         self.node_log(leader)?;
         self.node_log(follower)?;
         let f = usize::from(follower);
+        let acks = &self.acks[f];
+        let found = acks.binary_search_by_key(&term, |a| a.0);
+        if found.map_or(true, |k| acks[k].1 < index) {
+            let what = match found {
+                Ok(k) => format!("acknowledged only up to index {} in term {term}", acks[k].1),
+                Err(0) => format!("acknowledged nothing in term {term} nor before it"),
+                Err(k) => format!(
+                    "acknowledged nothing in term {term} (its last acknowledgment before it: index {} \
+                     in term {})",
+                    acks[k - 1].1,
+                    acks[k - 1].0
+                ),
+            };
+            return Err(Violation::new(
+                "a leader's match index rests on an acknowledgment of its term",
+                format!(
+                    "n{leader}, leader of term {term}, counts n{follower} as holding its log up to index \
+                     {index}, but n{follower} {what}"
+                ),
+            ));
+        }
         if term < self.matched[f].0 {
             return Ok(());
         }
@@ -823,6 +867,16 @@ mod match_tests {
         }
     }
 
+    /// n1 acknowledges up to `index` in `term`.
+    fn ack(term: Term, index: Index) -> Event {
+        Event::Acked {
+            node: 1,
+            term,
+            index,
+            chain: 10,
+        }
+    }
+
     /// n0 leads term 3 with two entries; n1, in term 3, holds the first (the second from an
     /// earlier term's leader).
     fn cluster() -> Vec<Event> {
@@ -837,20 +891,48 @@ mod match_tests {
     }
 
     #[test]
+    fn a_match_rests_on_an_acknowledgment_of_the_leaders_term() {
+        let mut ok = cluster();
+        ok.extend([ack(2, 2), ack(3, 1), matched(1)]);
+        assert!(run(ok).is_ok());
+        // n1 has moved on since: its acknowledgment in term 3 still counts.
+        let mut moved_on = cluster();
+        moved_on.extend([ack(3, 1), role(1, Role::Follower, 4), ack(4, 1), matched(1)]);
+        assert!(run(moved_on).is_ok());
+        // No acknowledgment at all; one of an earlier term only (a stale reply); too short a
+        // one in the leader's term.
+        let mut never = cluster();
+        never.push(matched(1));
+        let mut earlier = cluster();
+        earlier.extend([ack(2, 2), matched(1)]);
+        let mut short = cluster();
+        short.extend([ack(3, 1), matched(2)]);
+        let mut later = cluster();
+        later.extend([ack(2, 2), role(1, Role::Follower, 4), ack(4, 2), matched(2)]);
+        for events in [never, earlier, short, later] {
+            assert_eq!(
+                run(events).expect_err("a violation").property,
+                "a leader's match index rests on an acknowledgment of its term"
+            );
+        }
+    }
+
+    #[test]
     fn a_true_match_passes_and_a_false_one_is_caught() {
         let mut ok = cluster();
-        ok.push(matched(1));
+        ok.extend([ack(3, 1), matched(1)]);
         assert!(run(ok).is_ok());
-        // A follower in another term is not bound (a stale reply cannot be told apart there).
+        // A follower in another term is not bound (its later entries may replace these).
         let mut elsewhere = cluster();
-        elsewhere.extend([role(1, Role::Candidate, 4), matched(2)]);
+        elsewhere.extend([ack(3, 2), role(1, Role::Candidate, 4), matched(2)]);
         assert!(run(elsewhere).is_ok());
-        // n1 holds a different entry at 2; or, without it, too few entries.
+        // n1 acknowledged index 2 yet holds a different entry there; or, without it, too few
+        // entries (a follower that forgot what it acknowledged).
         let mut stale = cluster();
-        stale.push(matched(2));
+        stale.extend([ack(3, 2), matched(2)]);
         let mut short = cluster();
         short.remove(5);
-        short.push(matched(2));
+        short.extend([ack(3, 2), matched(2)]);
         for events in [stale, short] {
             assert_eq!(
                 run(events).expect_err("a violation").property,
@@ -862,10 +944,10 @@ mod match_tests {
     #[test]
     fn a_follower_may_not_truncate_below_its_match_in_that_term() {
         let mut kept = cluster();
-        kept.extend([matched(1), Event::Truncated { node: 1, from: 2 }]);
+        kept.extend([ack(3, 1), matched(1), Event::Truncated { node: 1, from: 2 }]);
         assert!(run(kept).is_ok());
         let mut lost = cluster();
-        lost.extend([matched(1), Event::Truncated { node: 1, from: 1 }]);
+        lost.extend([ack(3, 1), matched(1), Event::Truncated { node: 1, from: 1 }]);
         assert_eq!(
             run(lost).expect_err("a violation").property,
             "a leader's match index is true"
@@ -912,6 +994,7 @@ mod persistence_tests {
         };
         let acked = Event::Acked {
             node: 1,
+            term: 1,
             index: 2,
             chain: 11,
         };

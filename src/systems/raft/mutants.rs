@@ -122,7 +122,9 @@ impl Mutant {
             Mutant::StaleVoteCount => "election safety",
             Mutant::TruncateOnAppend => "committed entries are never lost",
             Mutant::UnboundedFollowerCommit => "committed entries are never lost",
-            Mutant::StaleAppendReply => "committed entries are held by a majority",
+            Mutant::StaleAppendReply => {
+                "a leader's match index rests on an acknowledgment of its term"
+            }
             Mutant::LocalReads => "linearizability",
             Mutant::NoDedup => "linearizability",
             Mutant::FixedElectionTimeout => "liveness",

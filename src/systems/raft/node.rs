@@ -546,6 +546,7 @@ impl Node {
         let chain = self.log.chain(last_new);
         self.observer.push(Event::Acked {
             node: self.id,
+            term: self.term,
             index: last_new,
             chain,
         });

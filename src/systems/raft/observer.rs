@@ -53,6 +53,8 @@ pub enum Event {
     Acked {
         /// Follower.
         node: u8,
+        /// Its term, which the reply carries.
+        term: Term,
         /// Index acknowledged.
         index: Index,
         /// Chain digest at `index`.
