@@ -25,6 +25,8 @@ pub struct Effects {
     pub power_losses: u64,
     /// Unsynced disk writes lost to power loss.
     pub lost_writes: u64,
+    /// Power losses that tore a log's tail (an append cut short).
+    pub torn_tails: u64,
     /// Restarts of a stopped node.
     pub restarts: u64,
     /// Garbage frames sent into nodes.
@@ -56,6 +58,7 @@ impl Effects {
         self.crashes += o.crashes;
         self.power_losses += o.power_losses;
         self.lost_writes += o.lost_writes;
+        self.torn_tails += o.torn_tails;
         self.restarts += o.restarts;
         self.garbage += o.garbage;
         self.node_down_ms += o.node_down_ms;
@@ -67,7 +70,7 @@ impl fmt::Display for Effects {
         write!(
             f,
             "dropped={} (partition {}, in-flight {}, loss {}) duplicated={} delayed={} held={} reordered={} \
-             crashes={} power-losses={} lost-writes={} restarts={} down={}ms garbage={}",
+             crashes={} power-losses={} lost-writes={} torn-tails={} restarts={} down={}ms garbage={}",
             self.dropped(),
             self.dropped_by_partition,
             self.dropped_in_flight,
@@ -79,6 +82,7 @@ impl fmt::Display for Effects {
             self.crashes,
             self.power_losses,
             self.lost_writes,
+            self.torn_tails,
             self.restarts,
             self.node_down_ms,
             self.garbage

@@ -927,7 +927,15 @@ impl<'a, S: System> Runner<'a, S> {
         self.down_since[usize::from(x)] = Some(self.now());
         if power_loss {
             self.effects.power_losses += 1;
-            self.effects.lost_writes += self.disks[usize::from(x)].power_loss();
+            let disk = &self.disks[usize::from(x)];
+            self.effects.lost_writes += disk.power_loss();
+            // Half the power losses strike in the middle of an append.
+            if self.rng.random_bool(0.5) {
+                let len = self.rng.random_range(1..=64usize);
+                if disk.tear(len) > 0 {
+                    self.effects.torn_tails += 1;
+                }
+            }
         } else {
             self.effects.crashes += 1;
         }

@@ -604,7 +604,8 @@ impl Node {
                 }
             }
         } else {
-            let next = index.clamp(self.match_index[p] + 1, last + 1);
+            // Not `clamp`: it panics if a (wrongly) high match index passes `last`.
+            let next = index.max(self.match_index[p] + 1).min(last + 1);
             self.next_index[p] = next;
             self.send_append(from);
         }
@@ -805,6 +806,20 @@ impl Node {
         self.match_index = vec![0; n];
         self.last_ack = vec![now; n];
         self.publish_role();
+        // What a new leader starts out believing of its followers, published so the checker
+        // holds it to acknowledgments of this term like every later raise. All zero here; a
+        // leader that carried match indices over from an earlier term of its own would count
+        // followers whose logs have changed since.
+        for (follower, &index) in self.match_index.iter().enumerate() {
+            if index > 0 {
+                self.observer.push(Event::Matched {
+                    leader: self.id,
+                    term: self.term,
+                    follower: follower as u8,
+                    index,
+                });
+            }
+        }
         if self.mutant == Some(Mutant::CommitPreviousTerm) {
             // The planted Figure 8 bug comes without the start-of-term no-op, which would
             // otherwise commit the earlier entries at once and hide it. Progress for such a
