@@ -42,6 +42,7 @@ fn hundreds_of_generated_scenarios_pass_and_their_faults_take_effect() {
         ("reorders", effects.reordered),
         ("crashes", effects.crashes),
         ("power losses", effects.power_losses),
+        ("torn log tails", effects.torn_tails),
         ("garbage", effects.garbage),
     ] {
         assert!(n > 0, "no {what} in 300 scenarios: {effects}");

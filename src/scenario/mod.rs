@@ -123,7 +123,9 @@ pub enum Fault {
     Latency(NodeId, NodeId, u16),
     /// The node's process dies; its disk keeps even unsynced writes (the OS had them).
     Crash(NodeId),
-    /// The node's machine loses power: the process dies and unsynced writes are lost.
+    /// The node's machine loses power: the process dies and unsynced writes are lost. Half
+    /// the time (the runner's seeded choice) an append was under way: each file last
+    /// appended to ends in a torn tail of 1 to 64 zero bytes, which recovery must cut.
     PowerLoss(NodeId),
     /// Start a crashed node again from its disk.
     Restart(NodeId),

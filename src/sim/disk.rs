@@ -3,8 +3,9 @@
 //! A node writes files through [`Disk`]; writes land in the "page cache" (visible to reads at
 //! once) and become durable only at [`Disk::sync`]. The harness holds the same disk across the
 //! node's incarnations: a process crash keeps everything written (the OS had it), a power loss
-//! ([`Disk::power_loss`]) throws away what was not synced. Reads during recovery therefore see
-//! exactly what a real machine would.
+//! ([`Disk::power_loss`]) throws away what was not synced, and one in the middle of an append
+//! ([`Disk::tear`]) also leaves a log with a torn tail. Reads during recovery therefore see
+//! what a real machine would.
 //!
 //! Files are byte vectors addressed by name; the operations are the ones a log and a small
 //! state file need (append, truncate, replace), kept as a list of pending operations so that

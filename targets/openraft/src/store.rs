@@ -150,7 +150,7 @@ impl LogStore {
                 .and_then(|len| bytes.get(at + 4..at + 4 + len));
             let entry = record.and_then(|r| postcard::from_bytes::<Entry>(r).ok());
             let (Some(record), Some(entry)) = (record, entry) else {
-                // A torn tail (cannot happen on squall's disk, can on a real one): drop it.
+                // A torn tail (a power loss in the middle of an append): drop it.
                 disk.truncate(LOG, at);
                 disk.sync(LOG);
                 break;
