@@ -214,8 +214,9 @@ pub trait System: 'static {
     /// During the liveness phase (everything healed, every node up): has the system recovered?
     fn liveness(&self, checker: &Self::Checker, observer: &Self::Observer) -> Liveness;
 
-    /// An operation the harness sends after the heal, per client, that must succeed for the
-    /// run to count as live (proof of progress). `None` skips the probe.
+    /// An operation the harness sends, per client, once the healed system reports itself
+    /// live, and that must succeed for the run to count as live (proof that the recovery is
+    /// real). `None` skips the probe.
     fn liveness_probe(&self, _client: u8) -> Option<Self::Op> {
         None
     }
@@ -223,7 +224,7 @@ pub trait System: 'static {
     /// The shortest deadline a client operation of this system needs (the harness uses the
     /// longer of this and its own): for systems whose recovery (say, an election after a
     /// leader restart) legitimately takes longer than the harness's default deadline, which
-    /// would otherwise turn every liveness probe sent at the heal into a failure.
+    /// would otherwise turn the operations in flight at the heal into failures.
     fn min_op_deadline(&self) -> Duration {
         Duration::ZERO
     }

@@ -214,7 +214,7 @@ impl System for OpenRaft {
     fn min_op_deadline(&self) -> Duration {
         // After a leader restart the other nodes wait out the old leader's lease and an
         // election timeout (up to 800 ms each) before electing: recovery can take ~1.7 s,
-        // longer than squall's default 1 s deadline for the probes it sends at the heal.
+        // longer than squall's default 1 s deadline for the operations in flight at the heal.
         Duration::from_secs(3)
     }
 
