@@ -982,12 +982,15 @@ impl<'a, S: System> Runner<'a, S> {
         // commits an entry of its term), then the probes must succeed. Probing at once would
         // judge the election races that follow a heal (seven nodes can take several rounds of
         // them, a second or more) rather than whether the system came back.
-        let deadline = self.now() + self.config.liveness_budget;
+        let mut deadline = self.now() + self.config.liveness_budget;
         let mut probed = false;
         loop {
             let live = self.system.liveness(&self.checker, &self.observer);
             if live == Liveness::Live && !probed {
                 probed = true;
+                // A late recovery still gives the probes their full operation deadline.
+                let op_deadline = self.config.op_deadline.max(self.system.min_op_deadline());
+                deadline = deadline.max(self.now() + op_deadline);
                 for c in 0..MAX_CLIENTS {
                     if let Some(op) = self.system.liveness_probe(c) {
                         self.enqueue(c, op, true);
