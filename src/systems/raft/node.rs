@@ -208,6 +208,16 @@ impl Node {
         .store(&self.disk, sync);
     }
 
+    /// Tells the checker what this leader now takes `follower` to hold.
+    fn publish_match(&self, follower: u8) {
+        self.observer.push(Event::Matched {
+            leader: self.id,
+            term: self.term,
+            follower,
+            index: self.match_index[usize::from(follower)],
+        });
+    }
+
     fn publish_view(&self) {
         let (role, term, leader, commit, applied) =
             (self.role, self.term, self.leader, self.commit, self.applied);
@@ -591,12 +601,7 @@ impl Node {
             let index = index.min(last);
             if index > self.match_index[p] {
                 self.match_index[p] = index;
-                self.observer.push(Event::Matched {
-                    leader: self.id,
-                    term: self.term,
-                    follower: from,
-                    index,
-                });
+                self.publish_match(from);
                 self.next_index[p] = self.next_index[p].max(index + 1);
                 self.advance_commit();
                 if self.next_index[p] <= last {
@@ -810,14 +815,9 @@ impl Node {
         // holds it to acknowledgments of this term like every later raise. All zero here; a
         // leader that carried match indices over from an earlier term of its own would count
         // followers whose logs have changed since.
-        for (follower, &index) in self.match_index.iter().enumerate() {
-            if index > 0 {
-                self.observer.push(Event::Matched {
-                    leader: self.id,
-                    term: self.term,
-                    follower: follower as u8,
-                    index,
-                });
+        for follower in 0..n as u8 {
+            if self.match_index[usize::from(follower)] > 0 {
+                self.publish_match(follower);
             }
         }
         if self.mutant == Some(Mutant::CommitPreviousTerm) {
