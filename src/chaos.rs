@@ -2,16 +2,21 @@
 //!
 //! Workers (threads) run generated scenarios — each exactly what `squall run SYSTEM --seed N`
 //! runs for its seed — until the time budget ends. Every new kind of failure is shrunk and
-//! written out as a scenario file with its trace. Fault coverage is cross-tabulated against
+//! written out as a scenario file with its trace — once it has failed again, from that file,
+//! in a fresh process ([`crate::verify`]); one that does not is reported as not reproducible.
+//! Each scenario runs in a process of its own by default ([`Isolation`]), so its outcome
+//! cannot depend on the scenarios a worker ran before it. Fault coverage is cross-tabulated against
 //! the protocol phase each fault hit, and the summary fails loudly if a scheduled fault kind
 //! never took effect.
 
 use crate::cli::scenario_from_seed;
-use crate::scenario::FaultKind;
+use crate::scenario::{FaultKind, Scenario};
 use crate::shrink::{shrink, ShrinkBudget};
 use crate::sim::effects::Effects;
-use crate::sim::runner::{derive_seed, run, RunConfig};
+use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::runner::{derive_seed, Failure, RunConfig};
 use crate::systems::System;
+use crate::verify::{verify_file, ScratchFile, Verdict};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +42,10 @@ pub struct ChaosPlan {
     pub shrink: bool,
     /// Where failing scenarios and traces go.
     pub out: Option<PathBuf>,
+    /// The planted bug the system runs with (passed on to the replays that verify findings).
+    pub mutant: Option<String>,
+    /// Where each scenario runs; `None`: where the system says ([`System::isolation`]).
+    pub isolation: Option<Isolation>,
 }
 
 impl ChaosPlan {
@@ -47,7 +56,26 @@ impl ChaosPlan {
     }
 }
 
-/// A failure chaos found.
+/// One scenario that failed: where in the campaign it ran, and whether its file failed again
+/// in a fresh process.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct FailingSeed {
+    /// The scenario's seed (`squall run SYSTEM --seed N`).
+    pub seed: u64,
+    /// The worker that ran it.
+    pub job: u64,
+    /// Its position in that worker's sequence (0-based).
+    pub position: u64,
+    /// `true` reproduced, `false` did not, `null` not replayed (past
+    /// [`VERIFY_PER_PROPERTY`] verified seeds of its property).
+    pub verified: Option<bool>,
+}
+
+/// Failing seeds of one property replayed in a fresh process; later ones are listed
+/// unreplayed (each replay costs a process start).
+pub const VERIFY_PER_PROPERTY: usize = 8;
+
+/// A failure chaos found, verified: its scenario failed again in a fresh process.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Found {
     /// safety / liveness / consistency.
@@ -60,6 +88,8 @@ pub struct Found {
     pub seed: u64,
     /// How many scenarios failed this way.
     pub count: u64,
+    /// Every scenario that failed this way, in the order found.
+    pub seeds: Vec<FailingSeed>,
     /// Executions (all workers) when it was first found.
     pub execs_at_first: u64,
     /// Seconds into the campaign when it was first found.
@@ -72,6 +102,31 @@ pub struct Found {
     pub file: Option<String>,
 }
 
+/// A failure whose scenario did not fail again in a fresh process: reported, never saved as
+/// a finding. Its scenario depended on something besides itself (state left by earlier
+/// scenarios in the same process, randomness squall could not seed).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct NotReproducible {
+    /// safety / liveness / consistency.
+    pub kind: String,
+    /// The property.
+    pub property: String,
+    /// What the original run saw.
+    pub detail: String,
+    /// What the replay showed instead.
+    pub replay: String,
+    /// The campaign seed.
+    pub campaign_seed: u64,
+    /// The worker that ran it.
+    pub job: u64,
+    /// Its position in that worker's sequence (0-based).
+    pub position: u64,
+    /// The scenario's seed.
+    pub seed: u64,
+    /// Where its scenario was kept for inspection (under `OUT/not-reproducible/`).
+    pub file: Option<String>,
+}
+
 /// Shared campaign state.
 #[derive(Default)]
 pub struct Campaign {
@@ -81,8 +136,10 @@ pub struct Campaign {
     pub violations: AtomicU64,
     /// Simulated milliseconds run.
     pub sim_ms: AtomicU64,
-    /// Failures by (kind, property).
+    /// Verified failures by (kind, property).
     pub found: Mutex<BTreeMap<(String, String), Found>>,
+    /// Failures that did not reproduce in a fresh process.
+    pub not_reproducible: Mutex<Vec<NotReproducible>>,
     /// Fault effects summed.
     pub effects: Mutex<Effects>,
     /// Faults applied, by kind and the protocol phase they hit.
@@ -139,6 +196,225 @@ fn slug(property: &str) -> String {
         .join("-")
 }
 
+/// What the worker knows of a property when a scenario fails it.
+enum Known {
+    /// Not verified yet.
+    New,
+    /// Verified, with this many seeds replayed.
+    Verified(usize),
+}
+
+/// Verifies a failure in a fresh process, then records it: as a new finding (shrunk,
+/// verified again, written out), as one more seed of a known one, or as not reproducible.
+#[allow(clippy::too_many_arguments)]
+fn report_failure<S: System>(
+    system: &S,
+    plan: &ChaosPlan,
+    campaign: &Campaign,
+    started: Instant,
+    execs: u64,
+    scenario: &Scenario<S::Op>,
+    failure: &Failure,
+    mut failing: FailingSeed,
+) {
+    let key = (failure.kind.to_string(), failure.property.clone());
+    let known = {
+        let found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
+        match found.get(&key) {
+            None => Known::New,
+            Some(f) => Known::Verified(f.seeds.iter().filter(|s| s.verified.is_some()).count()),
+        }
+    };
+    let header = format!(
+        "# found by squall chaos: {} violation of {}\n# seed {} (squall run {} --seed {}{}); campaign seed {}, worker {}, position {}\n",
+        failure.kind,
+        failure.property,
+        failing.seed,
+        system.name(),
+        failing.seed,
+        mutant_flag(plan.mutant.as_deref()),
+        plan.seed,
+        failing.job,
+        failing.position,
+    );
+    let original = format!("{header}{}", scenario.to_text());
+    let replay = |text: &str| match ScratchFile::new(&format!("seed{}", failing.seed), text) {
+        Ok(file) => verify_file(system, file.path(), plan.mutant.as_deref(), failure),
+        Err(e) => Verdict::Error(format!("writing the scenario to replay it: {e}")),
+    };
+    if let Known::Verified(replayed) = known {
+        if replayed < VERIFY_PER_PROPERTY {
+            let verdict = replay(&original);
+            failing.verified = Some(verdict.reproduced());
+            if !verdict.reproduced() {
+                not_reproducible(plan, campaign, failure, &failing, &verdict, &original);
+            }
+        }
+        let mut found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = found.get_mut(&key) {
+            if failing.verified != Some(false) {
+                f.count += 1;
+            }
+            f.seeds.push(failing);
+        }
+        return;
+    }
+    let verdict = replay(&original);
+    if !verdict.reproduced() {
+        failing.verified = Some(false);
+        not_reproducible(plan, campaign, failure, &failing, &verdict, &original);
+        return;
+    }
+    failing.verified = Some(true);
+    if plan.stop_at_first {
+        campaign.stop.store(true, Ordering::Relaxed);
+    }
+    {
+        let mut found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = found.get_mut(&key) {
+            // Another worker verified this property meanwhile.
+            f.count += 1;
+            f.seeds.push(failing);
+            return;
+        }
+        found.insert(
+            key.clone(),
+            Found {
+                kind: key.0.clone(),
+                property: key.1.clone(),
+                detail: failure.detail.clone(),
+                seed: failing.seed,
+                count: 1,
+                seeds: vec![failing.clone()],
+                execs_at_first: execs,
+                seconds_at_first: started.elapsed().as_secs_f64(),
+                steps: (scenario.steps.len(), scenario.steps.len()),
+                scenario: original.clone(),
+                file: None,
+            },
+        );
+    }
+    if !plan.shrink {
+        return;
+    }
+    let config = RunConfig {
+        quiet_panics: true,
+        ..RunConfig::default()
+    };
+    let isolation = plan.isolation.unwrap_or_else(|| system.isolation());
+    let budget = ShrinkBudget {
+        isolation,
+        ..ShrinkBudget::default()
+    };
+    let shrunk = shrink(system, scenario, failure, &config, budget);
+    let mut text = format!(
+        "{header}# shrunk from {} to {} steps\n{}",
+        scenario.steps.len(),
+        shrunk.scenario.steps.len(),
+        shrunk.scenario.to_text()
+    );
+    let mut steps_after = shrunk.scenario.steps.len();
+    let mut final_scenario = &shrunk.scenario;
+    // The shrunk file is a new claim: it must fail in a fresh process too.
+    let shrunk_verdict = replay(&text);
+    if !shrunk_verdict.reproduced() {
+        text = format!(
+            "{header}# the shrunk scenario ({} steps) did not fail again in a fresh process ({}); this is the original\n{}",
+            shrunk.scenario.steps.len(),
+            shrunk_verdict.describe(),
+            scenario.to_text()
+        );
+        steps_after = scenario.steps.len();
+        final_scenario = scenario;
+    }
+    let traced = RunConfig {
+        trace: true,
+        ..config.clone()
+    };
+    let trace = run_isolated(system, final_scenario, &traced, isolation)
+        .map(|r| r.trace)
+        .unwrap_or_default();
+    let file = plan.out.as_ref().map(|dir| {
+        let name = format!(
+            "{}-{}-{}-seed{}",
+            system.name(),
+            failure.kind,
+            slug(&failure.property),
+            failing.seed
+        );
+        let scn = dir.join(format!("{name}.scn"));
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&scn, &text))
+            .and_then(|()| std::fs::write(dir.join(format!("{name}.trace")), &trace));
+        match written {
+            Ok(()) => scn.display().to_string(),
+            Err(e) => {
+                campaign
+                    .harness_errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(format!("writing {}: {e}", scn.display()));
+                format!("(not written: {e})")
+            }
+        }
+    });
+    let mut found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(f) = found.get_mut(&key) {
+        f.steps = (scenario.steps.len(), steps_after);
+        f.scenario = text;
+        f.file = file;
+    }
+}
+
+/// ` --mutant NAME`, or nothing.
+pub fn mutant_flag(mutant: Option<&str>) -> String {
+    mutant.map(|m| format!(" --mutant {m}")).unwrap_or_default()
+}
+
+/// Records a failure that did not reproduce, keeping its scenario for inspection.
+fn not_reproducible(
+    plan: &ChaosPlan,
+    campaign: &Campaign,
+    failure: &Failure,
+    failing: &FailingSeed,
+    verdict: &Verdict,
+    original: &str,
+) {
+    let file = plan.out.as_ref().and_then(|dir| {
+        let dir = dir.join("not-reproducible");
+        let scn = dir.join(format!(
+            "{}-{}-seed{}.scn",
+            failure.kind,
+            slug(&failure.property),
+            failing.seed
+        ));
+        let text = format!(
+            "# NOT REPRODUCIBLE: this scenario failed once inside a chaos campaign but not again in a fresh process ({})\n# {}\n{original}",
+            verdict.describe(),
+            failure.detail.replace('\n', " ")
+        );
+        std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(&scn, text))
+            .ok()
+            .map(|()| scn.display().to_string())
+    });
+    campaign
+        .not_reproducible
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(NotReproducible {
+            kind: failure.kind.to_string(),
+            property: failure.property.clone(),
+            detail: failure.detail.clone(),
+            replay: verdict.describe(),
+            campaign_seed: plan.seed,
+            job: failing.job,
+            position: failing.position,
+            seed: failing.seed,
+            file,
+        });
+}
+
 /// One worker's loop: run scenarios until the plan says stop.
 pub fn work<S: System>(
     system: &S,
@@ -165,6 +441,7 @@ pub fn work<S: System>(
         }
         *effects = Effects::default();
     };
+    let isolation = plan.isolation.unwrap_or_else(|| system.isolation());
     let mut exec = 0u64;
     loop {
         if Instant::now() >= plan.deadline || campaign.stop.load(Ordering::Relaxed) {
@@ -189,7 +466,7 @@ pub fn work<S: System>(
                 continue;
             }
         };
-        let report = match run(system, &scenario, &config) {
+        let report = match run_isolated(system, &scenario, &config, isolation) {
             Ok(r) => r,
             Err(e) => {
                 campaign
@@ -215,71 +492,15 @@ pub fn work<S: System>(
             continue;
         };
         campaign.violations.fetch_add(1, Ordering::Relaxed);
-        if plan.stop_at_first {
-            campaign.stop.store(true, Ordering::Relaxed);
-        }
-        let key = (failure.kind.to_string(), failure.property.clone());
-        {
-            let mut found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(f) = found.get_mut(&key) {
-                f.count += 1;
-                continue;
-            }
-            found.insert(
-                key.clone(),
-                Found {
-                    kind: key.0.clone(),
-                    property: key.1.clone(),
-                    detail: failure.detail.clone(),
-                    seed,
-                    count: 1,
-                    execs_at_first: execs,
-                    seconds_at_first: started.elapsed().as_secs_f64(),
-                    steps: (scenario.steps.len(), scenario.steps.len()),
-                    scenario: scenario.to_text(),
-                    file: None,
-                },
-            );
-        }
-        if !plan.shrink {
-            continue;
-        }
-        let shrunk = shrink(system, &scenario, failure, &config, ShrinkBudget::default());
-        let traced = RunConfig {
-            trace: true,
-            ..config.clone()
+        let failing = FailingSeed {
+            seed,
+            job,
+            position: exec - 1,
+            verified: None,
         };
-        let trace = run(system, &shrunk.scenario, &traced)
-            .map(|r| r.trace)
-            .unwrap_or_default();
-        let mut text = format!(
-            "# found by squall chaos: {} violation of {}\n# seed {seed} (squall run {} --seed {seed}); shrunk from {} to {} steps\n",
-            failure.kind,
-            failure.property,
-            system.name(),
-            scenario.steps.len(),
-            shrunk.scenario.steps.len()
+        report_failure(
+            system, plan, campaign, started, execs, &scenario, failure, failing,
         );
-        text.push_str(&shrunk.scenario.to_text());
-        let file = plan.out.as_ref().and_then(|dir| {
-            let name = format!(
-                "{}-{}-{}-seed{seed}",
-                system.name(),
-                failure.kind,
-                slug(&failure.property)
-            );
-            let scn = dir.join(format!("{name}.scn"));
-            std::fs::create_dir_all(dir).ok()?;
-            std::fs::write(&scn, &text).ok()?;
-            std::fs::write(dir.join(format!("{name}.trace")), &trace).ok()?;
-            Some(scn.display().to_string())
-        });
-        let mut found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(f) = found.get_mut(&key) {
-            f.steps = (scenario.steps.len(), shrunk.scenario.steps.len());
-            f.scenario = text;
-            f.file = file;
-        }
     }
     flush(&mut local_effects, &mut local_coverage);
 }

@@ -24,10 +24,18 @@ pub struct Attempt {
     pub seconds: f64,
     /// The property that caught it.
     pub property: Option<String>,
+    /// Failures seen that did not fail again in a fresh process (never counted as found).
+    pub not_reproducible: usize,
 }
 
-/// Runs one blind chaos campaign (single worker) until the first violation or the budget.
-pub fn hunt_chaos<S: System>(system: &S, seed: u64, budget: Duration) -> Attempt {
+/// Runs one blind chaos campaign (single worker) until the first verified violation (one
+/// whose scenario failed again in a fresh process) or the budget.
+pub fn hunt_chaos<S: System>(
+    system: &S,
+    mutant: Option<&str>,
+    seed: u64,
+    budget: Duration,
+) -> Attempt {
     let started = Instant::now();
     let plan = ChaosPlan {
         seed,
@@ -38,9 +46,16 @@ pub fn hunt_chaos<S: System>(system: &S, seed: u64, budget: Duration) -> Attempt
         stop_at_first: true,
         shrink: false,
         out: None,
+        mutant: mutant.map(String::from),
+        isolation: None,
     };
     let campaign = Campaign::default();
     work(system, &plan, 0, &campaign, started);
+    let not_reproducible = campaign
+        .not_reproducible
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .len();
     let found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
     match found.values().min_by_key(|f| f.execs_at_first) {
         Some(f) => Attempt {
@@ -48,12 +63,14 @@ pub fn hunt_chaos<S: System>(system: &S, seed: u64, budget: Duration) -> Attempt
             execs: f.execs_at_first,
             seconds: f.seconds_at_first,
             property: Some(f.property.clone()),
+            not_reproducible,
         },
         None => Attempt {
             found: false,
             execs: campaign.execs.load(Ordering::Relaxed),
             seconds: started.elapsed().as_secs_f64(),
             property: None,
+            not_reproducible,
         },
     }
 }
@@ -152,19 +169,66 @@ pub fn hunt_fuzz(
         })
     });
     let crashed = log.contains("panicked at") || log.contains("deadly signal");
-    let _ = std::fs::remove_dir_all(&scratch);
     if crashed && property.is_none() {
+        let _ = std::fs::remove_dir_all(&scratch);
         return Err(format!(
             "the fuzz target crashed without a squall verdict (a harness problem):\n{}",
             tail(&log)
         ));
     }
+    // A crash counts only once its input, decoded into a scenario, fails the same way again
+    // in a fresh process.
+    let verified = if crashed {
+        let verdict = verify_crash(target, mutant, &scratch);
+        verdict.as_ref().ok() == Some(&property)
+    } else {
+        false
+    };
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(Attempt {
-        found: crashed,
+        found: verified,
         execs,
         seconds,
-        property,
+        not_reproducible: usize::from(crashed && !verified),
+        property: if verified { property } else { None },
     })
+}
+
+/// Decodes the crash artifact libFuzzer left in `scratch` and replays it in a fresh process
+/// (`squall decode --json`); returns the property it failed, if any.
+fn verify_crash(
+    target: &str,
+    mutant: Option<&str>,
+    scratch: &Path,
+) -> Result<Option<String>, String> {
+    let binary = crate::verify::command().ok_or("no squall binary registered to decode crashes")?;
+    let artifact = std::fs::read_dir(scratch)
+        .map_err(|e| format!("reading {}: {e}", scratch.display()))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("crash-"))
+        })
+        .ok_or("libFuzzer left no crash artifact")?;
+    let mut command = Command::new(binary);
+    command
+        .args(["decode", target])
+        .arg(&artifact)
+        .arg("--json");
+    if let Some(m) = mutant {
+        command.args(["--mutant", m]);
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("running {}: {e}", binary.display()))?;
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("reading the decoded crash's verdict: {e}"))?;
+    Ok(json
+        .get("failure")
+        .and_then(|f| f.get("property"))
+        .and_then(|p| p.as_str())
+        .map(String::from))
 }
 
 fn tail(log: &str) -> String {

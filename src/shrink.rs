@@ -13,17 +13,21 @@
 //! Liveness and consistency failures shrink the same way.
 
 use crate::scenario::{Fault, NodeId, NodeSet, Scenario, Step, Weather};
-use crate::sim::runner::{run, Failure, RunConfig};
+use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::runner::{Failure, RunConfig};
 use crate::systems::System;
 use std::time::{Duration, Instant};
 
-/// Limits for one shrink.
+/// Limits for one shrink, and where its candidates run.
 #[derive(Clone, Debug)]
 pub struct ShrinkBudget {
     /// Most candidate runs.
     pub max_runs: usize,
     /// Most wall time.
     pub max_time: Duration,
+    /// Each candidate runs in a fresh environment: by default a process of its own, so that
+    /// no candidate's verdict depends on the candidates before it.
+    pub isolation: Isolation,
 }
 
 impl Default for ShrinkBudget {
@@ -31,6 +35,7 @@ impl Default for ShrinkBudget {
         ShrinkBudget {
             max_runs: 5_000,
             max_time: Duration::from_secs(120),
+            isolation: Isolation::default(),
         }
     }
 }
@@ -70,7 +75,8 @@ impl<S: System> Shrinker<'_, S> {
             return None;
         }
         self.runs += 1;
-        let report = run(self.system, candidate, &self.config).ok()?;
+        let report =
+            run_isolated(self.system, candidate, &self.config, self.budget.isolation).ok()?;
         let failure = report.failure()?;
         (failure.kind == self.target.kind && failure.property == self.target.property)
             .then(|| failure.clone())

@@ -87,3 +87,88 @@ fn binary_garbage_as_a_scenario_file_is_an_error_not_a_panic() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(!text(&out).contains("panicked"), "{}", text(&out));
 }
+
+#[test]
+fn chaos_reports_verified_findings_with_every_failing_seed_and_the_mutant_in_the_repro() {
+    let out_dir = std::env::temp_dir().join(format!("squall-cli-chaos-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let out = squall(&[
+        "chaos",
+        "raft",
+        "--mutant",
+        "local-reads",
+        "--seed",
+        "3",
+        "--time",
+        "60s",
+        "--max-execs",
+        "150",
+        "--json",
+        "--out",
+        out_dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON summary");
+    let found = json["found"].as_array().expect("found");
+    let f = found
+        .iter()
+        .find(|f| f["property"] == "linearizability")
+        .expect("the stale reads are found");
+    let seeds = f["seeds"].as_array().expect("seeds");
+    assert_eq!(seeds.len() as u64, f["count"].as_u64().expect("count"));
+    assert_eq!(seeds[0]["verified"], true, "{f}");
+    assert!(json["not_reproducible"]
+        .as_array()
+        .expect("list")
+        .is_empty());
+    let file = f["file"].as_str().expect("written");
+    let scn = std::fs::read_to_string(file).expect("reads the finding");
+    assert!(scn.contains("--mutant local-reads"), "{scn}");
+    // The saved file fails again here too.
+    let replay = squall(&["replay", file, "--mutant", "local-reads", "--json"]);
+    assert_eq!(replay.status.code(), Some(1), "{}", text(&replay));
+    let verdict: serde_json::Value = serde_json::from_slice(&replay.stdout).expect("JSON verdict");
+    assert_eq!(verdict["failure"]["property"], "linearizability");
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn replay_json_names_the_verdict_and_the_trace_hash() {
+    let path = temp_file(
+        "calm.scn",
+        "system raft\nnodes 3\nseed 1\nc0 put k1 1\nwait 500ms\n",
+    );
+    let path = path.to_str().expect("utf-8 path");
+    let first = squall(&["replay", path, "--json"]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let a: serde_json::Value = serde_json::from_slice(&first.stdout).expect("JSON");
+    assert_eq!(a["verdict"], "pass");
+    assert!(a["failure"].is_null());
+    let b: serde_json::Value =
+        serde_json::from_slice(&squall(&["replay", path, "--json"]).stdout).expect("JSON");
+    assert_eq!(a["trace_hash"], b["trace_hash"]);
+    assert_eq!(a["trace_hash"].as_str().map(str::len), Some(16));
+}
+
+#[test]
+fn decode_replays_the_input_in_a_fresh_process() {
+    let path = temp_file("input.bin", "any bytes decode to some scenario");
+    let out = squall(&["decode", "raft", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.starts_with("system raft"), "{t}");
+    assert!(t.contains("# replayed in a fresh process: PASS"), "{t}");
+}
+
+#[test]
+fn the_determinism_gate_compares_orders_and_processes() {
+    let out = squall(&["determinism", "raft", "--scenarios", "20", "--seed", "2"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("SAME raft: 20 scenarios"),
+        "{}",
+        text(&out)
+    );
+    let bad = squall(&["determinism", "raft", "--scenarios", "0"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}

@@ -1,11 +1,12 @@
 //! `squall chaos` and `squall shrink`.
 
-use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
+use super::{Catalog, Visit, EXIT_PASS, EXIT_UNKNOWN, EXIT_VIOLATION};
 use crate::chaos::{work, Campaign, ChaosPlan};
 use crate::cli::run::{load_scenario, write_new};
 use crate::scenario::FaultKind;
 use crate::shrink::{shrink, ShrinkBudget};
-use crate::sim::runner::{run, RunConfig};
+use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::runner::RunConfig;
 use crate::systems::System;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
@@ -48,6 +49,11 @@ pub struct ChaosArgs {
     /// Don't shrink failures (report their seeds only).
     #[arg(long)]
     pub no_shrink: bool,
+    /// Where each scenario runs: `process` (a forked process per scenario, so none depends
+    /// on the ones before it) or `thread` (a fresh thread; faster, for systems whose code
+    /// keeps no per-process state). Default: what the system declares.
+    #[arg(long)]
+    pub isolation: Option<Isolation>,
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -109,6 +115,8 @@ pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result
         stop_at_first: args.stop_at_first,
         shrink: !args.no_shrink,
         out: Some(args.out.clone()),
+        mutant: args.mutant.clone(),
+        isolation: args.isolation,
     };
     let campaign = Campaign::default();
     if !args.json {
@@ -202,6 +210,11 @@ fn summarize(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
+    let unreproduced = campaign
+        .not_reproducible
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let secs = elapsed.as_secs_f64().max(1e-3);
     if args.json {
         let json = serde_json::json!({
@@ -214,8 +227,10 @@ fn summarize(
             "execs": execs,
             "execs_per_second": execs as f64 / secs,
             "simulated_seconds": sim_s,
+            "isolation": args.isolation.map(Isolation::name).unwrap_or("the system's"),
             "violations": violations,
             "found": found.values().collect::<Vec<_>>(),
+            "not_reproducible": unreproduced,
             "effects": effects.to_string(),
             "coverage": coverage.iter().map(|((k, p), n)| serde_json::json!({"fault": k.name(), "phase": p, "count": n})).collect::<Vec<_>>(),
             "ineffective_fault_kinds": ineffective.iter().map(|k| k.name()).collect::<Vec<_>>(),
@@ -240,15 +255,34 @@ fn summarize(
                 f.kind, f.property, f.count, f.execs_at_first, f.seconds_at_first, f.seed
             );
             println!("  {}", f.detail);
+            let verified = f.seeds.iter().filter(|s| s.verified == Some(true)).count();
             println!(
-                "  shrunk {} -> {} steps{}",
+                "  shrunk {} -> {} steps, verified in a fresh process ({verified} seed(s) replayed){}",
                 f.steps.0,
                 f.steps.1,
                 f.file
                     .as_ref()
-                    .map(|p| format!(": squall replay {p}"))
+                    .map(|p| format!(
+                        "\n  look closer: squall replay {p}{m} --trace\n  seeds: {}",
+                        f.seeds
+                            .iter()
+                            .map(|s| s.seed.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        m = crate::chaos::mutant_flag(args.mutant.as_deref())
+                    ))
                     .unwrap_or_default()
             );
+        }
+        for u in &unreproduced {
+            println!(
+                "NOT REPRODUCIBLE {} violation of {} (campaign seed {}, worker {}, position {}; seed {}): {}",
+                u.kind, u.property, u.campaign_seed, u.job, u.position, u.seed, u.replay
+            );
+            println!("  {}", u.detail);
+            if let Some(file) = &u.file {
+                println!("  kept for inspection (not a finding): {file}");
+            }
         }
         for e in &errors {
             println!("harness error (not a protocol bug): {e}");
@@ -261,9 +295,13 @@ fn summarize(
             );
         }
     }
+    // Only verified findings are violations; failures that did not replay leave the
+    // verdict undecided.
     Ok(
-        if violations > 0 || !ineffective.is_empty() || (execs == 0) {
+        if !found.is_empty() || !ineffective.is_empty() || execs == 0 {
             EXIT_VIOLATION
+        } else if !unreproduced.is_empty() || violations > 0 {
+            EXIT_UNKNOWN
         } else {
             EXIT_PASS
         },
@@ -309,6 +347,10 @@ pub struct ShrinkArgs {
     /// Most candidate runs.
     #[arg(long, default_value_t = 5000)]
     pub max_runs: usize,
+    /// Where each candidate runs: `process` (a forked process each) or `thread`. Default:
+    /// what the system declares.
+    #[arg(long)]
+    pub isolation: Option<Isolation>,
 }
 
 struct ShrinkVisit<'a>(&'a ShrinkArgs);
@@ -318,11 +360,12 @@ impl Visit for ShrinkVisit<'_> {
     fn visit<S: System>(self, system: &S) -> Result<u8> {
         let args = self.0;
         let scenario = load_scenario::<S>(&args.file)?;
+        let isolation = args.isolation.unwrap_or_else(|| system.isolation());
         let config = RunConfig {
             quiet_panics: true,
             ..RunConfig::default()
         };
-        let report = run(system, &scenario, &config)?;
+        let report = run_isolated(system, &scenario, &config, isolation)?;
         let Some(failure) = report.failure() else {
             println!("{} passes: nothing to shrink", args.file.display());
             return Ok(EXIT_PASS);
@@ -335,6 +378,7 @@ impl Visit for ShrinkVisit<'_> {
             &config,
             ShrinkBudget {
                 max_runs: args.max_runs,
+                isolation,
                 ..ShrinkBudget::default()
             },
         );
@@ -351,6 +395,25 @@ impl Visit for ShrinkVisit<'_> {
             shrunk.failure.property,
             shrunk.scenario.to_text()
         );
+        // The shrunk scenario is a new claim: it is written only once it has failed again,
+        // from its own text, in a fresh process.
+        let scratch = crate::verify::ScratchFile::new("shrunk", &text)
+            .context("writing the shrunk scenario to replay it")?;
+        let verdict = crate::verify::verify_file(
+            system,
+            scratch.path(),
+            args.mutant.as_deref(),
+            &shrunk.failure,
+        );
+        if !verdict.reproduced() {
+            println!(
+                "the shrunk scenario ({} steps) did not fail again in a fresh process ({}); nothing written",
+                shrunk.scenario.steps.len(),
+                verdict.describe()
+            );
+            print!("{}", shrunk.scenario.to_text());
+            return Ok(EXIT_UNKNOWN);
+        }
         write_new(&out, &text)?;
         println!(
             "{} -> {} steps in {} runs{}; still fails: {}",

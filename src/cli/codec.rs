@@ -1,7 +1,7 @@
 //! `squall decode` and `squall encode`: between fuzzer inputs and readable scenarios.
 
 use super::run::{load_scenario, system_of, write_new};
-use super::{Catalog, Visit, EXIT_PASS};
+use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
 use crate::scenario::Scenario;
 use crate::systems::System;
 use anyhow::{Context, Result};
@@ -15,6 +15,15 @@ pub struct DecodeArgs {
     pub system: String,
     /// A fuzzer input (e.g. a crash artifact from fuzz/artifacts/).
     pub file: PathBuf,
+    /// The planted bug the fuzzer ran with (`SQUALL_MUTANT`), for the replay.
+    #[arg(long)]
+    pub mutant: Option<String>,
+    /// Only print the scenario; don't replay it in a fresh process.
+    #[arg(long)]
+    pub no_replay: bool,
+    /// Print the scenario and the replay's verdict as JSON.
+    #[arg(long, conflicts_with = "no_replay")]
+    pub json: bool,
 }
 
 /// Arguments of `squall encode`.
@@ -33,20 +42,60 @@ struct Decode<'a>(&'a DecodeArgs);
 impl Visit for Decode<'_> {
     type Output = Result<u8>;
     fn visit<S: System>(self, system: &S) -> Result<u8> {
-        let bytes = std::fs::read(&self.0.file)
-            .with_context(|| format!("reading {}", self.0.file.display()))?;
+        let args = self.0;
+        let bytes = std::fs::read(&args.file)
+            .with_context(|| format!("reading {}", args.file.display()))?;
         let mut u = Unstructured::new(&bytes);
         let scenario =
             Scenario::<S::Op>::generate(system.name(), &mut u, |op, n| system.uniquify(op, n))
-                .map_err(|e| anyhow::anyhow!("{}: cannot decode: {e}", self.0.file.display()))?;
-        print!("{}", scenario.to_text());
-        Ok(EXIT_PASS)
+                .map_err(|e| anyhow::anyhow!("{}: cannot decode: {e}", args.file.display()))?;
+        let text = scenario.to_text();
+        if args.no_replay {
+            print!("{text}");
+            return Ok(EXIT_PASS);
+        }
+        // What the fuzzer saw is only a finding if the decoded scenario fails again, from its
+        // text, in a fresh process.
+        let scratch = crate::verify::ScratchFile::new("decoded", &text)
+            .context("writing the decoded scenario to replay it")?;
+        let replay = crate::verify::replay_in_fresh_process(scratch.path(), args.mutant.as_deref())
+            .map_err(anyhow::Error::msg)?
+            .failure;
+        let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+        if args.json {
+            let json = serde_json::json!({
+                "system": system.name(),
+                "input": args.file.display().to_string(),
+                "scenario": text,
+                "verdict": if replay.is_some() { "fail" } else { "pass" },
+                "failure": replay.as_ref().map(|(kind, property)| serde_json::json!({"kind": kind, "property": property})),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).context("encoding the verdict")?
+            );
+        } else {
+            print!("{text}");
+            match &replay {
+                Some((kind, property)) => println!(
+                    "# replayed in a fresh process{mutant}: FAIL, {kind} violation of {property}"
+                ),
+                None => println!(
+                    "# replayed in a fresh process{mutant}: PASS; this input does not reproduce a failure"
+                ),
+            }
+        }
+        Ok(if replay.is_some() {
+            EXIT_VIOLATION
+        } else {
+            EXIT_PASS
+        })
     }
 }
 
 pub(super) fn decode(catalog: &impl Catalog, args: &DecodeArgs) -> Result<u8> {
     catalog
-        .visit(&args.system, None, Decode(args))
+        .visit(&args.system, args.mutant.as_deref(), Decode(args))
         .map_err(anyhow::Error::msg)?
 }
 

@@ -81,15 +81,16 @@ pub(super) fn mutants(catalog: &impl Catalog, args: &MutantsArgs) -> Result<u8> 
     Ok(EXIT_PASS)
 }
 
-struct ChaosHunt {
+struct ChaosHunt<'a> {
     seed: u64,
     budget: Duration,
+    mutant: &'a str,
 }
 
-impl Visit for ChaosHunt {
+impl Visit for ChaosHunt<'_> {
     type Output = Attempt;
     fn visit<S: System>(self, system: &S) -> Attempt {
-        hunt_chaos(system, self.seed, self.budget)
+        hunt_chaos(system, Some(self.mutant), self.seed, self.budget)
     }
 }
 
@@ -180,6 +181,7 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
                             ChaosHunt {
                                 seed,
                                 budget: args.budget,
+                                mutant,
                             },
                         )
                         .map_err(anyhow::Error::msg)?,
@@ -198,6 +200,12 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
             missed |= attempts.iter().any(|a| !a.found);
             let line = row(mutant, &mode_name(mode), &attempts, args.budget);
             println!("{line}");
+            let unreproduced: usize = attempts.iter().map(|a| a.not_reproducible).sum();
+            if unreproduced > 0 {
+                println!(
+                    "  ({unreproduced} failure(s) did not fail again in a fresh process: not counted as found)"
+                );
+            }
             let _ = writeln!(table, "{line}");
         }
     }

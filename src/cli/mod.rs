@@ -7,6 +7,7 @@
 mod bench;
 mod chaos;
 mod codec;
+mod determinism;
 mod hunt;
 mod run;
 
@@ -110,6 +111,9 @@ enum Command {
     Mutants(hunt::MutantsArgs),
     /// Measure how fast squall finds a planted bug from scratch.
     Hunt(hunt::HuntArgs),
+    /// Run the same scenarios forward, in reverse and one per fresh process, and compare
+    /// their traces byte for byte (exit 0 identical, 1 not).
+    Determinism(determinism::DeterminismArgs),
     /// Benchmarks (numbers for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -126,6 +130,11 @@ enum BenchCommand {
 /// Runs the CLI with the given catalog of systems; returns the process exit code.
 pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
     let cli = Cli::parse();
+    // This binary knows the catalog's systems: findings are verified by replaying their
+    // files in a fresh process of it.
+    if let Ok(binary) = std::env::current_exe() {
+        crate::verify::use_command(binary);
+    }
     let code = match cli.command {
         Command::Run(args) => run::run(catalog, &args),
         Command::Replay(args) => run::replay(catalog, &args),
@@ -138,6 +147,7 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Hunt(args) => hunt::hunt(catalog, &args),
         Command::Encode(args) => codec::encode(catalog, &args),
         Command::Shrink(args) => chaos::shrink_file(catalog, &args),
+        Command::Determinism(args) => determinism::determinism(catalog, &args),
     };
     match code {
         Ok(code) => ExitCode::from(code),

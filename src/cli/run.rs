@@ -29,6 +29,9 @@ pub struct RunArgs {
     /// Print the generated scenario before running it.
     #[arg(long)]
     pub show: bool,
+    /// Print the verdict as JSON (one document on stdout).
+    #[arg(long, conflicts_with_all = ["trace", "show"])]
+    pub json: bool,
 }
 
 /// Arguments of `squall replay`.
@@ -42,6 +45,9 @@ pub struct ReplayArgs {
     /// Print the step-by-step trace.
     #[arg(long)]
     pub trace: bool,
+    /// Print the verdict as JSON (one document on stdout).
+    #[arg(long, conflicts_with = "trace")]
+    pub json: bool,
 }
 
 /// Bytes for the scenario generator from a seed: what `squall run --seed N` decodes.
@@ -88,6 +94,37 @@ pub(super) fn system_of(path: &Path) -> Result<String> {
         }
     }
     bail!("{}: missing `system` line", path.display())
+}
+
+/// The verdict as one JSON document: what `--json` prints and what a verification reads
+/// back from a fresh process ([`crate::verify`]).
+pub fn report_json<Op>(scenario: &Scenario<Op>, report: &Report) -> serde_json::Value {
+    serde_json::json!({
+        "system": scenario.system,
+        "seed": scenario.seed,
+        "nodes": scenario.nodes,
+        "steps": scenario.steps.len(),
+        "verdict": if report.passed() { "pass" } else { "fail" },
+        "failure": report.failure(),
+        "ops": report.ops,
+        "effects": report.effects,
+        "sim_seconds": report.sim_time.as_secs_f64(),
+        "trace_hash": format!("{:016x}", crate::report::trace_hash(&report.trace)),
+    })
+}
+
+/// Prints the verdict as JSON; returns the exit code.
+fn print_json<Op>(scenario: &Scenario<Op>, report: &Report) -> Result<u8> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report_json(scenario, report))
+            .context("encoding the verdict")?
+    );
+    Ok(if report.passed() {
+        EXIT_PASS
+    } else {
+        EXIT_VIOLATION
+    })
 }
 
 /// Prints the verdict line and the fault-effect summary; returns the exit code.
@@ -144,6 +181,9 @@ impl Visit for RunVisit<'_> {
             ..RunConfig::default()
         };
         let report = run_scenario(system, &scenario, &config)?;
+        if args.json {
+            return print_json(&scenario, &report);
+        }
         Ok(print_report(&scenario, &report, args.trace))
     }
 }
@@ -176,10 +216,14 @@ impl Visit for ReplayVisit<'_> {
     fn visit<S: System>(self, system: &S) -> Result<u8> {
         let scenario = load_scenario::<S>(&self.args.file)?;
         let config = RunConfig {
-            trace: self.args.trace,
+            // The hash of the trace is part of the JSON verdict.
+            trace: self.args.trace || self.args.json,
             ..RunConfig::default()
         };
         let report = run_scenario(system, &scenario, &config)?;
+        if self.args.json {
+            return print_json(&scenario, &report);
+        }
         Ok(print_report(&scenario, &report, self.args.trace))
     }
 }

@@ -2,4 +2,4 @@
 
 mod trace;
 
-pub use trace::Trace;
+pub use trace::{hash as trace_hash, Trace};

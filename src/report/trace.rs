@@ -45,3 +45,11 @@ impl Trace {
         self.text
     }
 }
+
+/// A stable 64-bit hash of a trace's text (FNV-1a): the same bytes give the same hash in any
+/// process, on any platform, in any version, so traces can be compared across processes.
+pub fn hash(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}

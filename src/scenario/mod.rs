@@ -152,7 +152,9 @@ pub enum Fault {
 }
 
 /// Fault kinds, for [`Weather`] and fault coverage.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum FaultKind {
     /// Isolate, split and heal.
     Partition,

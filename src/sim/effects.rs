@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Counters of fault effects, summed over a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Effects {
     /// Frames sent over a cut link (turmoil dropped them).
     pub dropped_by_partition: u64,

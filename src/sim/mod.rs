@@ -3,5 +3,7 @@
 
 pub mod disk;
 pub mod effects;
+pub mod entropy;
+pub mod isolate;
 pub mod net;
 pub mod runner;

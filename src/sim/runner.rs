@@ -24,6 +24,7 @@ use crate::systems::{
 };
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -77,7 +78,8 @@ impl Default for RunConfig {
 }
 
 /// Which family of property a failure broke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FailureKind {
     /// A per-step invariant (or a node panicked).
     Safety,
@@ -98,7 +100,7 @@ impl fmt::Display for FailureKind {
 }
 
 /// A failed run: which property, where, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     /// Safety, liveness or consistency.
     pub kind: FailureKind,
@@ -124,7 +126,7 @@ impl fmt::Display for Failure {
 }
 
 /// How a run ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     /// Every property held.
     Pass,
@@ -133,7 +135,7 @@ pub enum Outcome {
 }
 
 /// Client operation counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpCounts {
     /// Took effect.
     pub ok: u64,
@@ -143,8 +145,9 @@ pub struct OpCounts {
     pub info: u64,
 }
 
-/// Everything a run produced.
-#[derive(Debug)]
+/// Everything a run produced. Serializable, so that a run in a child process
+/// ([`super::isolate`]) hands it back whole.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
     /// The verdict.
     pub outcome: Outcome,
@@ -161,6 +164,7 @@ pub struct Report {
     /// `sim.step()` calls.
     pub ticks: u64,
     /// Each fault applied, with the protocol phase it hit.
+    #[serde(with = "phase_names")]
     pub fault_phases: Vec<(FaultKind, &'static str)>,
     /// Transitions between abstract protocol states, as hashes (when asked for).
     pub abstract_transitions: Vec<u64>,
@@ -183,12 +187,54 @@ impl Report {
     }
 }
 
+/// Phase names are `&'static str`s a system declares; one that crosses a process boundary
+/// comes back interned (leaked once per distinct name: systems have a handful).
+mod phase_names {
+    use crate::scenario::FaultKind;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    pub fn serialize<S: Serializer>(
+        phases: &[(FaultKind, &'static str)],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        phases.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<(FaultKind, &'static str)>, D::Error> {
+        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+        let phases = Vec::<(FaultKind, String)>::deserialize(d)?;
+        let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(phases
+            .into_iter()
+            .map(|(kind, name)| {
+                let interned = match names.get(name.as_str()) {
+                    Some(&known) => known,
+                    None => {
+                        let leaked: &'static str = Box::leak(name.into_boxed_str());
+                        names.insert(leaked);
+                        leaked
+                    }
+                };
+                (kind, interned)
+            })
+            .collect())
+    }
+}
+
 /// A problem with the harness or the system's plumbing, not a property violation.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// The scenario is not valid for this system.
     #[error("invalid scenario: {0}")]
     Scenario(String),
+    /// The harness could not run the scenario (a thread or process it needed, a child that
+    /// hung): never evidence about the system.
+    #[error("harness error: {0}")]
+    Harness(String),
 }
 
 /// A fixed epoch so that anything reading `since_epoch` sees the same times every run.
@@ -286,11 +332,30 @@ pub fn run<S: System>(
         )));
     }
     install_panic_hook();
-    QUIET_PANICS.with(|q| q.set(config.quiet_panics));
-    let report = Runner::new(system, scenario, config).run();
-    QUIET_PANICS.with(|q| q.set(false));
-    report
+    // A fresh thread per scenario: thread-local state of code squall does not control (std's
+    // `RandomState` keys, `rand`'s thread RNG, a `select!` PRNG) starts anew, and is seeded
+    // from the scenario (see `entropy`). The stack is larger than a spawned thread's default
+    // 2 MiB, as on a main thread: the history checkers recurse.
+    let entropy_seed = derive_seed(scenario.seed, 3);
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name(format!("squall-{}-seed{}", scenario.system, scenario.seed))
+            .stack_size(SCENARIO_STACK)
+            .spawn_scoped(scope, || {
+                super::entropy::seeded(entropy_seed, || {
+                    QUIET_PANICS.with(|q| q.set(config.quiet_panics));
+                    Runner::new(system, scenario, config).run()
+                })
+            })
+            .map_err(|e| RunError::Harness(format!("starting the scenario's thread: {e}")))?;
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
+
+/// The stack of a scenario's thread (virtual memory; only what is touched is committed).
+const SCENARIO_STACK: usize = 16 << 20;
 
 struct Runner<'a, S: System> {
     system: &'a S,

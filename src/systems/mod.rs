@@ -147,7 +147,10 @@ pub struct Faults {
 pub use crate::check::model::ModelKind as HistoryModel;
 
 /// A system under test. See the module docs.
-pub trait System: 'static {
+///
+/// `Sync`, and `Send + Sync` operations: each scenario runs on a fresh thread of its own (so
+/// that thread-local state of code squall does not control starts anew), borrowing both.
+pub trait System: Sync + 'static {
     /// A client operation; generated with `arbitrary`, written in scenario text with
     /// `Display`/`FromStr`.
     type Op: Clone
@@ -155,6 +158,8 @@ pub trait System: 'static {
         + fmt::Display
         + FromStr<Err = String>
         + for<'a> arbitrary::Arbitrary<'a>
+        + Send
+        + Sync
         + 'static;
     /// The registry nodes publish into; cloning gives another handle to the same registry.
     type Observer: Clone + 'static;
@@ -243,6 +248,20 @@ pub trait System: 'static {
     /// `None` (the default, and for leaderless designs) turns those faults into no-ops.
     fn leader(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> Option<NodeId> {
         None
+    }
+
+    /// Where chaos, hunt and shrink run each scenario unless told otherwise. The default,
+    /// [`Isolation::Process`], gives every scenario a process of its own, so that state the
+    /// system's third-party code keeps per process (a global counter a PRNG is seeded from,
+    /// a cache) cannot make one scenario's outcome depend on another's; it costs a fork per
+    /// scenario (BENCHMARKS.md). A system whose code squall fully controls can choose
+    /// [`Isolation::Thread`]. Either way every finding is replayed in a fresh process before
+    /// it is reported ([`crate::verify`]).
+    ///
+    /// [`Isolation::Process`]: crate::sim::isolate::Isolation::Process
+    /// [`Isolation::Thread`]: crate::sim::isolate::Isolation::Thread
+    fn isolation(&self) -> crate::sim::isolate::Isolation {
+        crate::sim::isolate::Isolation::Process
     }
 
     /// An abstraction of the cluster's current protocol state (role pattern, term gaps,

@@ -1,0 +1,270 @@
+//! How much of the process a scenario shares with the scenarios run before it.
+//!
+//! [`run`](super::runner::run) always gives a scenario a fresh thread with seeded OS
+//! randomness ([`super::entropy`]). That resets thread-local state, but not state a
+//! third-party crate keeps per process: a global counter its thread-local PRNG is seeded
+//! from (`futures::select!` does exactly this), a lazily initialised static, a cache. Such
+//! state makes a scenario's outcome depend on the scenarios before it in the same process,
+//! so a failure found deep in a chaos campaign would not replay on its own.
+//!
+//! [`Isolation::Process`] runs each scenario in a child process forked from the caller: it
+//! starts from the parent's memory as it is, which scenarios never touch, so every scenario
+//! starts from the same state however many ran before. The child sends its [`Report`] back
+//! as JSON over a pipe. A child that dies of a signal (an abort, a stack overflow in node
+//! code) is a failed run, as a panic is; a child that outlives [`CHILD_WALL_LIMIT`] is killed
+//! and reported as a harness error.
+
+use super::runner::{run, Failure, FailureKind, OpCounts, Outcome, Report, RunConfig, RunError};
+use crate::scenario::Scenario;
+use crate::systems::System;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Wall time a forked scenario may take before it is killed (a scenario takes milliseconds;
+/// the slowest history checks take seconds).
+pub const CHILD_WALL_LIMIT: Duration = Duration::from_secs(600);
+
+/// Where a scenario runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Isolation {
+    /// A fresh thread of this process, with seeded OS randomness.
+    Thread,
+    /// A fresh child process (fork) per scenario, on a fresh thread in it: per-process state
+    /// of the system's code starts the same for every scenario. The default where `fork`
+    /// exists.
+    #[default]
+    Process,
+}
+
+impl Isolation {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isolation::Thread => "thread",
+            Isolation::Process => "process",
+        }
+    }
+}
+
+impl fmt::Display for Isolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Isolation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "thread" => Ok(Isolation::Thread),
+            "process" => Ok(Isolation::Process),
+            other => Err(format!(
+                "unknown isolation `{other}`; expected `process` or `thread`"
+            )),
+        }
+    }
+}
+
+/// Runs one scenario with the given isolation.
+pub fn run_isolated<S: System>(
+    system: &S,
+    scenario: &Scenario<S::Op>,
+    config: &RunConfig,
+    isolation: Isolation,
+) -> Result<Report, RunError> {
+    match isolation {
+        Isolation::Thread => run(system, scenario, config),
+        #[cfg(unix)]
+        Isolation::Process => forked::run(system, scenario, config),
+        #[cfg(not(unix))]
+        Isolation::Process => run(system, scenario, config),
+    }
+}
+
+/// What a child sends back.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum FromChild {
+    Report(Box<Report>),
+    Refused(String),
+    Panicked(String),
+}
+
+/// The report of a run whose process died of `signal` before it could report.
+fn died(signal: i32) -> Report {
+    let name = match signal {
+        6 => " (SIGABRT: an abort, or a panic while panicking)",
+        9 => " (SIGKILL: killed from outside, perhaps out of memory)",
+        11 => " (SIGSEGV: a stack overflow or memory fault)",
+        _ => "",
+    };
+    Report {
+        outcome: Outcome::Fail(Failure {
+            kind: FailureKind::Safety,
+            property: "no panics".to_string(),
+            detail: format!("the scenario's process died of signal {signal}{name}"),
+            step: None,
+            at: Duration::ZERO,
+        }),
+        trace: String::new(),
+        history: Default::default(),
+        effects: Default::default(),
+        ops: OpCounts::default(),
+        sim_time: Duration::ZERO,
+        ticks: 0,
+        fault_phases: Vec::new(),
+        abstract_transitions: Vec::new(),
+        history_unknown: false,
+    }
+}
+
+#[cfg(unix)]
+mod forked {
+    use super::*;
+    use std::fs::File;
+    use std::io::{Read, Write};
+    use std::os::fd::FromRawFd;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    use std::time::Instant;
+
+    fn errno() -> std::io::Error {
+        std::io::Error::last_os_error()
+    }
+
+    pub(super) fn run<S: System>(
+        system: &S,
+        scenario: &Scenario<S::Op>,
+        config: &RunConfig,
+    ) -> Result<Report, RunError> {
+        let mut fds = [0; 2];
+        // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+        if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+            return Err(RunError::Harness(format!("creating a pipe: {}", errno())));
+        }
+        // SAFETY: pipe2 succeeded, so both descriptors are open and owned by nobody else.
+        let (reader, writer) = unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) };
+        // SAFETY: the child only runs the scenario on a thread of its own and leaves through
+        // `_exit`, never returning into the parent's stack frames or running its destructors.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(RunError::Harness(format!("fork: {}", errno())));
+        }
+        if pid == 0 {
+            drop(reader);
+            child(system, scenario, config, writer);
+        }
+        drop(writer);
+        let bytes = read_child(reader, pid)?;
+        let status = reap(pid)?;
+        if bytes.is_empty() {
+            if libc::WIFSIGNALED(status) {
+                return Ok(died(libc::WTERMSIG(status)));
+            }
+            return Err(RunError::Harness(format!(
+                "the scenario's process exited with status {} without a report",
+                libc::WEXITSTATUS(status)
+            )));
+        }
+        match serde_json::from_slice::<FromChild>(&bytes) {
+            Ok(FromChild::Report(report)) => Ok(*report),
+            Ok(FromChild::Refused(e)) => Err(RunError::Scenario(e)),
+            Ok(FromChild::Panicked(e)) => Err(RunError::Harness(format!(
+                "the harness panicked running the scenario: {e}"
+            ))),
+            Err(e) => Err(RunError::Harness(format!(
+                "decoding the scenario's report from its process: {e}"
+            ))),
+        }
+    }
+
+    fn child<S: System>(
+        system: &S,
+        scenario: &Scenario<S::Op>,
+        config: &RunConfig,
+        mut writer: File,
+    ) -> ! {
+        let message = match catch_unwind(AssertUnwindSafe(|| super::run(system, scenario, config)))
+        {
+            Ok(Ok(report)) => FromChild::Report(Box::new(report)),
+            Ok(Err(RunError::Scenario(e))) => FromChild::Refused(e),
+            Ok(Err(e)) => FromChild::Panicked(e.to_string()),
+            Err(panic) => FromChild::Panicked(
+                panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "a panic".to_string()),
+            ),
+        };
+        let code = match serde_json::to_vec(&message) {
+            Ok(bytes) if writer.write_all(&bytes).is_ok() => 0,
+            _ => 3,
+        };
+        // SAFETY: `_exit` ends the child without running the parent's atexit handlers or
+        // flushing stdio buffers it inherited.
+        unsafe { libc::_exit(code) }
+    }
+
+    fn read_child(mut reader: File, pid: libc::pid_t) -> Result<Vec<u8>, RunError> {
+        use std::os::fd::AsRawFd;
+        let deadline = Instant::now() + CHILD_WALL_LIMIT;
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 1 << 16];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                // SAFETY: `pid` is our own unreaped child.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                let _ = reap(pid);
+                return Err(RunError::Harness(format!(
+                    "the scenario's process ran longer than {}s of wall time and was killed \
+                     (a node that never yields stops simulated time)",
+                    CHILD_WALL_LIMIT.as_secs()
+                )));
+            }
+            let mut poll = libc::pollfd {
+                fd: reader.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            let ms = left.as_millis().min(i32::MAX as u128) as i32;
+            // SAFETY: one valid pollfd.
+            let ready = unsafe { libc::poll(&mut poll, 1, ms) };
+            if ready < 0 {
+                let e = errno();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(RunError::Harness(format!("waiting for the scenario: {e}")));
+            }
+            if ready == 0 {
+                continue;
+            }
+            match reader.read(&mut chunk) {
+                Ok(0) => return Ok(bytes),
+                Ok(n) => bytes.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(RunError::Harness(format!(
+                        "reading the scenario's report: {e}"
+                    )))
+                }
+            }
+        }
+    }
+
+    fn reap(pid: libc::pid_t) -> Result<i32, RunError> {
+        let mut status = 0;
+        loop {
+            // SAFETY: `pid` is our own child; `status` is a valid out pointer.
+            let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+            if r == pid {
+                return Ok(status);
+            }
+            let e = errno();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(RunError::Harness(format!("waiting for the scenario: {e}")));
+            }
+        }
+    }
+}
