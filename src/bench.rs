@@ -4,21 +4,35 @@
 
 use crate::cli::scenario_from_seed;
 use crate::scenario::{Scenario, Step};
-use crate::sim::runner::{run, RunConfig};
+use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::runner::RunConfig;
 use crate::systems::System;
 use std::time::{Duration, Instant};
 
-/// CPU time consumed by the calling thread so far (Linux; zero elsewhere).
-pub fn thread_cpu_time() -> Duration {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|ns| ns.parse::<u64>().ok())
-        })
-        .map(Duration::from_nanos)
-        .unwrap_or_default()
+/// CPU time consumed so far by this process and its reaped children (forked scenarios):
+/// scenarios run on threads and processes of their own, so the caller's thread alone would
+/// miss them. Zero where `getrusage` is unavailable.
+pub fn process_cpu_time() -> Duration {
+    #[cfg(unix)]
+    {
+        let used = |who| {
+            // SAFETY: an all-zero rusage is valid, and getrusage only writes into it.
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: `usage` is a valid out pointer.
+            if unsafe { libc::getrusage(who, &mut usage) } != 0 {
+                return Duration::ZERO;
+            }
+            let tv = |t: libc::timeval| {
+                Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+            };
+            tv(usage.ru_utime) + tv(usage.ru_stime)
+        };
+        used(libc::RUSAGE_SELF) + used(libc::RUSAGE_CHILDREN)
+    }
+    #[cfg(not(unix))]
+    {
+        Duration::ZERO
+    }
 }
 
 /// What `squall bench run` measured.
@@ -28,7 +42,7 @@ pub struct SimBench {
     pub scenarios: usize,
     /// Wall time.
     pub wall: Duration,
-    /// CPU time of this thread.
+    /// CPU time of the process and its forked scenarios.
     pub cpu: Duration,
     /// Simulated time run (scenario plus liveness phase).
     pub simulated: Duration,
@@ -93,7 +107,8 @@ pub fn bench_scenario<S: System>(
 }
 
 /// Runs `count` benchmark scenarios (seeds from `first_seed` on) and measures them. `tick` is
-/// the simulated time per step (squall runs use 10 ms; the benchmark can compare).
+/// the simulated time per step (squall runs use 10 ms; the benchmark can compare);
+/// `isolation` is where each scenario runs.
 pub fn bench_sim<S: System>(
     system: &S,
     count: usize,
@@ -101,6 +116,7 @@ pub fn bench_sim<S: System>(
     duration_ms: u64,
     first_seed: u64,
     tick: Duration,
+    isolation: Isolation,
 ) -> SimBench {
     let scenarios: Vec<_> = (first_seed..)
         .filter_map(|seed| bench_scenario(system, seed, nodes, duration_ms))
@@ -112,10 +128,10 @@ pub fn bench_sim<S: System>(
     };
     let mut per = Vec::with_capacity(count);
     let (mut simulated, mut failures, mut ticks) = (Duration::ZERO, 0, 0);
-    let (wall0, cpu0) = (Instant::now(), thread_cpu_time());
+    let (wall0, cpu0) = (Instant::now(), process_cpu_time());
     for s in &scenarios {
         let t = Instant::now();
-        match run(system, s, &config) {
+        match run_isolated(system, s, &config, isolation) {
             Ok(report) => {
                 simulated += report.sim_time;
                 ticks += report.ticks;
@@ -125,7 +141,7 @@ pub fn bench_sim<S: System>(
         }
         per.push(t.elapsed());
     }
-    let (wall, cpu) = (wall0.elapsed(), thread_cpu_time() - cpu0);
+    let (wall, cpu) = (wall0.elapsed(), process_cpu_time() - cpu0);
     per.sort();
     SimBench {
         scenarios: scenarios.len(),

@@ -8,7 +8,8 @@
 //! not only new lines of code.
 
 use crate::scenario::Scenario;
-use crate::sim::runner::{run, Failure, RunConfig};
+use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::runner::{Failure, RunConfig};
 use crate::systems::System;
 use arbitrary::Unstructured;
 
@@ -95,7 +96,9 @@ pub fn fuzz_one<S: System>(
         abstract_states: use_feedback,
         ..RunConfig::default()
     };
-    let report = match run(system, &scenario, &config) {
+    // No fork under libFuzzer (coverage lives in this process): at most a fresh thread.
+    let isolation = system.isolation().min(Isolation::Thread);
+    let report = match run_isolated(system, &scenario, &config, isolation) {
         Ok(r) => r,
         Err(e) => return FuzzOutcome::Rejected(e.to_string()),
     };

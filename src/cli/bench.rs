@@ -28,6 +28,9 @@ pub struct SimBenchArgs {
     /// Simulated milliseconds per step (squall runs use 10; this shows what the tick costs).
     #[arg(long, default_value_t = 10)]
     pub tick_ms: u64,
+    /// Where each scenario runs: `thread` or `process` (default: what the system declares).
+    #[arg(long)]
+    pub isolation: Option<crate::sim::isolate::Isolation>,
 }
 
 struct SimVisit<'a>(&'a SimBenchArgs);
@@ -42,8 +45,9 @@ impl Visit for SimVisit<'_> {
             a.passes > 0 && a.scenarios > 0,
             "--passes and --scenarios must be positive"
         );
+        let isolation = a.isolation.unwrap_or_else(|| system.isolation());
         println!(
-            "{} scenarios of {} nodes, {} ms of steps under faults (+ liveness phase), tick {} ms, {} passes",
+            "{} scenarios of {} nodes, {} ms of steps under faults (+ liveness phase), tick {} ms, {} passes, {isolation} isolation",
             a.scenarios, a.nodes, a.duration_ms, a.tick_ms, a.passes
         );
         println!(
@@ -60,6 +64,7 @@ impl Visit for SimVisit<'_> {
                 a.duration_ms,
                 a.seed,
                 std::time::Duration::from_millis(a.tick_ms),
+                isolation,
             );
             println!(
                 "{pass:>4}  {:>11.1}  {:>12.0}  {:>11.0}  {:>18.2}  {:>5}  {:>8}",

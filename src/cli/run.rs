@@ -2,7 +2,8 @@
 
 use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
 use crate::scenario::Scenario;
-use crate::sim::runner::{run as run_scenario, Report, RunConfig};
+use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::runner::{Report, RunConfig};
 use crate::systems::System;
 use anyhow::{bail, Context, Result};
 use arbitrary::Unstructured;
@@ -180,7 +181,8 @@ impl Visit for RunVisit<'_> {
             trace: args.trace,
             ..RunConfig::default()
         };
-        let report = run_scenario(system, &scenario, &config)?;
+        // A fresh thread of this fresh process: the environment a forked scenario gets.
+        let report = run_isolated(system, &scenario, &config, Isolation::Thread)?;
         if args.json {
             return print_json(&scenario, &report);
         }
@@ -220,7 +222,8 @@ impl Visit for ReplayVisit<'_> {
             trace: self.args.trace || self.args.json,
             ..RunConfig::default()
         };
-        let report = run_scenario(system, &scenario, &config)?;
+        // A fresh thread of this fresh process: the environment a forked scenario gets.
+        let report = run_isolated(system, &scenario, &config, Isolation::Thread)?;
         if self.args.json {
             return print_json(&scenario, &report);
         }

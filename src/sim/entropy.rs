@@ -11,10 +11,11 @@
 //! kernel, so the rest of the process keeps real entropy.
 //!
 //! Per-thread state seeded from these sources (std's `RandomState` keys, `rand`'s thread
-//! RNG) is drawn once per thread, which is why every scenario runs on a fresh thread
-//! ([`super::runner::run`]). Per-process state (a global counter a crate seeds from) needs a
-//! fresh process: [`super::isolate`]. What cannot be intercepted at all (a raw `syscall`,
-//! `/dev/urandom`, `RDRAND`) is listed in the README's "Testing your own system".
+//! RNG) is drawn once per thread, which is why a scenario of a system squall does not fully
+//! control runs on a fresh thread, and per-process state (a global counter a crate seeds
+//! from) needs a fresh process: [`super::isolate`]. What cannot be intercepted at all (an
+//! inline-asm system call, `/dev/urandom`, `RDRAND`) is listed in the README's "Testing your
+//! own system".
 
 use std::cell::Cell;
 

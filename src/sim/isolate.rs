@@ -1,15 +1,17 @@
 //! How much of the process a scenario shares with the scenarios run before it.
 //!
-//! [`run`](super::runner::run) always gives a scenario a fresh thread with seeded OS
-//! randomness ([`super::entropy`]). That resets thread-local state, but not state a
+//! [`run`](super::runner::run) runs a scenario on the calling thread with its OS randomness
+//! seeded ([`super::entropy`]). [`Isolation::Thread`] adds a fresh thread, which resets
+//! thread-local state (std's `RandomState` keys, `rand`'s thread RNG), but not state a
 //! third-party crate keeps per process: a global counter its thread-local PRNG is seeded
 //! from (`futures::select!` does exactly this), a lazily initialised static, a cache. Such
 //! state makes a scenario's outcome depend on the scenarios before it in the same process,
 //! so a failure found deep in a chaos campaign would not replay on its own.
 //!
-//! [`Isolation::Process`] runs each scenario in a child process forked from the caller: it
-//! starts from the parent's memory as it is, which scenarios never touch, so every scenario
-//! starts from the same state however many ran before. The child sends its [`Report`] back
+//! [`Isolation::Process`] runs each scenario in a child process forked from the caller, on a
+//! fresh thread there (the forking thread's thread-locals are the parent's). The child starts
+//! from the parent's memory as it is, which scenarios never touch, so every scenario starts
+//! from the same state however many ran before. The child sends its [`Report`] back
 //! as JSON over a pipe. A child that dies of a signal (an abort, a stack overflow in node
 //! code) is a failed run, as a panic is; a child that outlives [`CHILD_WALL_LIMIT`] is killed
 //! and reported as a harness error.
@@ -25,10 +27,15 @@ use std::time::Duration;
 /// the slowest history checks take seconds).
 pub const CHILD_WALL_LIMIT: Duration = Duration::from_secs(600);
 
-/// Where a scenario runs.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Where a scenario runs. Each level includes the ones before it; every level seeds the OS
+/// randomness drawn on the scenario's thread.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Isolation {
-    /// A fresh thread of this process, with seeded OS randomness.
+    /// The calling thread, shared with the scenarios before it: thread-local state they left
+    /// persists. For systems whose code squall fully controls; the cheapest (a fresh thread
+    /// costs about 0.1 ms a scenario, BENCHMARKS.md).
+    Shared,
+    /// A fresh thread of this process.
     Thread,
     /// A fresh child process (fork) per scenario, on a fresh thread in it: per-process state
     /// of the system's code starts the same for every scenario. The default where `fork`
@@ -41,6 +48,7 @@ impl Isolation {
     /// The name on the command line.
     pub fn name(self) -> &'static str {
         match self {
+            Isolation::Shared => "shared",
             Isolation::Thread => "thread",
             Isolation::Process => "process",
         }
@@ -57,10 +65,11 @@ impl FromStr for Isolation {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
+            "shared" => Ok(Isolation::Shared),
             "thread" => Ok(Isolation::Thread),
             "process" => Ok(Isolation::Process),
             other => Err(format!(
-                "unknown isolation `{other}`; expected `process` or `thread`"
+                "unknown isolation `{other}`; expected `process`, `thread` or `shared`"
             )),
         }
     }
@@ -74,12 +83,36 @@ pub fn run_isolated<S: System>(
     isolation: Isolation,
 ) -> Result<Report, RunError> {
     match isolation {
-        Isolation::Thread => run(system, scenario, config),
+        Isolation::Shared => run(system, scenario, config),
+        Isolation::Thread => on_fresh_thread(system, scenario, config),
         #[cfg(unix)]
         Isolation::Process => forked::run(system, scenario, config),
         #[cfg(not(unix))]
-        Isolation::Process => run(system, scenario, config),
+        Isolation::Process => on_fresh_thread(system, scenario, config),
     }
+}
+
+/// The stack of a scenario's thread, as large as a main thread's: the history checkers
+/// recurse (virtual memory; only what is touched is committed).
+const SCENARIO_STACK: usize = 8 << 20;
+
+/// Runs the scenario on a thread of its own, so that thread-local state of code squall does
+/// not control starts anew.
+fn on_fresh_thread<S: System>(
+    system: &S,
+    scenario: &Scenario<S::Op>,
+    config: &RunConfig,
+) -> Result<Report, RunError> {
+    std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name(format!("squall-{}-seed{}", scenario.system, scenario.seed))
+            .stack_size(SCENARIO_STACK)
+            .spawn_scoped(scope, || run(system, scenario, config))
+            .map_err(|e| RunError::Harness(format!("starting the scenario's thread: {e}")))?;
+        thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// What a child sends back.
@@ -183,8 +216,9 @@ mod forked {
         config: &RunConfig,
         mut writer: File,
     ) -> ! {
-        let message = match catch_unwind(AssertUnwindSafe(|| super::run(system, scenario, config)))
-        {
+        let message = match catch_unwind(AssertUnwindSafe(|| {
+            on_fresh_thread(system, scenario, config)
+        })) {
             Ok(Ok(report)) => FromChild::Report(Box::new(report)),
             Ok(Err(RunError::Scenario(e))) => FromChild::Refused(e),
             Ok(Err(e)) => FromChild::Panicked(e.to_string()),

@@ -317,7 +317,9 @@ fn install_panic_hook() {
     });
 }
 
-/// Runs one scenario against `system`.
+/// Runs one scenario against `system` on the calling thread, with the thread's OS randomness
+/// seeded from the scenario. Thread-local state left by earlier scenarios on this thread
+/// persists: [`super::isolate::run_isolated`] gives a scenario a fresh thread or process.
 pub fn run<S: System>(
     system: &S,
     scenario: &Scenario<S::Op>,
@@ -332,30 +334,14 @@ pub fn run<S: System>(
         )));
     }
     install_panic_hook();
-    // A fresh thread per scenario: thread-local state of code squall does not control (std's
-    // `RandomState` keys, `rand`'s thread RNG, a `select!` PRNG) starts anew, and is seeded
-    // from the scenario (see `entropy`). The stack is larger than a spawned thread's default
-    // 2 MiB, as on a main thread: the history checkers recurse.
-    let entropy_seed = derive_seed(scenario.seed, 3);
-    std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .name(format!("squall-{}-seed{}", scenario.system, scenario.seed))
-            .stack_size(SCENARIO_STACK)
-            .spawn_scoped(scope, || {
-                super::entropy::seeded(entropy_seed, || {
-                    QUIET_PANICS.with(|q| q.set(config.quiet_panics));
-                    Runner::new(system, scenario, config).run()
-                })
-            })
-            .map_err(|e| RunError::Harness(format!("starting the scenario's thread: {e}")))?;
-        thread
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    // OS randomness drawn on this thread comes from the scenario's seed (see `entropy`).
+    super::entropy::seeded(derive_seed(scenario.seed, 3), || {
+        QUIET_PANICS.with(|q| q.set(config.quiet_panics));
+        let report = Runner::new(system, scenario, config).run();
+        QUIET_PANICS.with(|q| q.set(false));
+        report
     })
 }
-
-/// The stack of a scenario's thread (virtual memory; only what is touched is committed).
-const SCENARIO_STACK: usize = 16 << 20;
 
 struct Runner<'a, S: System> {
     system: &'a S,
