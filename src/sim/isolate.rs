@@ -33,7 +33,7 @@ pub const CHILD_WALL_LIMIT: Duration = Duration::from_secs(600);
 pub enum Isolation {
     /// The calling thread, shared with the scenarios before it: thread-local state they left
     /// persists. For systems whose code squall fully controls; the cheapest (a fresh thread
-    /// costs about 0.1 ms a scenario, BENCHMARKS.md).
+    /// costs about 0.25 ms of CPU a scenario, a process about 1.4 ms: BENCHMARKS.md).
     Shared,
     /// A fresh thread of this process.
     Thread,
