@@ -9,12 +9,14 @@
 //! the protocol phase each fault hit, and the summary fails loudly if a scheduled fault kind
 //! never took effect.
 
-use crate::cli::scenario_from_seed;
+use crate::report::Effects;
+use crate::report::Failure;
 use crate::scenario::{FaultKind, Scenario};
 use crate::shrink::{shrink, ShrinkBudget};
-use crate::sim::effects::Effects;
-use crate::sim::isolate::{run_isolated, Isolation};
-use crate::sim::runner::{derive_seed, Failure, RunConfig};
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::{derive_seed, RunConfig};
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 use crate::verify::{verify_file, ScratchFile, Verdict};
 use std::collections::BTreeMap;
@@ -213,7 +215,7 @@ fn report_failure<S: System>(
     campaign: &Campaign,
     started: Instant,
     execs: u64,
-    scenario: &Scenario<S::Op>,
+    scenario: &Scenario<OpOf<S>>,
     failure: &Failure,
     mut failing: FailingSeed,
 ) {
@@ -455,7 +457,7 @@ pub fn work<S: System>(
         }
         let seed = plan.scenario_seed(job, exec);
         exec += 1;
-        let scenario = match scenario_from_seed(system, seed) {
+        let scenario = match Scenario::from_seed::<S::Workload>(system.name(), seed) {
             Ok(s) => s,
             Err(e) => {
                 campaign

@@ -14,9 +14,12 @@
 //! A failure whose file does not fail the same way is reported as *not reproducible*, with
 //! where it came from, and never saved as a finding.
 
+use crate::report::{Failure, FailureKind};
 use crate::scenario::Scenario;
-use crate::sim::isolate::{run_isolated, Isolation};
-use crate::sim::runner::{Failure, FailureKind, RunConfig};
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -176,7 +179,7 @@ fn verify_by_fork<S: System>(system: &S, path: &Path, expected: &Failure) -> Ver
         Ok(t) => t,
         Err(e) => return Verdict::Error(format!("reading {}: {e}", path.display())),
     };
-    let scenario = match Scenario::<S::Op>::from_text(&text) {
+    let scenario = match Scenario::<OpOf<S>>::from_text(&text) {
         Ok(s) => s,
         Err(e) => return Verdict::Error(format!("{}: {e}", path.display())),
     };

@@ -30,7 +30,7 @@ pub struct SimBenchArgs {
     pub tick_ms: u64,
     /// Where each scenario runs: `thread` or `process` (default: what the system declares).
     #[arg(long)]
-    pub isolation: Option<crate::sim::isolate::Isolation>,
+    pub isolation: Option<crate::systems::Isolation>,
 }
 
 struct SimVisit<'a>(&'a SimBenchArgs);

@@ -15,7 +15,7 @@ use crate::systems::System;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-pub use run::{load_scenario, scenario_from_seed, seed_bytes, ReplayArgs, RunArgs};
+pub use run::{load_scenario, scenario_from_seed, ReplayArgs, RunArgs};
 
 /// Exit code: every property held.
 pub const EXIT_PASS: u8 = 0;
@@ -59,7 +59,7 @@ impl Catalog for BuiltIn {
 
     fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
         match system {
-            "raft" => crate::systems::raft::RaftKv::mutants(),
+            "raft" => crate::systems::raft::RaftKv::default().mutants(),
             _ => Vec::new(),
         }
     }
@@ -79,6 +79,40 @@ impl Catalog for BuiltIn {
                 "unknown system `{other}`; known systems: {}",
                 self.names().join(", ")
             )),
+        }
+    }
+}
+
+/// Your system beside squall's built-in ones: what [`main!`](crate::main) runs.
+pub struct With<S>(pub S);
+
+impl<S: System> Catalog for With<S> {
+    fn names(&self) -> Vec<&'static str> {
+        let mut names = vec![self.0.name()];
+        names.extend(BuiltIn.names());
+        names
+    }
+
+    fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
+        if system == self.0.name() {
+            self.0.mutants()
+        } else {
+            BuiltIn.mutants(system)
+        }
+    }
+
+    fn visit<V: Visit>(
+        &self,
+        name: &str,
+        mutant: Option<&str>,
+        visit: V,
+    ) -> Result<V::Output, String> {
+        if name != self.0.name() {
+            return BuiltIn.visit(name, mutant, visit);
+        }
+        match mutant {
+            None => Ok(visit.visit(&self.0)),
+            Some(m) => Ok(visit.visit(&self.0.with_mutant(m)?)),
         }
     }
 }

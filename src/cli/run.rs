@@ -1,13 +1,14 @@
 //! `squall run` and `squall replay`.
 
 use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
+use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::sim::isolate::{run_isolated, Isolation};
-use crate::sim::runner::{Report, RunConfig};
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 use anyhow::{bail, Context, Result};
-use arbitrary::Unstructured;
-use rand::{RngCore, SeedableRng};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `squall run`.
@@ -51,27 +52,13 @@ pub struct ReplayArgs {
     pub json: bool,
 }
 
-/// Bytes for the scenario generator from a seed: what `squall run --seed N` decodes.
-pub fn seed_bytes(seed: u64) -> Vec<u8> {
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
-    let mut bytes = vec![0u8; 512];
-    rng.fill_bytes(&mut bytes);
-    bytes
-}
-
 /// Generates the scenario `squall run SYSTEM --seed N` runs.
-pub fn scenario_from_seed<S: System>(system: &S, seed: u64) -> Result<Scenario<S::Op>> {
-    let bytes = seed_bytes(seed);
-    let mut u = Unstructured::new(&bytes);
-    let mut scenario = Scenario::generate(system.name(), &mut u, |op, n| system.uniquify(op, n))
-        .map_err(|e| anyhow::anyhow!("generating a scenario from seed {seed}: {e}"))?;
-    // The scenario's own seed is the one asked for, so `--seed N` shows up in the file.
-    scenario.seed = seed;
-    Ok(scenario)
+pub fn scenario_from_seed<S: System>(system: &S, seed: u64) -> Result<Scenario<OpOf<S>>> {
+    Scenario::from_seed::<S::Workload>(system.name(), seed).map_err(anyhow::Error::msg)
 }
 
 /// Reads and parses a scenario file, naming the file in any error.
-pub fn load_scenario<S: System>(path: &Path) -> Result<Scenario<S::Op>> {
+pub fn load_scenario<S: System>(path: &Path) -> Result<Scenario<OpOf<S>>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Scenario::from_text(&text).with_context(|| format!("{}", path.display()))

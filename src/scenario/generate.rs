@@ -415,3 +415,31 @@ fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Opt
         _ => return None,
     })
 }
+
+/// The bytes the generator decodes for `squall run SYSTEM --seed N`.
+pub fn seed_bytes(seed: u64) -> Vec<u8> {
+    use rand::{RngCore, SeedableRng};
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let mut bytes = vec![0u8; 512];
+    rng.fill_bytes(&mut bytes);
+    bytes
+}
+
+impl<Op> Scenario<Op> {
+    /// The scenario `squall run SYSTEM --seed N` runs: generated from [`seed_bytes`] with the
+    /// workload's operations, its own seed set to `seed` so that the file shows it.
+    pub fn from_seed<W: crate::workload::Workload<Op = Op>>(
+        system: &str,
+        seed: u64,
+    ) -> std::result::Result<Self, String>
+    where
+        Op: for<'b> Arbitrary<'b>,
+    {
+        let bytes = seed_bytes(seed);
+        let mut u = Unstructured::new(&bytes);
+        let mut scenario = Scenario::generate(system, &mut u, W::uniquify)
+            .map_err(|e| format!("generating a scenario from seed {seed}: {e}"))?;
+        scenario.seed = seed;
+        Ok(scenario)
+    }
+}

@@ -12,19 +12,19 @@
 //! scenario's seed: turmoil's RNG (latency, scheduling order of tokio under `tokio_unstable`),
 //! node RNGs, the transport's loss/duplication RNG, the reordering and garbage choices.
 
-use super::disk::Disk;
-use super::effects::Effects;
-use super::net::{Net, NetFaults, Transport};
 use crate::check::{HistoryVerdict, Violation};
 use crate::history::{Event, EventType, History};
+use crate::node::net::{Net, NetFaults, Transport};
+use crate::node::Disk;
 use crate::report::Trace;
+use crate::report::{Effects, Failure, FailureKind, OpCounts, Outcome, Report};
 use crate::scenario::{Fault, FaultKind, NodeId, Scenario, Step, MAX_CLIENTS};
+use crate::systems::OpOf;
 use crate::systems::{
-    Client, ClientContext, Faults, Liveness, NodeContext, OpResult, StepContext, System,
+    Client, ClientContext, Faults, Liveness, NodeContext, OpResult, StepContext, System, Workload,
 };
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -74,154 +74,6 @@ impl Default for RunConfig {
             abstract_states: false,
             quiet_panics: false,
         }
-    }
-}
-
-/// Which family of property a failure broke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FailureKind {
-    /// A per-step invariant (or a node panicked).
-    Safety,
-    /// The system did not recover in time once the faults healed.
-    Liveness,
-    /// The client history violates the consistency model.
-    Consistency,
-}
-
-impl fmt::Display for FailureKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FailureKind::Safety => "safety",
-            FailureKind::Liveness => "liveness",
-            FailureKind::Consistency => "consistency",
-        })
-    }
-}
-
-/// A failed run: which property, where, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    /// Safety, liveness or consistency.
-    pub kind: FailureKind,
-    /// The property's name.
-    pub property: String,
-    /// What was seen.
-    pub detail: String,
-    /// The scenario step (1-based) during which it happened; `None` after the last step.
-    pub step: Option<usize>,
-    /// Simulated time.
-    pub at: Duration,
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} violation: {}", self.kind, self.property)?;
-        match self.step {
-            Some(step) => write!(f, " at step {step}")?,
-            None => write!(f, " after the last step")?,
-        }
-        write!(f, " ({:.3}s): {}", self.at.as_secs_f64(), self.detail)
-    }
-}
-
-/// How a run ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    /// Every property held.
-    Pass,
-    /// A property was violated.
-    Fail(Failure),
-}
-
-/// Client operation counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpCounts {
-    /// Took effect.
-    pub ok: u64,
-    /// Certainly did not take effect.
-    pub fail: u64,
-    /// Unknown.
-    pub info: u64,
-}
-
-/// Everything a run produced. Serializable, so that a run in a child process
-/// ([`super::isolate`]) hands it back whole.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Report {
-    /// The verdict.
-    pub outcome: Outcome,
-    /// The readable trace (empty unless `RunConfig::trace`).
-    pub trace: String,
-    /// The client history.
-    pub history: History,
-    /// What the faults did.
-    pub effects: Effects,
-    /// Client operation outcomes.
-    pub ops: OpCounts,
-    /// Simulated time run.
-    pub sim_time: Duration,
-    /// `sim.step()` calls.
-    pub ticks: u64,
-    /// Each fault applied, with the protocol phase it hit.
-    #[serde(with = "phase_names")]
-    pub fault_phases: Vec<(FaultKind, &'static str)>,
-    /// Transitions between abstract protocol states, as hashes (when asked for).
-    pub abstract_transitions: Vec<u64>,
-    /// The history check ran out of budget (the run still passes).
-    pub history_unknown: bool,
-}
-
-impl Report {
-    /// Whether every property held.
-    pub fn passed(&self) -> bool {
-        self.outcome == Outcome::Pass
-    }
-
-    /// The failure, if any.
-    pub fn failure(&self) -> Option<&Failure> {
-        match &self.outcome {
-            Outcome::Fail(f) => Some(f),
-            Outcome::Pass => None,
-        }
-    }
-}
-
-/// Phase names are `&'static str`s a system declares; one that crosses a process boundary
-/// comes back interned (leaked once per distinct name: systems have a handful).
-mod phase_names {
-    use crate::scenario::FaultKind;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::collections::BTreeSet;
-    use std::sync::Mutex;
-
-    pub fn serialize<S: Serializer>(
-        phases: &[(FaultKind, &'static str)],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        phases.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Vec<(FaultKind, &'static str)>, D::Error> {
-        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-        let phases = Vec::<(FaultKind, String)>::deserialize(d)?;
-        let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(phases
-            .into_iter()
-            .map(|(kind, name)| {
-                let interned = match names.get(name.as_str()) {
-                    Some(&known) => known,
-                    None => {
-                        let leaked: &'static str = Box::leak(name.into_boxed_str());
-                        names.insert(leaked);
-                        leaked
-                    }
-                };
-                (kind, interned)
-            })
-            .collect())
     }
 }
 
@@ -322,7 +174,7 @@ fn install_panic_hook() {
 /// persists: [`super::isolate::run_isolated`] gives a scenario a fresh thread or process.
 pub fn run<S: System>(
     system: &S,
-    scenario: &Scenario<S::Op>,
+    scenario: &Scenario<OpOf<S>>,
     config: &RunConfig,
 ) -> Result<Report, RunError> {
     scenario.validate().map_err(RunError::Scenario)?;
@@ -345,7 +197,7 @@ pub fn run<S: System>(
 
 struct Runner<'a, S: System> {
     system: &'a S,
-    scenario: &'a Scenario<S::Op>,
+    scenario: &'a Scenario<OpOf<S>>,
     config: &'a RunConfig,
     sim: turmoil::Sim<'a>,
     observer: S::Observer,
@@ -353,7 +205,7 @@ struct Runner<'a, S: System> {
     trace: Rc<RefCell<Trace>>,
     faults: Rc<RefCell<NetFaults>>,
     log: Rc<RefCell<ClientLog>>,
-    queues: Vec<mpsc::UnboundedSender<Queued<S::Op>>>,
+    queues: Vec<mpsc::UnboundedSender<Queued<OpOf<S>>>>,
     garbage: mpsc::UnboundedSender<(SocketAddr, Vec<u8>)>,
     disks: Vec<Disk>,
     /// Which nodes are down, and since when.
@@ -379,7 +231,7 @@ struct Runner<'a, S: System> {
 }
 
 impl<'a, S: System> Runner<'a, S> {
-    fn new(system: &'a S, scenario: &'a Scenario<S::Op>, config: &'a RunConfig) -> Self {
+    fn new(system: &'a S, scenario: &'a Scenario<OpOf<S>>, config: &'a RunConfig) -> Self {
         let n = scenario.nodes;
         let mut sim = turmoil::Builder::new()
             .rng_seed(scenario.seed)
@@ -671,12 +523,12 @@ impl<'a, S: System> Runner<'a, S> {
         Ok(())
     }
 
-    fn enqueue(&mut self, client: u8, op: S::Op, probe: bool) {
+    fn enqueue(&mut self, client: u8, op: OpOf<S>, probe: bool) {
         self.log.borrow_mut().outstanding += 1;
         // The client host never exits while the harness runs, so its queue stays open.
         let describe = Described {
-            op: self.system.history_op(&op),
-            read_only: self.system.is_read_only(&op),
+            op: S::Workload::history_op(&op),
+            read_only: S::Workload::is_read_only(&op),
             text: op.to_string(),
         };
         let _ = self.queues[usize::from(client)].send(Queued {
@@ -1043,7 +895,7 @@ impl<'a, S: System> Runner<'a, S> {
                 let op_deadline = self.config.op_deadline.max(self.system.min_op_deadline());
                 deadline = deadline.max(self.now() + op_deadline);
                 for c in 0..MAX_CLIENTS {
-                    if let Some(op) = self.system.liveness_probe(c) {
+                    if let Some(op) = S::Workload::liveness_probe(c) {
                         self.enqueue(c, op, true);
                     }
                 }
@@ -1085,7 +937,7 @@ impl<'a, S: System> Runner<'a, S> {
     }
 
     fn check_history(&mut self) -> Option<Failure> {
-        let model = self.system.history_model()?;
+        let model = S::Workload::model()?;
         let verdict = crate::check::history_verdict(model, &self.log.borrow().history);
         match verdict {
             HistoryVerdict::Consistent => {
@@ -1112,9 +964,9 @@ impl<'a, S: System> Runner<'a, S> {
 
 /// The client host: one task per client process, each performing its queued operations one
 /// at a time and recording them; plus the garbage sender.
-async fn client_host<C: Client>(
-    clients: Vec<crate::systems::BoxFuture<'static, std::io::Result<C>>>,
-    receivers: Vec<mpsc::UnboundedReceiver<Queued<C::Op>>>,
+async fn client_host<W: Workload, C: Client<W>>(
+    clients: Vec<impl std::future::Future<Output = std::io::Result<C>>>,
+    receivers: Vec<mpsc::UnboundedReceiver<Queued<W::Op>>>,
     mut garbage: mpsc::UnboundedReceiver<(SocketAddr, Vec<u8>)>,
     log: Rc<RefCell<ClientLog>>,
     trace: Rc<RefCell<Trace>>,

@@ -1,71 +1,39 @@
 //! The System contract, and the built-in systems.
 //!
 //! A system under test tells squall, through [`System`]:
-//! - how to start node `i` (a future run as a turmoil host, restartable from its [`Disk`]);
-//! - its client operation type and how a client performs one ([`Client`]);
+//! - the [`Workload`] it serves (what clients do and how the history is judged);
+//! - how to start node `i` (a future run as a turmoil host, restartable from its
+//!   [`Disk`](crate::node::Disk)), and a [`Client`] that performs the workload's operations;
 //! - what nodes publish for observation (its `Observer`, a shared registry) and its per-step
-//!   safety invariants over it (its `Checker`), computed incrementally;
-//! - its liveness condition once faults heal, and which history model applies.
+//!   safety invariants over it (its `Checker`), computed incrementally, named as
+//!   [`Property`]s;
+//! - its liveness condition once faults heal, and its planted bugs.
 //!
-//! Node code gets simulated time (tokio's, paused by turmoil), simulated sockets (through
-//! [`Transport`](crate::sim::net::Transport)) and a seed; with [`Net::Real`] the same code runs
-//! on real sockets.
+//! Node code gets what [`crate::node`] hands it: simulated time (tokio's, paused by turmoil),
+//! simulated sockets ([`Transport`](crate::node::Transport)), a [`Disk`](crate::node::Disk)
+//! and a seed; with [`Net::Real`](crate::node::Net::Real) the same code runs on real sockets.
 
 pub mod raft;
 
+mod isolation;
+pub mod property;
+
+pub use crate::node::{ClientContext, NodeContext};
+pub use crate::workload::{HistoryOp, Workload};
+pub use isolation::Isolation;
+pub use property::{Property, PropertyKind};
+
 use crate::check::Violation;
-use crate::history::{Function, Value};
+use crate::history::Value;
+use crate::mutants::MutantInfo;
 use crate::report::Trace;
 use crate::scenario::NodeId;
-use crate::sim::disk::Disk;
-use crate::sim::net::Net;
-use std::fmt;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
-use std::pin::Pin;
-use std::str::FromStr;
 use std::time::Duration;
 
-/// A boxed, non-`Send` future (hosts run on a `LocalSet`).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
-
-/// Everything a node gets when it (re)starts.
-pub struct NodeContext {
-    /// This node's index.
-    pub id: NodeId,
-    /// Every node's address, indexed by node id (this node's included).
-    pub peers: Vec<SocketAddr>,
-    /// The node's durable disk; survives crashes, loses unsynced writes on power loss.
-    pub disk: Disk,
-    /// Seed for this incarnation's RNG (differs per restart, fixed per scenario).
-    pub seed: u64,
-    /// Where to bind the transport.
-    pub net: Net,
-    /// How many times this node has started before.
-    pub incarnation: u32,
-}
-
-impl NodeContext {
-    /// This node's own address.
-    pub fn addr(&self) -> SocketAddr {
-        self.peers[usize::from(self.id)]
-    }
-}
-
-/// Everything a client process gets.
-pub struct ClientContext {
-    /// The client's index (`c0` is 0).
-    pub id: u8,
-    /// The client's own address.
-    pub addr: SocketAddr,
-    /// Every node's address, indexed by node id.
-    pub nodes: Vec<SocketAddr>,
-    /// Where to bind the transport.
-    pub net: Net,
-    /// Seed for the client's RNG.
-    pub seed: u64,
-}
+/// The operation type of a system's workload.
+pub type OpOf<S> = <<S as System>::Workload as Workload>::Op;
 
 /// How one client operation ended, as the client saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,25 +46,13 @@ pub enum OpResult {
     Unknown(String),
 }
 
-/// An operation as the history records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryOp {
-    /// The function.
-    pub f: Function,
-    /// The key, for key-value systems.
-    pub key: Option<String>,
-    /// The input value.
-    pub value: Value,
-}
-
-/// A client process of a system: performs one operation at a time.
-pub trait Client: 'static {
-    /// The system's operation type.
-    type Op;
-
+/// A client process of a system: performs one operation of workload `W` at a time.
+pub trait Client<W: Workload>: 'static {
     /// Performs `op` against the cluster, retrying as the system's clients do. The harness
     /// cancels it at the operation's deadline (an unanswered operation is indeterminate).
-    fn invoke<'a>(&'a mut self, op: &'a Self::Op) -> BoxFuture<'a, OpResult>;
+    /// Hosts run on one thread, so the future need not be `Send`.
+    #[allow(async_fn_in_trait)]
+    async fn invoke(&mut self, op: &W::Op) -> OpResult;
 }
 
 /// The liveness condition's state during the liveness phase.
@@ -143,30 +99,19 @@ pub struct Faults {
     pub since: Duration,
 }
 
-/// Which sequential model the client history is checked against.
-pub use crate::check::model::ModelKind as HistoryModel;
-
 /// A system under test. See the module docs.
 ///
 /// `Sync`, and `Send + Sync` operations: each scenario runs on a fresh thread of its own (so
 /// that thread-local state of code squall does not control starts anew), borrowing both.
 pub trait System: Sync + 'static {
-    /// A client operation; generated with `arbitrary`, written in scenario text with
-    /// `Display`/`FromStr`.
-    type Op: Clone
-        + fmt::Debug
-        + fmt::Display
-        + FromStr<Err = String>
-        + for<'a> arbitrary::Arbitrary<'a>
-        + Send
-        + Sync
-        + 'static;
+    /// What clients do and how it is judged.
+    type Workload: Workload;
     /// The registry nodes publish into; cloning gives another handle to the same registry.
     type Observer: Clone + 'static;
     /// The incremental state of the per-step invariants.
     type Checker: 'static;
     /// A client process.
-    type Client: Client<Op = Self::Op>;
+    type Client: Client<Self::Workload>;
 
     /// The system's name on the command line and in scenario files.
     fn name(&self) -> &'static str;
@@ -177,36 +122,19 @@ pub trait System: Sync + 'static {
     /// Fresh invariant state for a cluster of `nodes`.
     fn checker(&self, nodes: u8) -> Self::Checker;
 
-    /// Starts one incarnation of a node. The future runs until the node crashes.
+    /// Starts one incarnation of a node. The future runs until the node crashes; it owns
+    /// what it needs (`'static`), since the host outlives this call.
     fn start_node(
         &self,
         ctx: NodeContext,
         observer: Self::Observer,
-    ) -> BoxFuture<'static, io::Result<()>>;
+    ) -> impl Future<Output = io::Result<()>> + 'static;
 
     /// Creates a client process.
-    fn connect_client(&self, ctx: ClientContext) -> BoxFuture<'static, io::Result<Self::Client>>;
-
-    /// How an operation appears in the history.
-    fn history_op(&self, op: &Self::Op) -> HistoryOp;
-
-    /// Simpler versions of an operation, for shrinking (smaller key, smaller value, a read).
-    fn simpler_ops(&self, _op: &Self::Op) -> Vec<Self::Op> {
-        Vec::new()
-    }
-
-    /// The bytes the operation's `Arbitrary` impl decodes into it, so that readable scenarios
-    /// can seed the fuzzer ([`Scenario::to_bytes`](crate::scenario::Scenario::to_bytes)).
-    fn op_bytes(&self, _op: &Self::Op) -> Option<Vec<u8>> {
-        None
-    }
-
-    /// Makes the `n`-th generated operation's written value unique (optional).
-    fn uniquify(&self, _op: &mut Self::Op, _n: u32) {}
-
-    /// Whether the operation cannot change state (a timed-out read is then a failure, not
-    /// an indeterminate operation).
-    fn is_read_only(&self, op: &Self::Op) -> bool;
+    fn connect_client(
+        &self,
+        ctx: ClientContext,
+    ) -> impl Future<Output = io::Result<Self::Client>> + 'static;
 
     /// Checks the safety invariants after a simulation step.
     fn check_step(
@@ -219,11 +147,33 @@ pub trait System: Sync + 'static {
     /// During the liveness phase (everything healed, every node up): has the system recovered?
     fn liveness(&self, checker: &Self::Checker, observer: &Self::Observer) -> Liveness;
 
-    /// An operation the harness sends, per client, once the healed system reports itself
-    /// live, and that must succeed for the run to count as live (proof that the recovery is
-    /// real). `None` skips the probe.
-    fn liveness_probe(&self, _client: u8) -> Option<Self::Op> {
-        None
+    /// The properties [`check_step`](System::check_step) asserts, each with a one-line
+    /// statement (`squall properties SYSTEM` lists them with the harness's and the
+    /// workload's; `--property NAME` checks only some).
+    fn properties(&self) -> Vec<Property> {
+        Vec::new()
+    }
+
+    /// The planted bugs this system carries (`squall mutants`).
+    fn mutants(&self) -> Vec<MutantInfo> {
+        Vec::new()
+    }
+
+    /// This system with the named planted bug active.
+    fn with_mutant(&self, name: &str) -> Result<Self, String>
+    where
+        Self: Sized,
+    {
+        let known: Vec<&str> = self.mutants().iter().map(|m| m.name).collect();
+        Err(if known.is_empty() {
+            format!("`{}` has no planted bugs (asked for `{name}`)", self.name())
+        } else {
+            format!(
+                "unknown planted bug `{name}` for `{}`; known: {}",
+                self.name(),
+                known.join(", ")
+            )
+        })
     }
 
     /// The shortest deadline a client operation of this system needs (the harness uses the
@@ -233,9 +183,6 @@ pub trait System: Sync + 'static {
     fn min_op_deadline(&self) -> Duration {
         Duration::ZERO
     }
-
-    /// The model the client history is checked against, if any.
-    fn history_model(&self) -> Option<HistoryModel>;
 
     /// The protocol phase the cluster is in ("election", "replicating", ...), for fault
     /// coverage: which faults hit which situations.
@@ -255,13 +202,10 @@ pub trait System: Sync + 'static {
     /// system's third-party code keeps per process (a global counter a PRNG is seeded from,
     /// a cache) cannot make one scenario's outcome depend on another's; it costs a fork per
     /// scenario (BENCHMARKS.md). A system whose code squall fully controls can choose
-    /// [`Isolation::Thread`]. Either way every finding is replayed in a fresh process before
-    /// it is reported ([`crate::verify`]).
-    ///
-    /// [`Isolation::Process`]: crate::sim::isolate::Isolation::Process
-    /// [`Isolation::Thread`]: crate::sim::isolate::Isolation::Thread
-    fn isolation(&self) -> crate::sim::isolate::Isolation {
-        crate::sim::isolate::Isolation::Process
+    /// [`Isolation::Thread`] or [`Isolation::Shared`]. Either way every finding is replayed
+    /// in a fresh process before it is reported ([`crate::verify`]).
+    fn isolation(&self) -> Isolation {
+        Isolation::Process
     }
 
     /// An abstraction of the cluster's current protocol state (role pattern, term gaps,

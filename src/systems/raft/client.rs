@@ -7,10 +7,10 @@
 use super::messages::RECEIVE_BUFFER;
 use super::messages::{decode, encode, Message, Outcome};
 use super::mutants::Mutant;
-use super::KvOp;
 use crate::history::Value;
-use crate::sim::net::Transport;
-use crate::systems::{BoxFuture, Client, ClientContext, OpResult};
+use crate::node::net::Transport;
+use crate::systems::{Client, ClientContext, OpResult};
+use crate::workload::kv::{Kv, KvOp};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::io;
@@ -109,10 +109,8 @@ impl RaftClient {
     }
 }
 
-impl Client for RaftClient {
-    type Op = KvOp;
-
-    fn invoke<'a>(&'a mut self, op: &'a KvOp) -> BoxFuture<'a, OpResult> {
-        Box::pin(self.perform(*op))
+impl Client<Kv> for RaftClient {
+    async fn invoke(&mut self, op: &KvOp) -> OpResult {
+        self.perform(*op).await
     }
 }

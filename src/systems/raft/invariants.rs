@@ -35,8 +35,99 @@
 use super::messages::{Index, Term};
 use super::observer::{Event, Observer, Role};
 use crate::check::Violation;
+use crate::systems::Property;
 use crate::systems::{Liveness, StepContext};
 use std::collections::BTreeMap;
+
+/// Every event a node publishes names a node of the cluster.
+pub const WELL_FORMED_EVENTS: Property = Property::safety(
+    "well-formed events",
+    "every event a node publishes names a node of the cluster",
+);
+/// No node's current term ever goes down, across restarts too.
+pub const TERMS_NEVER_DECREASE: Property = Property::safety(
+    "terms never decrease",
+    "no node's current term ever goes down, across restarts too",
+);
+/// Two logs that hold an entry of the same index and term hold the same entries before it.
+pub const LOG_MATCHING: Property = Property::safety(
+    "log matching",
+    "two logs that hold an entry of the same index and term hold the same entries before it",
+);
+/// No node truncates a committed entry from its log.
+pub const COMMITTED_NEVER_LOST: Property = Property::safety(
+    "committed entries are never lost",
+    "no node truncates a committed entry from its log",
+);
+/// A leader counts a follower as holding its log up to m only while the follower's log agrees up to m.
+pub const MATCH_INDEX_TRUE: Property = Property::safety(
+    "a leader's match index is true",
+    "a leader counts a follower as holding its log up to m only while the follower's log agrees up to m",
+);
+/// A leader of term t counts a follower up to m only if that follower acknowledged at least m in term t.
+pub const MATCH_INDEX_ACKNOWLEDGED: Property = Property::safety(
+    "a leader's match index rests on an acknowledgment of its term",
+    "a leader of term t counts a follower up to m only if that follower acknowledged at least m in term t",
+);
+/// No node applies an entry above its commit index.
+pub const ONLY_COMMITTED_APPLIED: Property = Property::safety(
+    "only committed entries are applied",
+    "no node applies an entry above its commit index",
+);
+/// No two nodes apply different entries at the same index.
+pub const STATE_MACHINE_SAFETY: Property = Property::safety(
+    "state machine safety",
+    "no two nodes apply different entries at the same index",
+);
+/// A restarted node remembers its vote and every entry it acknowledged.
+pub const PERSISTED_STATE_SURVIVES: Property = Property::safety(
+    "persisted state survives restarts",
+    "a restarted node remembers its vote and every entry it acknowledged",
+);
+/// At most one leader per term.
+pub const ELECTION_SAFETY: Property =
+    Property::safety("election safety", "at most one leader per term");
+/// A leader's log holds every entry committed in earlier terms.
+pub const LEADER_COMPLETENESS: Property = Property::safety(
+    "leader completeness",
+    "a leader's log holds every entry committed in earlier terms",
+);
+/// No node's commit index goes down, across restarts too.
+pub const COMMIT_NEVER_DECREASES: Property = Property::safety(
+    "commit index never decreases",
+    "no node's commit index goes down, across restarts too",
+);
+/// An entry counted committed is in the logs of a majority.
+pub const COMMITTED_HELD_BY_MAJORITY: Property = Property::safety(
+    "committed entries are held by a majority",
+    "an entry counted committed is in the logs of a majority",
+);
+/// Every leader elected after an entry committed holds it.
+pub const COMMITTED_SURVIVE_ELECTIONS: Property = Property::safety(
+    "committed entries survive every election",
+    "every leader elected after an entry committed holds it",
+);
+/// Progress while faults persist (see [`super::progress`]).
+pub const PROGRESS_UNDER_FAULTS: Property = super::progress::PROGRESS_UNDER_FAULTS;
+
+/// Every property the Raft checker asserts.
+pub const PROPERTIES: [Property; 15] = [
+    WELL_FORMED_EVENTS,
+    TERMS_NEVER_DECREASE,
+    LOG_MATCHING,
+    COMMITTED_NEVER_LOST,
+    MATCH_INDEX_TRUE,
+    MATCH_INDEX_ACKNOWLEDGED,
+    ONLY_COMMITTED_APPLIED,
+    STATE_MACHINE_SAFETY,
+    PERSISTED_STATE_SURVIVES,
+    ELECTION_SAFETY,
+    LEADER_COMPLETENESS,
+    COMMIT_NEVER_DECREASES,
+    COMMITTED_HELD_BY_MAJORITY,
+    COMMITTED_SURVIVE_ELECTIONS,
+    PROGRESS_UNDER_FAULTS,
+];
 
 /// The incremental state of the safety checks.
 #[derive(Debug, Default)]
@@ -112,24 +203,18 @@ impl Checker {
     }
 
     fn node_log(&mut self, node: u8) -> Result<&mut Vec<(Term, u64)>, Violation> {
-        self.logs.get_mut(usize::from(node)).ok_or_else(|| {
-            Violation::new(
-                "well-formed events",
-                format!("event from unknown node n{node}"),
-            )
-        })
+        self.logs
+            .get_mut(usize::from(node))
+            .ok_or_else(|| WELL_FORMED_EVENTS.violated(format!("event from unknown node n{node}")))
     }
 
     fn term_seen(&mut self, node: u8, term: Term, what: &str) -> Result<(), Violation> {
         let i = usize::from(node);
         if term < self.terms[i] {
-            return Err(Violation::new(
-                "terms never decrease",
-                format!(
-                    "n{node} {what} with term {term} after having reached term {}",
-                    self.terms[i]
-                ),
-            ));
+            return Err(TERMS_NEVER_DECREASE.violated(format!(
+                "n{node} {what} with term {term} after having reached term {}",
+                self.terms[i]
+            )));
         }
         self.terms[i] = term;
         Ok(())
@@ -144,13 +229,10 @@ impl Checker {
     ) -> Result<(), Violation> {
         let known = *self.chains.entry((index, term)).or_insert(chain);
         if known != chain {
-            return Err(Violation::new(
-                "log matching",
-                format!(
-                    "n{node} holds an entry at index {index} of term {term} whose log prefix differs \
+            return Err(LOG_MATCHING.violated(format!(
+                "n{node} holds an entry at index {index} of term {term} whose log prefix differs \
                      from another node's entry with the same index and term"
-                ),
-            ));
+            )));
         }
         Ok(())
     }
@@ -214,9 +296,7 @@ impl Checker {
                     let held = log.get(from as usize - 1).copied();
                     if let Some((term, chain)) = held {
                         if chain == self.committed[from as usize - 1] {
-                            return Err(Violation::new(
-                                "committed entries are never lost",
-                                format!(
+                            return Err(COMMITTED_NEVER_LOST.violated(format!(
                                     "n{node} truncated its log from index {from}, removing the committed entry \
                                      {from} (term {term}); entries up to {committed} are committed"
                                 ),
@@ -230,9 +310,7 @@ impl Checker {
                         .leaders
                         .get(&term)
                         .map_or("?".to_string(), |l| format!("n{l}"));
-                    return Err(Violation::new(
-                        "a leader's match index is true",
-                        format!(
+                    return Err(MATCH_INDEX_TRUE.violated(format!(
                             "n{node} truncated its log from index {from} in term {term}, while {leader}, \
                              leader of term {term}, counts it as holding its log up to index {matched}"
                         ),
@@ -288,20 +366,15 @@ impl Checker {
                 self.node_log(node)?;
                 let i = usize::from(node);
                 if index > self.commits[i] {
-                    return Err(Violation::new(
-                        "only committed entries are applied",
-                        format!(
-                            "n{node} applied index {index} while its commit index is {}",
-                            self.commits[i]
-                        ),
-                    ));
+                    return Err(ONLY_COMMITTED_APPLIED.violated(format!(
+                        "n{node} applied index {index} while its commit index is {}",
+                        self.commits[i]
+                    )));
                 }
                 let len = self.applied.len() as Index;
                 if index >= 1 && index <= len {
                     if self.applied[index as usize - 1] != entry {
-                        return Err(Violation::new(
-                            "state machine safety",
-                            format!("n{node} applied a different entry at index {index} than another node applied there"),
+                        return Err(STATE_MACHINE_SAFETY.violated(format!("n{node} applied a different entry at index {index} than another node applied there"),
                         ));
                     }
                 } else if index == len + 1 {
@@ -324,25 +397,19 @@ impl Checker {
         let i = usize::from(node);
         if let Some((vote_term, candidate)) = self.votes[i] {
             if term == vote_term && voted_for != Some(candidate) {
-                return Err(Violation::new(
-                    "persisted state survives restarts",
-                    format!(
-                        "n{node} voted for n{candidate} in term {term} but restarted in term {term} \
+                return Err(PERSISTED_STATE_SURVIVES.violated(format!(
+                    "n{node} voted for n{candidate} in term {term} but restarted in term {term} \
                          without that vote"
-                    ),
-                ));
+                )));
             }
         }
         let (acked, chain) = self.acked[i];
         if acked > 0 && log.get(acked as usize - 1).map(|e| e.1) != Some(chain) {
-            return Err(Violation::new(
-                "persisted state survives restarts",
-                format!(
-                    "n{node} acknowledged log entries up to index {acked} but restarted with {} \
+            return Err(PERSISTED_STATE_SURVIVES.violated(format!(
+                "n{node} acknowledged log entries up to index {acked} but restarted with {} \
                      entries that do not include them",
-                    log.len()
-                ),
-            ));
+                log.len()
+            )));
         }
         Ok(())
     }
@@ -355,9 +422,7 @@ impl Checker {
     ) -> Result<(), Violation> {
         if let Some(other) = self.leaders.get(&term) {
             if *other != node {
-                return Err(Violation::new(
-                    "election safety",
-                    format!("n{node} became leader of term {term}, but n{other} was already leader of term {term}"),
+                return Err(ELECTION_SAFETY.violated(format!("n{node} became leader of term {term}, but n{other} was already leader of term {term}"),
                 ));
             }
         }
@@ -382,9 +447,7 @@ impl Checker {
                 .get(c - 1)
                 .is_some_and(|(_, chain)| *chain == self.committed[c - 1]);
             if !ok {
-                return Err(Violation::new(
-                    "leader completeness",
-                    format!(
+                return Err(LEADER_COMPLETENESS.violated(format!(
                         "n{node} became leader of term {term} with {} log entries, but its log does not hold \
                          every entry committed in earlier terms (up to index {c})",
                         log.len()
@@ -399,24 +462,18 @@ impl Checker {
         self.node_log(node)?;
         let i = usize::from(node);
         if index <= self.commits[i] {
-            return Err(Violation::new(
-                "commit index never decreases",
-                format!(
-                    "n{node} moved its commit index from {} to {index}",
-                    self.commits[i]
-                ),
-            ));
+            return Err(COMMIT_NEVER_DECREASES.violated(format!(
+                "n{node} moved its commit index from {} to {index}",
+                self.commits[i]
+            )));
         }
         self.commits[i] = index;
         let log = &self.logs[i];
         if (log.len() as Index) < index {
-            return Err(Violation::new(
-                "committed entries are never lost",
-                format!(
-                    "n{node} committed index {index} but holds only {} entries",
-                    log.len()
-                ),
-            ));
+            return Err(COMMITTED_NEVER_LOST.violated(format!(
+                "n{node} committed index {index} but holds only {} entries",
+                log.len()
+            )));
         }
         let c = self.committed.len();
         let m = c.min(index as usize);
@@ -425,9 +482,7 @@ impl Checker {
             let first = (0..m)
                 .find(|k| log[*k].1 != self.committed[*k])
                 .map_or(m, |k| k + 1);
-            return Err(Violation::new(
-                "committed entries are never lost",
-                format!(
+            return Err(COMMITTED_NEVER_LOST.violated(format!(
                     "n{node} committed index {index}, but its entry at index {first} (term {}) differs from \
                      the entry already committed there",
                     log[first - 1].0
@@ -472,9 +527,7 @@ impl Checker {
                 .filter(|l| Self::up_to_date(l) <= me)
                 .count();
             if votes >= majority {
-                return Err(Violation::new(
-                    "committed entries survive every election",
-                    format!(
+                return Err(COMMITTED_SURVIVE_ELECTIONS.violated(format!(
                         "n{node} committed index {index}, but n{n}'s log lacks that entry and is at least as \
                          up to date (last term {}, {} entries) as {votes} of {} nodes: it can be elected and \
                          overwrite it",
@@ -519,9 +572,7 @@ impl Checker {
                     acks[k - 1].0
                 ),
             };
-            return Err(Violation::new(
-                "a leader's match index rests on an acknowledgment of its term",
-                format!(
+            return Err(MATCH_INDEX_ACKNOWLEDGED.violated(format!(
                     "n{leader}, leader of term {term}, counts n{follower} as holding its log up to index \
                      {index}, but n{follower} {what}"
                 ),
@@ -537,9 +588,7 @@ impl Checker {
         let k = index as usize - 1;
         let theirs = self.logs[f].get(k);
         if theirs.map(|e| e.1) != self.logs[usize::from(leader)].get(k).map(|e| e.1) {
-            return Err(Violation::new(
-                "a leader's match index is true",
-                format!(
+            return Err(MATCH_INDEX_TRUE.violated(format!(
                     "n{leader}, leader of term {term}, counts n{follower} as holding its log up to index \
                      {index}, but n{follower} (in term {term}) {}",
                     match theirs {
@@ -566,14 +615,11 @@ impl Checker {
             .count();
         let majority = self.logs.len() / 2 + 1;
         if holders < majority {
-            return Err(Violation::new(
-                "committed entries are held by a majority",
-                format!(
-                    "n{node} committed index {index}, but only {holders} of {} nodes hold that entry \
+            return Err(COMMITTED_HELD_BY_MAJORITY.violated(format!(
+                "n{node} committed index {index}, but only {holders} of {} nodes hold that entry \
                      (a majority is {majority})",
-                    self.logs.len()
-                ),
-            ));
+                self.logs.len()
+            )));
         }
         Ok(())
     }

@@ -10,7 +10,7 @@
 //! The RPCs are those of the Raft paper (Ongaro & Ousterhout 2014, Figure 2) plus PreVote
 //! (Ongaro's thesis §9.6) and the client protocol (thesis §6.3: client id + sequence number).
 
-use super::KvOp;
+use crate::workload::kv::KvOp;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

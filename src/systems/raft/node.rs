@@ -31,10 +31,10 @@ use super::messages::{
 use super::mutants::Mutant;
 use super::observer::{Event, Observer, Role};
 use super::state_machine::{Applied, StateMachine};
-use super::KvOp;
-use crate::sim::disk::Disk;
-use crate::sim::net::Transport;
+use crate::node::disk::Disk;
+use crate::node::net::Transport;
 use crate::systems::NodeContext;
+use crate::workload::kv::KvOp;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
@@ -914,7 +914,7 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
 mod tests {
     //! Log replication rules on a single node (§5.3), driven message by message.
     use super::*;
-    use crate::sim::net::Net;
+    use crate::node::net::Net;
 
     fn node(id: u8) -> (Node, Observer, Instant) {
         let observer = Observer::new(3);

@@ -10,6 +10,13 @@
 use super::messages::Term;
 use super::observer::{Observer, Role};
 use crate::check::Violation;
+use crate::systems::Property;
+
+/// A fully connected majority elects a leader that commits within a bound.
+pub const PROGRESS_UNDER_FAULTS: Property = Property::liveness(
+    "progress while faults persist",
+    "once the faults have been steady for a while and a majority of running nodes is fully connected, a leader commits within a bound",
+);
 use crate::systems::{Faults, StepContext};
 use std::time::Duration;
 
@@ -99,9 +106,7 @@ impl Progress {
         };
         let Some(leader) = leader else {
             let top = reg.nodes.iter().map(|v| v.term).max().unwrap_or(0);
-            return Err(Violation::liveness(
-                "progress while faults persist",
-                format!(
+            return Err(PROGRESS_UNDER_FAULTS.violated(format!(
                     "{{{}}} have been up and fully connected for {:.1}s, but no node leads with a quorum \
                      and an entry of its term committed (highest term {top})",
                     names(),
@@ -113,9 +118,7 @@ impl Progress {
         match self.settled {
             None => self.settled = Some(now),
             Some((term, old)) if (term, old) != now => {
-                return Err(Violation::liveness(
-                    "progress while faults persist",
-                    format!(
+                return Err(PROGRESS_UNDER_FAULTS.violated(format!(
                         "{{{}}} are fully connected and had settled on n{old} as leader of term {term}, \
                          yet leadership moved to n{} in term {} although no fault changed",
                         names(),

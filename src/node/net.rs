@@ -8,7 +8,7 @@
 //!
 //! The same [`Transport`] runs on real sockets ([`Net::Real`]), where it applies no faults.
 
-use super::effects::Effects;
+use crate::report::Effects;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::cell::RefCell;
