@@ -136,16 +136,22 @@ pub trait System: Sync + 'static {
         ctx: ClientContext,
     ) -> impl Future<Output = io::Result<Self::Client>> + 'static;
 
-    /// Checks the safety invariants after a simulation step.
+    /// Checks the safety invariants after a simulation step (none by default: the client
+    /// history is still checked against the workload's model).
     fn check_step(
         &self,
-        checker: &mut Self::Checker,
-        observer: &Self::Observer,
-        ctx: &mut StepContext<'_>,
-    ) -> Result<(), Violation>;
+        _checker: &mut Self::Checker,
+        _observer: &Self::Observer,
+        _ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
+        Ok(())
+    }
 
-    /// During the liveness phase (everything healed, every node up): has the system recovered?
-    fn liveness(&self, checker: &Self::Checker, observer: &Self::Observer) -> Liveness;
+    /// During the liveness phase (everything healed, every node up): has the system
+    /// recovered? By default it has, and the workload's liveness probes must then succeed.
+    fn liveness(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> Liveness {
+        Liveness::Live
+    }
 
     /// The properties [`check_step`](System::check_step) asserts, each with a one-line
     /// statement (`squall properties SYSTEM` lists them with the harness's and the
