@@ -15,6 +15,7 @@
 
 pub mod check;
 pub mod client;
+pub mod compat;
 pub mod network;
 pub mod node;
 pub mod observe;
