@@ -6,7 +6,8 @@
 //! key-value application with exactly-once writes runs on top, driven by squall's clients
 //! ([`client`]). After every simulation step the Raft safety properties are checked
 //! ([`check`]) against what nodes publish ([`observe`]); while faults persist, a fully
-//! connected majority must elect a leader and commit within a bound ([`progress`]); after
+//! connected majority must elect a leader and commit within a bound that depends on the
+//! faults in force (a liveness property, [`progress`]); after
 //! the heal, squall's liveness phase and the linearizability check of the client history
 //! apply as to any system.
 //!
@@ -47,6 +48,10 @@ pub struct OpenRaft {
     /// under power loss (docs/findings/001-openraft-leader-restore-log-id-reuse.md). Off by
     /// default so that chaos looks past it.
     pub leader_restore: bool,
+    /// Measure progress under faults without judging it: the check only notes in the trace
+    /// how long each steady fault state took to elect a leader that commits. For calibrating
+    /// the bound (`examples/progress_bound.rs`); never on in chaos.
+    pub measure_progress: bool,
 }
 
 impl OpenRaft {
@@ -65,6 +70,7 @@ impl OpenRaft {
             None => Ok(OpenRaft::default()),
             Some("leader-restore") => Ok(OpenRaft {
                 leader_restore: true,
+                ..OpenRaft::default()
             }),
             Some(other) => Err(format!(
                 "openraft has no variant `{other}`; known: leader-restore"
@@ -96,7 +102,7 @@ impl System for OpenRaft {
     fn checker(&self, nodes: u8) -> Checks {
         Checks {
             safety: check::Checker::new(nodes),
-            progress: progress::Progress::new(nodes),
+            progress: progress::Progress::new(nodes, !self.measure_progress),
         }
     }
 

@@ -1,8 +1,8 @@
 //! The adapter on the openraft release this build pins: the shared corpus (`corpus/*.scn`,
 //! written against the current pin) passes, and every directed scenario in
-//! `corpus/<release>/` ends as its `# expect:` line says — a property it breaks on that
-//! release, or `pass`. Scenarios land in `corpus/<release>/` only once they replay
-//! deterministically in a fresh process.
+//! `corpus/<release>/` ends as its `# expect:` line says — the kind and property it breaks on
+//! that release (`# expect: liveness: progress under faults`), or `pass`. Scenarios land in
+//! `corpus/<release>/` only once they replay deterministically in a fresh process.
 
 mod support;
 
@@ -27,13 +27,14 @@ fn read(path: &Path) -> (String, Scenario<squall_openraft::KvOp>) {
     (text, scenario)
 }
 
-/// The property a run breaks, or "pass".
+/// The kind and property of what a run breaks (`liveness: progress under faults`), or `pass`.
 fn verdict(scenario: &Scenario<squall_openraft::KvOp>) -> String {
     let report = run(&OpenRaft::default(), scenario, &RunConfig::default())
         .expect("corpus scenario is valid");
-    report
-        .failure()
-        .map_or_else(|| "pass".to_string(), |f| f.property.clone())
+    report.failure().map_or_else(
+        || "pass".to_string(),
+        |f| format!("{}: {}", f.kind, f.property),
+    )
 }
 
 #[test]
