@@ -8,6 +8,7 @@
 use squall::scenario::Scenario;
 use squall::sim::runner::{run, RunConfig};
 use squall_openraft::{KvOp, OpenRaft};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -39,11 +40,13 @@ fn main() -> ExitCode {
     };
     match run(&system, &scenario, &config) {
         Ok(report) => {
-            print!("{}", report.trace);
-            match report.failure() {
-                None => println!("PASS (progress measured, not judged)"),
-                Some(f) => println!("FAIL {f}"),
-            }
+            let verdict = match report.failure() {
+                None => "PASS (progress measured, not judged)".to_string(),
+                Some(f) => format!("FAIL {f}"),
+            };
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "{}", report.trace).and_then(|()| writeln!(out, "{verdict}"));
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -48,32 +48,72 @@ pub struct OpenRaft {
     /// under power loss (docs/findings/001-openraft-leader-restore-log-id-reuse.md). Off by
     /// default so that chaos looks past it.
     pub leader_restore: bool,
+    /// Run with openraft's default `quorum_loss_probe_interval = None`, under which a leader
+    /// that reaches one follower of a connected majority keeps the majority from electing
+    /// (docs/findings/002-openraft-leader-lease-blocks-connected-majority.md). Releases before
+    /// alpha.35 have no such setting and always behave so.
+    pub no_quorum_loss_probe: bool,
     /// Measure progress under faults without judging it: the check only notes in the trace
     /// how long each steady fault state took to elect a leader that commits. For calibrating
     /// the bound (`examples/progress_bound.rs`); never on in chaos.
     pub measure_progress: bool,
 }
 
+/// A configuration squall can run by name (`--mutant NAME`): one of openraft's own defaults
+/// that squall found broken. Not a planted bug: this is openraft as published.
+pub struct Variant {
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// What it is and what goes wrong.
+    pub description: &'static str,
+    /// The property that catches it.
+    pub caught_by: &'static str,
+}
+
 impl OpenRaft {
-    /// The configurations squall can run, by name: openraft's own defaults that squall found
-    /// broken, for `--mutant` (they are not planted bugs: this is openraft as published).
-    pub const VARIANTS: [(&'static str, &'static str, &'static str); 1] = [(
-        "leader-restore",
-        "openraft's default enable_leader_restore=true: a leader restarted after a power loss \
-         resumes its term and reuses the log ids of entries it lost but had replicated",
-        "log matching",
-    )];
+    /// The variants this build's openraft release has.
+    pub fn variants() -> Vec<Variant> {
+        let mut variants = vec![Variant {
+            name: "leader-restore",
+            description: "openraft's default enable_leader_restore=true: a leader restarted after \
+                          a power loss resumes its term and reuses the log ids of entries it \
+                          lost but had replicated",
+            caught_by: "log matching",
+        }];
+        if compat::HAS_QUORUM_LOSS_PROBE {
+            variants.push(Variant {
+                name: "no-quorum-loss-probe",
+                description: "openraft's default quorum_loss_probe_interval=None: a leader that \
+                              lost its quorum keeps heartbeating the followers it reaches, and \
+                              a connected majority that includes one of them never elects",
+                caught_by: progress::PROPERTY,
+            });
+        }
+        variants
+    }
 
     /// The system with the named variant (`None`: as configured for chaos).
     pub fn variant(name: Option<&str>) -> Result<Self, String> {
+        let known = || {
+            Self::variants()
+                .iter()
+                .map(|v| v.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match name {
             None => Ok(OpenRaft::default()),
             Some("leader-restore") => Ok(OpenRaft {
                 leader_restore: true,
                 ..OpenRaft::default()
             }),
+            Some("no-quorum-loss-probe") if compat::HAS_QUORUM_LOSS_PROBE => Ok(OpenRaft {
+                no_quorum_loss_probe: true,
+                ..OpenRaft::default()
+            }),
             Some(other) => Err(format!(
-                "openraft has no variant `{other}`; known: leader-restore"
+                "openraft has no variant `{other}` in this release; known: {}",
+                known()
             )),
         }
     }
@@ -115,7 +155,12 @@ impl System for OpenRaft {
         let seed = ctx.seed;
         Box::pin(Runtime::scope(
             seed,
-            node::run(ctx, observer, self.leader_restore),
+            node::run(
+                ctx,
+                observer,
+                self.leader_restore,
+                !self.no_quorum_loss_probe,
+            ),
         ))
     }
 

@@ -19,12 +19,12 @@ impl Catalog for WithOpenRaft {
         match system {
             // openraft has no planted bugs; its "mutants" are its own defaults that squall
             // found unsafe.
-            "openraft" => OpenRaft::VARIANTS
-                .iter()
-                .map(|&(name, description, caught_by)| MutantInfo {
-                    name,
-                    description,
-                    caught_by,
+            "openraft" => OpenRaft::variants()
+                .into_iter()
+                .map(|v| MutantInfo {
+                    name: v.name,
+                    description: v.description,
+                    caught_by: v.caught_by,
                 })
                 .collect(),
             _ => BuiltIn.mutants(system),

@@ -4,7 +4,7 @@
 //! the scenarios stay in this crate's `findings/`.
 
 use squall::scenario::Scenario;
-use squall::sim::runner::{run, RunConfig};
+use squall::sim::runner::{run, FailureKind, RunConfig};
 use squall_openraft::OpenRaft;
 use std::path::Path;
 
@@ -29,6 +29,21 @@ fn leader_restore_after_power_loss_reuses_a_log_id() {
         report.effects.lost_writes > 0,
         "the power loss lost nothing"
     );
+
+    let report = run(&OpenRaft::default(), &s, &RunConfig::default()).expect("valid scenario");
+    assert!(report.passed(), "{:?}", report.failure());
+}
+
+#[test]
+fn a_leader_that_reaches_one_follower_blocks_a_connected_majority() {
+    let s = scenario("002-leader-lease-blocks-connected-majority.scn");
+    let default = OpenRaft::variant(Some("no-quorum-loss-probe")).expect("known variant");
+    let report = run(&default, &s, &RunConfig::default()).expect("valid scenario");
+    let failure = report
+        .failure()
+        .expect("openraft's default config never elects in the connected majority");
+    assert_eq!(failure.property, "progress under faults", "{failure}");
+    assert_eq!(failure.kind, FailureKind::Liveness, "{failure}");
 
     let report = run(&OpenRaft::default(), &s, &RunConfig::default()).expect("valid scenario");
     assert!(report.passed(), "{:?}", report.failure());

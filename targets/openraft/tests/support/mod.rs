@@ -76,3 +76,65 @@ pub fn locked(lock: &str, prefix: &str) -> Vec<(String, String)> {
 pub fn release() -> String {
     pinned(&manifest(), "openraft").expect("the manifest pins openraft exactly (`=`)")
 }
+
+/// The binary this manifest builds (its first `[[bin]]`, else the package's name), next to
+/// the test executable's `deps/` directory.
+pub fn binary() -> PathBuf {
+    let manifest = manifest();
+    let name = manifest
+        .split("[[bin]]")
+        .nth(1)
+        .or_else(|| manifest.split("[package]").nth(1))
+        .and_then(|section| {
+            section.lines().find_map(|l| {
+                let (_, v) = l.trim().strip_prefix("name")?.split_once('"')?;
+                v.split_once('"').map(|(n, _)| n.to_string())
+            })
+        })
+        .expect("the manifest names its binary");
+    let exe = std::env::current_exe().expect("the test knows where it runs");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Runs this build's binary with `args` in a fresh process: its exit code and stdout.
+pub fn fresh_process(args: &[&str]) -> (Option<i32>, String) {
+    let bin = binary();
+    let out = std::process::Command::new(&bin)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (build it first: cargo build --release)",
+                bin.display()
+            )
+        });
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// What `replay FILE` in a fresh process ends with: `pass`, or the kind and property it
+/// broke (`liveness: progress under faults`).
+pub fn replay_verdict(file: &Path) -> String {
+    let path = file.to_str().expect("corpus paths are UTF-8");
+    let (code, out) = fresh_process(&["replay", path]);
+    let broken = out.lines().find_map(|l| {
+        let l = l.strip_prefix("  ")?;
+        let (kind, rest) = l.split_once(" violation: ")?;
+        let property = rest
+            .split_once(" at step")
+            .or_else(|| rest.split_once(" after the last step"))?
+            .0;
+        Some(format!("{kind}: {property}"))
+    });
+    match (code, broken) {
+        (Some(0), None) => "pass".to_string(),
+        (Some(1), Some(broken)) => broken,
+        (code, _) => panic!("{}: replay exited {code:?}:\n{out}", file.display()),
+    }
+}
