@@ -19,12 +19,21 @@ use std::time::Duration;
 /// When the leader is cut off.
 const CUT_AT: &str = "wait 1500ms";
 
-/// The time the first "progress:" trace line after the cut reports, or `None` if none came.
-fn time_to_progress(trace: &str) -> Option<Duration> {
-    let after = trace.split_once("step 2:")?.1;
+/// The time the first "progress:" trace line after the cut reports, and how many terms the
+/// election took (the new leader's term minus the old one's), or `None` if none came.
+fn time_to_progress(trace: &str) -> Option<(Duration, u64)> {
+    let (before, after) = trace.split_once("step 2:")?;
+    let term_of =
+        |l: &str| -> Option<u64> { l.split_once(" term ")?.1.split(' ').next()?.parse().ok() };
+    let old = before
+        .lines()
+        .filter(|l| l.contains(" is leader in term "))
+        .filter_map(term_of)
+        .next_back()?;
     let line = after.lines().find(|l| l.contains("progress: "))?;
     let seconds = line.split_once("commits, ")?.1.split_once('s')?.0;
-    seconds.parse::<f64>().ok().map(Duration::from_secs_f64)
+    let time = seconds.parse::<f64>().ok().map(Duration::from_secs_f64)?;
+    Some((time, term_of(line)?.saturating_sub(old)))
 }
 
 /// The node that leads when the cut comes: the last "nX is leader" line of a run that only
@@ -69,9 +78,9 @@ fn main() {
     };
     let bound = Bound::for_adapter();
     println!(
-        "| nodes | topology | loss | runs | median ms | p99 | p99.9 | max | never | bound | over bound |"
+        "| nodes | topology | loss | runs | median ms | p99 | p99.9 | max | never | ≥2 elections | ≥3 elections | bound | over bound |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for nodes in 3u8..=7 {
         for bridged in [false, true] {
             // Three nodes: the bridged leader keeps a quorum (itself and its follower).
@@ -79,7 +88,7 @@ fn main() {
                 continue;
             }
             for loss in [0u8, 5, 10] {
-                let (mut times, mut never) = (Vec::new(), 0);
+                let (mut times, mut never, mut elections) = (Vec::new(), 0, [0u32; 2]);
                 for seed in 0..runs {
                     let head = format!("system openraft\nnodes {nodes}\nseed {seed}\n{CUT_AT}\n");
                     let probe = run_text(&system, &config, &head);
@@ -100,7 +109,11 @@ fn main() {
                     let text = format!("{head}{cuts}{loss_line}wait 12000ms\n");
                     let report = run_text(&system, &config, &text);
                     match time_to_progress(&report.trace) {
-                        Some(t) => times.push(t),
+                        Some((t, terms)) => {
+                            times.push(t);
+                            elections[0] += u32::from(terms >= 2);
+                            elections[1] += u32::from(terms >= 3);
+                        }
                         None => never += 1,
                     }
                 }
@@ -112,13 +125,15 @@ fn main() {
                 let over = times.iter().filter(|t| **t > allowed).count();
                 let ms = |d: Duration| d.as_millis().to_string();
                 println!(
-                    "| {nodes} | {} | {loss}% | {} | {} | {} | {} | {} | {never} | {} | {over} |",
+                    "| {nodes} | {} | {loss}% | {} | {} | {} | {} | {} | {never} | {} | {} | {} | {over} |",
                     if bridged { "bridged" } else { "isolated" },
                     times.len() + never,
                     ms(percentile(&times, 0.5)),
                     ms(percentile(&times, 0.99)),
                     ms(percentile(&times, 0.999)),
                     ms(times.last().copied().unwrap_or_default()),
+                    elections[0],
+                    elections[1],
                     ms(allowed),
                 );
             }
