@@ -62,3 +62,16 @@ soak time="30m":
 # openraft under squall.
 chaos-openraft time="30m":
     cargo run --release -p squall-openraft -- chaos openraft --time {{time}} --jobs 2 --out chaos-out-openraft
+
+# openraft under squall on an older release (see targets/openraft/README.md, "Testing other openraft releases").
+chaos-openraft-release release="0.10.0-alpha.24" time="10m":
+    cargo run --release --manifest-path targets/openraft/releases/{{release}}/Cargo.toml -- chaos openraft --time {{time}} --jobs 2 --out chaos-out-openraft-{{release}}
+
+# The adapter's tests on the current pin and on every older release (each replays its findings in fresh processes).
+test-openraft-releases:
+    cargo test --release -p squall-openraft
+    for m in targets/openraft/releases/*/Cargo.toml; do cargo test --release --locked --manifest-path "$m" || exit 1; done
+
+# Calibrate the progress bound of the openraft adapter (how long elections take; see targets/openraft/README.md).
+openraft-progress-bound runs="1000":
+    cargo run --release -p squall-openraft --example progress_bound -- {{runs}}

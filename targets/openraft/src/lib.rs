@@ -6,7 +6,8 @@
 //! key-value application with exactly-once writes runs on top, driven by squall's clients
 //! ([`client`]). After every simulation step the Raft safety properties are checked
 //! ([`check`]) against what nodes publish ([`observe`]); while faults persist, a fully
-//! connected majority must elect a leader and commit within a bound ([`progress`]); after
+//! connected majority must elect a leader and commit within a bound that depends on the
+//! faults in force (a liveness property, [`progress`]); after
 //! the heal, squall's liveness phase and the linearizability check of the client history
 //! apply as to any system.
 //!
@@ -15,6 +16,7 @@
 
 pub mod check;
 pub mod client;
+pub mod compat;
 pub mod network;
 pub mod node;
 pub mod observe;
@@ -45,27 +47,72 @@ pub struct OpenRaft {
     /// under power loss (docs/findings/001-openraft-leader-restore-log-id-reuse.md). Off by
     /// default so that chaos looks past it.
     pub leader_restore: bool,
+    /// Run with openraft's default `quorum_loss_probe_interval = None`, under which a leader
+    /// that reaches one follower of a connected majority keeps the majority from electing
+    /// (docs/findings/002-openraft-leader-lease-blocks-connected-majority.md). Releases before
+    /// alpha.35 have no such setting and always behave so.
+    pub no_quorum_loss_probe: bool,
+    /// Measure progress under faults without judging it: the check only notes in the trace
+    /// how long each steady fault state took to elect a leader that commits. For calibrating
+    /// the bound (`examples/progress_bound.rs`); never on in chaos.
+    pub measure_progress: bool,
+}
+
+/// A configuration squall can run by name (`--mutant NAME`): one of openraft's own defaults
+/// that squall found broken. Not a planted bug: this is openraft as published.
+pub struct Variant {
+    /// Its name on the command line.
+    pub name: &'static str,
+    /// What it is and what goes wrong.
+    pub description: &'static str,
+    /// The property that catches it.
+    pub caught_by: &'static str,
 }
 
 impl OpenRaft {
-    /// The configurations squall can run, by name: openraft's own defaults that squall found
-    /// broken, for `--mutant` (they are not planted bugs: this is openraft as published).
-    pub const VARIANTS: [(&'static str, &'static str, &'static str); 1] = [(
-        "leader-restore",
-        "openraft's default enable_leader_restore=true: a leader restarted after a power loss \
-         resumes its term and reuses the log ids of entries it lost but had replicated",
-        "log matching",
-    )];
+    /// The variants this build's openraft release has.
+    pub fn variants() -> Vec<Variant> {
+        let mut variants = vec![Variant {
+            name: "leader-restore",
+            description: "openraft's default enable_leader_restore=true: a leader restarted after \
+                          a power loss resumes its term and reuses the log ids of entries it \
+                          lost but had replicated",
+            caught_by: "log matching",
+        }];
+        if compat::HAS_QUORUM_LOSS_PROBE {
+            variants.push(Variant {
+                name: "no-quorum-loss-probe",
+                description: "openraft's default quorum_loss_probe_interval=None: a leader that \
+                              lost its quorum keeps heartbeating the followers it reaches, and \
+                              a connected majority that includes one of them never elects",
+                caught_by: progress::PROPERTY,
+            });
+        }
+        variants
+    }
 
     /// The system with the named variant (`None`: as configured for chaos).
     pub fn variant(name: Option<&str>) -> Result<Self, String> {
+        let known = || {
+            Self::variants()
+                .iter()
+                .map(|v| v.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match name {
             None => Ok(OpenRaft::default()),
             Some("leader-restore") => Ok(OpenRaft {
                 leader_restore: true,
+                ..OpenRaft::default()
+            }),
+            Some("no-quorum-loss-probe") if compat::HAS_QUORUM_LOSS_PROBE => Ok(OpenRaft {
+                no_quorum_loss_probe: true,
+                ..OpenRaft::default()
             }),
             Some(other) => Err(format!(
-                "openraft has no variant `{other}`; known: leader-restore"
+                "openraft has no variant `{other}` in this release; known: {}",
+                known()
             )),
         }
     }
@@ -94,7 +141,7 @@ impl System for OpenRaft {
     fn checker(&self, nodes: u8) -> Checks {
         Checks {
             safety: check::Checker::new(nodes),
-            progress: progress::Progress::new(nodes),
+            progress: progress::Progress::new(nodes, !self.measure_progress),
         }
     }
 
@@ -105,7 +152,15 @@ impl System for OpenRaft {
     ) -> impl Future<Output = io::Result<()>> + 'static {
         // Every random number openraft draws in this node comes from this seed.
         let seed = ctx.seed;
-        Runtime::scope(seed, node::run(ctx, observer, self.leader_restore))
+        Runtime::scope(
+            seed,
+            node::run(
+                ctx,
+                observer,
+                self.leader_restore,
+                !self.no_quorum_loss_probe,
+            ),
+        )
     }
 
     fn connect_client(
@@ -160,13 +215,9 @@ impl System for OpenRaft {
     }
 
     fn mutants(&self) -> Vec<MutantInfo> {
-        OpenRaft::VARIANTS
-            .iter()
-            .map(|&(name, description, caught_by)| MutantInfo {
-                name,
-                description,
-                caught_by,
-            })
+        OpenRaft::variants()
+            .into_iter()
+            .map(|v| MutantInfo::new(v.name, v.description, v.caught_by))
             .collect()
     }
 

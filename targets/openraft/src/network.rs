@@ -8,14 +8,14 @@
 //! own soft TTL for the RPC — then fails, and openraft retries. Late or duplicated responses
 //! find no waiter and are dropped.
 
-use crate::types::{SnapshotData, TypeConfig, Vote};
+use crate::compat::Snapshot;
+use crate::types::{TypeConfig, Vote};
 use crate::wire::{encode, Frame, Request, Response};
 use openraft::error::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
-use openraft::type_config::alias::SnapshotOf;
 use openraft::RaftNetworkV2;
 use squall::node::net::Transport;
 use std::cell::{Cell, RefCell};
@@ -158,7 +158,7 @@ fn unexpected(r: &Response) -> RPCError<TypeConfig> {
 }
 
 impl RaftNetworkV2<TypeConfig> for Peer {
-    type SnapshotData = SnapshotData;
+    crate::compat::snapshot_data_type!();
 
     async fn append_entries(
         &mut self,
@@ -196,7 +196,7 @@ impl RaftNetworkV2<TypeConfig> for Peer {
     async fn full_snapshot(
         &mut self,
         _vote: Vote,
-        _snapshot: SnapshotOf<TypeConfig, SnapshotData>,
+        _snapshot: Snapshot,
         _cancel: impl Future<Output = ReplicationClosed> + 'static,
         _option: RPCOption,
     ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {

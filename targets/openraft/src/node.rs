@@ -1,6 +1,7 @@
 //! One openraft node as a turmoil host: storage from the node's disk, the network on squall's
 //! transport, and a loop that serves peers' RPCs and clients' operations.
 
+use crate::compat;
 use crate::network::{Network, Rpc};
 use crate::observe::Observer;
 use crate::store::{Kv, LogStore, StateMachine};
@@ -28,8 +29,13 @@ pub type Node = Raft<TypeConfig, StateMachine>;
 /// `leader_restore` is openraft's `enable_leader_restore`, on by default in openraft and off
 /// here: with it, a leader that loses unflushed entries to a power loss resumes its term and
 /// reuses their log ids for different entries (docs/findings/001-openraft-leader-restore-log-id-reuse.md).
-pub fn config(leader_restore: bool) -> Config {
-    Config {
+///
+/// `quorum_loss_probe` sets openraft's `quorum_loss_probe_interval` (off by default in
+/// openraft, and absent before alpha.35) to [`QUORUM_LOSS_PROBE`]: without it, a leader that
+/// lost its quorum but still reaches one follower of a connected majority keeps that follower
+/// leased, and the majority never elects (docs/findings/002-openraft-leader-lease-blocks-connected-majority.md).
+pub fn config(leader_restore: bool, quorum_loss_probe: bool) -> Config {
+    let mut config = Config {
         cluster_name: "squall".to_string(),
         heartbeat_interval: 120,
         election_timeout_min: 400,
@@ -40,15 +46,30 @@ pub fn config(leader_restore: bool) -> Config {
         enable_pre_vote: Some(true),
         enable_leader_restore: Some(leader_restore),
         ..Config::default()
-    }
+    };
+    compat::set_quorum_loss_probe(&mut config, quorum_loss_probe.then_some(QUORUM_LOSS_PROBE));
+    config
 }
+
+/// The quorum-loss probe interval, in ms: how long a leader without a quorum stays silent
+/// (then heartbeats as long, and so on). openraft requires at least its lease plus an
+/// election timeout (1.6 s here), the time for a follower's lease on it to expire and one
+/// election timer to fire. Twice that leaves room for three election rounds, so that the
+/// old leader does not start heartbeating again, and re-lease its followers, before a
+/// connected majority had a fair chance to elect (`progress::Bound` allows two rounds).
+pub const QUORUM_LOSS_PROBE: u64 = 2 * (800 + 800);
 
 fn io_error(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
 /// Runs node `ctx.id` until the harness crashes it.
-pub async fn run(ctx: NodeContext, observer: Observer, leader_restore: bool) -> io::Result<()> {
+pub async fn run(
+    ctx: NodeContext,
+    observer: Observer,
+    leader_restore: bool,
+    quorum_loss_probe: bool,
+) -> io::Result<()> {
     let id = usize::from(ctx.id);
     let _alive = observer.alive(id);
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
@@ -56,7 +77,11 @@ pub async fn run(ctx: NodeContext, observer: Observer, leader_restore: bool) -> 
     let (log, pristine) = LogStore::open(id, ctx.disk.clone(), observer.clone())?;
     let kv = Rc::new(RefCell::new(Kv::default()));
     let sm = StateMachine::new(id, kv.clone(), observer.clone());
-    let config = Arc::new(config(leader_restore).validate().map_err(io_error)?);
+    let config = Arc::new(
+        config(leader_restore, quorum_loss_probe)
+            .validate()
+            .map_err(io_error)?,
+    );
     let network = Network {
         rpc: rpc.clone(),
         peers: ctx.peers.clone(),

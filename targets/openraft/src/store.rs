@@ -16,6 +16,7 @@
 //! log up to it. Snapshots are never built (`try_create_snapshot_builder` declines), so the
 //! log is never purged and no snapshot is ever sent.
 
+use crate::compat::Snapshot;
 use crate::observe::{Observer, Rec};
 use crate::types::{
     describe, Applied, Entry, LogId, Runtime, SnapshotData, StoredMembership, TypeConfig, Vote,
@@ -23,7 +24,7 @@ use crate::types::{
 };
 use futures_util::{Stream, StreamExt};
 use openraft::storage::{EntryResponder, IOFlushed, LogState, RaftLogStorage, RaftStateMachine};
-use openraft::type_config::alias::{SnapshotMetaOf, SnapshotOf};
+use openraft::type_config::alias::SnapshotMetaOf;
 use openraft::{AsyncRuntime, EntryPayload, RaftLogReader, RaftSnapshotBuilder};
 use squall::node::disk::Disk;
 use std::cell::RefCell;
@@ -382,9 +383,9 @@ impl StateMachine {
 pub struct NoSnapshots;
 
 impl RaftSnapshotBuilder<TypeConfig> for NoSnapshots {
-    type SnapshotData = SnapshotData;
+    crate::compat::snapshot_data_type!();
 
-    async fn build_snapshot(&mut self) -> Result<SnapshotOf<TypeConfig, SnapshotData>, io::Error> {
+    async fn build_snapshot(&mut self) -> Result<Snapshot, io::Error> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "this adapter does not build snapshots",
@@ -393,7 +394,7 @@ impl RaftSnapshotBuilder<TypeConfig> for NoSnapshots {
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachine {
-    type SnapshotData = SnapshotData;
+    crate::compat::snapshot_data_type!();
     type SnapshotBuilder = NoSnapshots;
 
     async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), io::Error> {
@@ -455,6 +456,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         NoSnapshots
     }
 
+    crate::compat::begin_receiving_snapshot!();
+
     async fn install_snapshot(
         &mut self,
         _meta: &SnapshotMetaOf<TypeConfig>,
@@ -466,9 +469,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         ))
     }
 
-    async fn get_current_snapshot(
-        &mut self,
-    ) -> Result<Option<SnapshotOf<TypeConfig, SnapshotData>>, io::Error> {
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot>, io::Error> {
         Ok(None)
     }
 }

@@ -3,6 +3,7 @@
 //! configuration the adapter uses. The write-ups are in `docs/findings/` at the repo root;
 //! the scenarios stay in this crate's `findings/`.
 
+use squall::report::FailureKind;
 use squall::scenario::Scenario;
 use squall::sim::runner::{run, RunConfig};
 use squall_openraft::OpenRaft;
@@ -31,5 +32,41 @@ fn leader_restore_after_power_loss_reuses_a_log_id() {
     );
 
     let report = run(&OpenRaft::default(), &s, &RunConfig::default()).expect("valid scenario");
+    assert!(report.passed(), "{:?}", report.failure());
+}
+
+#[test]
+fn a_leader_that_reaches_one_follower_blocks_a_connected_majority() {
+    let s = scenario("002-leader-lease-blocks-connected-majority.scn");
+    let default = OpenRaft::variant(Some("no-quorum-loss-probe")).expect("known variant");
+    let report = run(&default, &s, &RunConfig::default()).expect("valid scenario");
+    let failure = report
+        .failure()
+        .expect("openraft's default config never elects in the connected majority");
+    assert_eq!(failure.property, "progress under faults", "{failure}");
+    assert_eq!(failure.kind, FailureKind::Liveness, "{failure}");
+
+    let report = run(&OpenRaft::default(), &s, &RunConfig::default()).expect("valid scenario");
+    assert!(report.passed(), "{:?}", report.failure());
+}
+
+#[test]
+fn replication_to_a_follower_that_cannot_answer_keeps_it_leased() {
+    let s = scenario("005-replication-keeps-follower-leased.scn");
+    // The adapter's configuration, quorum-loss probe on: still no progress.
+    let report = run(&OpenRaft::default(), &s, &RunConfig::default()).expect("valid scenario");
+    let failure = report
+        .failure()
+        .expect("the old leader's replication keeps n2 leased");
+    assert_eq!(failure.property, "progress under faults", "{failure}");
+    assert_eq!(failure.kind, FailureKind::Liveness, "{failure}");
+
+    // The same partition without the write: nothing is left to replicate, the probe silences
+    // the old leader's heartbeats, and n0 and n2 elect.
+    let mut idle = s.clone();
+    idle.steps
+        .retain(|step| !matches!(step, squall::scenario::Step::Op { .. }));
+    assert!(idle.steps.len() < s.steps.len(), "the scenario has a write");
+    let report = run(&OpenRaft::default(), &idle, &RunConfig::default()).expect("valid scenario");
     assert!(report.passed(), "{:?}", report.failure());
 }
