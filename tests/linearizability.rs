@@ -349,8 +349,9 @@ fn model_errors_name_the_line() {
 
 #[test]
 fn search_agrees_with_brute_force_on_random_histories() {
-    use rand::{rngs::SmallRng, Rng, SeedableRng};
-    let mut rng = SmallRng::seed_from_u64(0x5eed);
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
     for kind in [ModelKind::Register, ModelKind::Cas, ModelKind::Kv] {
         let (mut yes, mut no) = (0, 0);
         for case in 0..3000 {
@@ -564,8 +565,9 @@ fn run_check_reads_squall_json() {
 /// Garbage and truncated lines give errors, never panics.
 #[test]
 fn parsers_never_panic() {
-    use rand::{rngs::SmallRng, Rng, SeedableRng};
-    let mut rng = SmallRng::seed_from_u64(7);
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let samples = [
         "{:process 0, :type :invoke, :f :append, :key \"0\", :value \"x 0 0 y\"}\n",
         "INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]\nINFO  jepsen.util - 2\t:ok\t:cas\t[3 0]\n",
