@@ -172,3 +172,139 @@ fn the_determinism_gate_compares_orders_and_processes() {
     let bad = squall(&["determinism", "raft", "--scenarios", "0"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+const PORCUPINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/porcupine-data");
+
+/// Runs squall; returns its exit code, its stdout and its peak resident memory in bytes.
+#[cfg(target_os = "linux")]
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also reports its peak memory
+fn squall_with_peak_memory(args: &[&str]) -> (Option<i32>, String, u64) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_squall"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("squall runs");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for the child we spawned, writing into locals that outlive the call.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stdout)
+        .expect("stdout");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, stdout, usage.ru_maxrss as u64 * 1024)
+}
+
+/// The memory budget is a cap on the process: a search that needs more answers `unknown`
+/// before it gets there; one that needs less is not cut short by it.
+#[test]
+#[cfg(target_os = "linux")]
+fn the_memory_budget_caps_the_process() {
+    let c50 = format!("{PORCUPINE}/kv/c50-bad.txt");
+    let whole = [
+        "--model",
+        "kv",
+        "--format",
+        "porcupine-kv",
+        "--no-partition",
+        "--max-memory-mib",
+        "200",
+    ];
+    let args: Vec<&str> = ["check", c50.as_str()].into_iter().chain(whole).collect();
+    let (code, out, peak) = squall_with_peak_memory(&args);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("memory budget"), "{out}");
+    assert!(peak <= 200 << 20, "peak {} MiB: {out}", peak >> 20);
+    // The same cap leaves room for a history that needs less.
+    let c10 = format!("{PORCUPINE}/kv/c10-ok.txt");
+    let args: Vec<&str> = ["check", c10.as_str()].into_iter().chain(whole).collect();
+    let (code, out, _) = squall_with_peak_memory(&args);
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn checking_an_empty_history_is_a_usage_error_naming_the_file() {
+    for (name, contents) in [("empty.json", ""), ("no-events.json", "{\"events\": []}")] {
+        let path = temp_file(name, contents);
+        let out = squall(&["check", path.to_str().expect("utf-8 path")]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains(name) && text(&out).contains("no events"),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn check_json_gives_the_verdict_and_the_explanation() {
+    let ok = format!("{PORCUPINE}/kv/c10-ok.txt");
+    let bad = format!("{PORCUPINE}/kv/c10-bad.txt");
+    for (file, code, verdict) in [(&ok, 0, "linearizable"), (&bad, 1, "not linearizable")] {
+        let out = squall(&["check", file, "--format", "porcupine-kv", "--json"]);
+        assert_eq!(out.status.code(), Some(code), "{}", text(&out));
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON document");
+        assert_eq!(json["verdict"], verdict);
+        assert_eq!(json["explanation"].is_null(), code == 0, "{json}");
+    }
+    let out = squall(&[
+        "check",
+        &bad,
+        "--format",
+        "porcupine-kv",
+        "--json",
+        "--max-steps",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(json["verdict"], "unknown");
+    assert!(
+        json["reason"].as_str().is_some_and(|r| r.contains("step")),
+        "{json}"
+    );
+}
+
+#[test]
+fn every_duration_flag_takes_bare_seconds_and_units() {
+    let history = format!("{PORCUPINE}/kv/c01-ok.txt");
+    for timeout in ["30", "30s", "1m", "1m30s", "500ms"] {
+        let out = squall(&[
+            "check",
+            &history,
+            "--format",
+            "porcupine-kv",
+            "--timeout",
+            timeout,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--timeout {timeout}: {}",
+            text(&out)
+        );
+    }
+    for args in [
+        &["check", &history, "--timeout", "soon"][..],
+        &["chaos", "raft", "--time", "1m30"][..],
+        &["hunt", "raft", "--mutant", "x", "--budget", "2 weeks"][..],
+    ] {
+        let out = squall(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("invalid duration"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+}

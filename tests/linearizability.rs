@@ -1,12 +1,12 @@
 //! Acceptance and property tests of the linearizability checker.
 
-use squall::check::cli::{run_check, CheckArgs};
 use squall::check::formats::{parse, Format};
 use squall::check::linearizability::brute::{arbitrary_history, brute_force_with, cross_check};
 use squall::check::linearizability::{
     check_history_with, check_operations_with, operations, Budget, CheckOptions, Verdict,
 };
 use squall::check::model::ModelKind;
+use squall::cli::{run_check, CheckArgs};
 use squall::history::{Event, EventType, Function, History, Value};
 use std::time::{Duration, Instant};
 
@@ -489,7 +489,7 @@ fn cli(
     model: ModelKind,
     format: Format,
     extra: impl FnOnce(&mut CheckArgs),
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<u8> {
     let mut args = CheckArgs {
         file: file.into(),
         model,
@@ -499,6 +499,7 @@ fn cli(
         timeout: None,
         max_memory_mib: 2048,
         threads: 1,
+        json: false,
     };
     extra(&mut args);
     run_check(&args)

@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 pub struct ChaosArgs {
     /// The system to test.
     pub system: String,
-    /// How long to search, e.g. `60s`, `10m`, `1h`.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    /// How long to search, e.g. `60` (seconds), `90s`, `10m`, `1h30m`.
+    #[arg(long, value_parser = super::duration::parse_duration, default_value = "60s")]
     pub time: Duration,
     /// Worker threads.
     #[arg(long, default_value_t = 1)]
@@ -127,7 +127,7 @@ pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result
             args.shard.0,
             args.shard.1,
             args.jobs,
-            humantime::format_duration(args.time),
+            super::duration::format_duration(args.time),
             args.mutant
                 .as_ref()
                 .map(|m| format!(" mutant={m}"))

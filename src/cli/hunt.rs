@@ -33,8 +33,8 @@ pub struct HuntArgs {
     /// How to search.
     #[arg(long, value_enum, default_value = "chaos")]
     pub mode: Mode,
-    /// Time budget per campaign.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "120s")]
+    /// Time budget per campaign, e.g. `120` (seconds), `2m`, `1h`.
+    #[arg(long, value_parser = super::duration::parse_duration, default_value = "120s")]
     pub budget: Duration,
     /// Independent campaigns (different seeds, empty corpus).
     #[arg(long, default_value_t = 5)]
@@ -222,7 +222,7 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
             args.system,
             args.mutant,
             mode_name(&args.mode),
-            humantime::format_duration(args.budget),
+            super::duration::format_duration(args.budget),
             args.runs,
             args.seed
         )

@@ -6,8 +6,10 @@
 
 mod bench;
 mod chaos;
+mod check;
 mod codec;
 mod determinism;
+mod duration;
 mod hunt;
 mod run;
 
@@ -15,6 +17,8 @@ use crate::systems::System;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+pub use check::{run_check, CheckArgs};
+pub use duration::{format_duration, parse_duration};
 pub use run::{load_scenario, scenario_from_seed, ReplayArgs, RunArgs};
 
 /// Exit code: every property held.
@@ -134,7 +138,7 @@ enum Command {
     /// Blind random search for a time budget; failures are shrunk and saved.
     Chaos(chaos::ChaosArgs),
     /// Check a history file for linearizability (exit 0 linearizable, 1 not, 3 unknown).
-    Check(crate::check::cli::CheckArgs),
+    Check(CheckArgs),
     /// Shrink a failing scenario file to a minimal one.
     Shrink(chaos::ShrinkArgs),
     /// Print the scenario a fuzzer input (e.g. a crash artifact) decodes to.
@@ -175,7 +179,7 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
         Command::Bench(BenchCommand::Check(args)) => bench::check(&args),
         Command::Chaos(args) => chaos::chaos(catalog, &args),
-        Command::Check(args) => crate::check::cli::run_check(&args).map(|code| code as u8),
+        Command::Check(args) => run_check(&args),
         Command::Decode(args) => codec::decode(catalog, &args),
         Command::Mutants(args) => hunt::mutants(catalog, &args),
         Command::Hunt(args) => hunt::hunt(catalog, &args),

@@ -86,6 +86,16 @@ impl<S: Hash + Eq> Interner<S> {
         self.states.len()
     }
 
+    /// Bytes a rebuild of the table would allocate if `inserts` more states could trigger
+    /// one (the new table is twice the old), else 0.
+    pub(crate) fn growth_within(&self, inserts: usize) -> usize {
+        if (self.states.len() + inserts) * 2 > self.slots.len() {
+            self.slots.len() * 2 * 8
+        } else {
+            0
+        }
+    }
+
     /// Approximate heap bytes (excluding what states point to).
     pub(crate) fn bytes(&self) -> usize {
         self.slots.capacity() * 8

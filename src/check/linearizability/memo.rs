@@ -57,6 +57,16 @@ impl Memo {
         self.slots.capacity() * 8 + self.records.capacity() * 8
     }
 
+    /// Bytes a rebuild of the table would allocate if `inserts` more entries could trigger
+    /// one (the new table is twice the old), else 0.
+    pub(crate) fn growth_within(&self, inserts: usize) -> usize {
+        if (self.len + inserts) * 2 > self.slots.len() {
+            self.slots.len() * 2 * 8
+        } else {
+            0
+        }
+    }
+
     #[inline]
     fn hash(lin_hash: u64, state: u32) -> u64 {
         fmix64(lin_hash ^ (u64::from(state) + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15))
