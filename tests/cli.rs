@@ -210,25 +210,32 @@ fn squall_with_peak_memory(args: &[&str]) -> (Option<i32>, String, u64) {
 #[cfg(target_os = "linux")]
 fn the_memory_budget_caps_the_process() {
     let c50 = format!("{PORCUPINE}/kv/c50-bad.txt");
-    let whole = [
-        "--model",
-        "kv",
-        "--format",
-        "porcupine-kv",
-        "--no-partition",
-        "--max-memory-mib",
-        "200",
-    ];
-    let args: Vec<&str> = ["check", c50.as_str()].into_iter().chain(whole).collect();
-    let (code, out, peak) = squall_with_peak_memory(&args);
-    assert_eq!(code, Some(3), "{out}");
-    assert!(out.contains("memory budget"), "{out}");
-    assert!(peak <= 200 << 20, "peak {} MiB: {out}", peak >> 20);
-    // The same cap leaves room for a history that needs less.
     let c10 = format!("{PORCUPINE}/kv/c10-ok.txt");
-    let args: Vec<&str> = ["check", c10.as_str()].into_iter().chain(whole).collect();
-    let (code, out, _) = squall_with_peak_memory(&args);
-    assert_eq!(code, Some(0), "{out}");
+    for cap in ["200", "512"] {
+        let whole = [
+            "--model",
+            "kv",
+            "--format",
+            "porcupine-kv",
+            "--no-partition",
+            "--max-memory-mib",
+            cap,
+        ];
+        let args: Vec<&str> = ["check", c50.as_str()].into_iter().chain(whole).collect();
+        let (code, out, peak) = squall_with_peak_memory(&args);
+        assert_eq!(code, Some(3), "{out}");
+        assert!(out.contains("memory budget"), "{out}");
+        let cap_bytes = cap.parse::<u64>().expect("a number") << 20;
+        assert!(
+            peak <= cap_bytes,
+            "cap {cap} MiB, peak {} MiB: {out}",
+            peak >> 20
+        );
+        // The same cap leaves room for a history that needs less.
+        let args: Vec<&str> = ["check", c10.as_str()].into_iter().chain(whole).collect();
+        let (code, out, _) = squall_with_peak_memory(&args);
+        assert_eq!(code, Some(0), "{out}");
+    }
 }
 
 #[test]

@@ -57,6 +57,32 @@ impl Statm {
     }
 }
 
+/// Below this size a growing `Vec` may be copied into a new buffer (the old one is freed only
+/// after the copy); above it glibc's `realloc` moves the pages with `mremap`, which adds no
+/// resident memory (glibc serves blocks of at most 32 MiB from its heap; twice that, to be
+/// safe with other allocators' thresholds).
+const COPIED_BELOW: usize = 64 << 20;
+
+/// Resident bytes a `Vec` of `len` of `cap` elements of `size` bytes may add when `more` are
+/// pushed: its doubled buffer, if it must grow and the allocator may copy it.
+pub(crate) fn vec_growth(len: usize, cap: usize, more: usize, size: usize) -> usize {
+    if len + more <= cap {
+        return 0;
+    }
+    let new = (cap * 2).max(len + more).saturating_mul(size);
+    if new < COPIED_BELOW {
+        new
+    } else {
+        0
+    }
+}
+
+/// Resident bytes a hash table rebuild allocates: a table of twice as many `slots` of
+/// `size` bytes, filled (so touched) while the old one still exists.
+pub(crate) fn table_growth(slots: usize, size: usize) -> usize {
+    slots.saturating_mul(2).saturating_mul(size)
+}
+
 /// One check's memory budget, shared by the searches of its partitions.
 pub(crate) struct Memory {
     /// Bytes the check may add to the process (and the most its tables may hold).
@@ -112,6 +138,18 @@ mod tests {
         let resident = resident_bytes().expect("Linux reports resident memory");
         assert!(resident >= 64 << 20, "{resident} bytes resident");
         drop(block);
+    }
+
+    #[test]
+    fn growth_counts_copies_and_rebuilds() {
+        assert_eq!(vec_growth(10, 16, 6, 8), 0, "fits");
+        assert_eq!(vec_growth(10, 16, 7, 8), 256, "doubles to 32 elements");
+        assert_eq!(
+            vec_growth(1 << 30, 1 << 30, 1, 8),
+            0,
+            "moved by mremap, not copied"
+        );
+        assert_eq!(table_growth(1 << 20, 8), 16 << 20);
     }
 
     #[test]

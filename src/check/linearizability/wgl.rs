@@ -15,7 +15,7 @@
 
 use super::intern::Interner;
 use super::memo::{fmix64, Memo};
-use super::memory::Memory;
+use super::memory::{table_growth, vec_growth, Memory};
 use crate::check::model::Model;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -219,14 +219,28 @@ impl<'m, M: Model> Search<'m, M> {
     pub(crate) fn growth_reserve(&self) -> usize {
         let window = CHECK_EVERY as usize;
         let words = self.linearized.len();
+        let trans = if self.trans.len() + window >= self.trans.capacity() {
+            // hashbrown holds 7/8 of its buckets; each is a 16-byte entry and a control byte.
+            let buckets = (self.trans.capacity() * 8 / 7 + 1).next_power_of_two();
+            table_growth(buckets.max(window), 17)
+        } else {
+            0
+        };
+        let dense_rows_left = self.states.len() < self.dense_rows;
+        let dense = if dense_rows_left {
+            vec_growth(
+                self.dense.len(),
+                self.dense.capacity(),
+                window * self.ops.len(),
+                4,
+            )
+        } else {
+            0
+        };
         self.memo.growth_within(window)
             + self.states.growth_within(window)
-            + if self.trans.len() + window >= self.trans.capacity() {
-                // hashbrown: 16-byte entries plus a control byte, twice as many slots.
-                (self.trans.capacity().max(window) * 2) * 17
-            } else {
-                0
-            }
+            + trans
+            + dense
             + window * ((1 + words) * 8 + STATE_HEAP)
     }
 
