@@ -333,10 +333,22 @@ fn report_failure<S: System>(
         trace: true,
         ..config.clone()
     };
+    let harness_error = |e: String| {
+        campaign
+            .harness_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e);
+    };
     let trace = run_isolated(system, final_scenario, &traced, isolation)
         .map(|r| r.trace)
-        .unwrap_or_default();
-    let file = plan.out.as_ref().map(|dir| {
+        .unwrap_or_else(|e| {
+            harness_error(format!("tracing the finding of seed {}: {e}", failing.seed));
+            format!("(the traced run failed: {e})\n")
+        });
+    // A finding whose file cannot be written keeps no file (its text stays in the summary)
+    // and says why among the harness errors.
+    let file = plan.out.as_ref().and_then(|dir| {
         let name = format!(
             "{}-{}-{}-seed{}",
             system.name(),
@@ -345,20 +357,23 @@ fn report_failure<S: System>(
             failing.seed
         );
         let scn = dir.join(format!("{name}.scn"));
+        let trace_file = dir.join(format!("{name}.trace"));
         let written = std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&scn, &text))
-            .and_then(|()| std::fs::write(dir.join(format!("{name}.trace")), &trace));
-        match written {
-            Ok(()) => scn.display().to_string(),
-            Err(e) => {
-                campaign
-                    .harness_errors
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(format!("writing {}: {e}", scn.display()));
-                format!("(not written: {e})")
-            }
+            .map_err(|e| format!("creating {}: {e}", dir.display()))
+            .and_then(|()| {
+                std::fs::write(&scn, &text).map_err(|e| format!("writing {}: {e}", scn.display()))
+            });
+        if let Err(e) = written {
+            harness_error(format!(
+                "the finding of seed {} is not saved: {e}",
+                failing.seed
+            ));
+            return None;
         }
+        if let Err(e) = std::fs::write(&trace_file, &trace) {
+            harness_error(format!("writing {}: {e}", trace_file.display()));
+        }
+        Some(scn.display().to_string())
     });
     let mut found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(f) = found.get_mut(&key) {
@@ -395,10 +410,21 @@ fn not_reproducible(
             verdict.describe(),
             failure.detail.replace('\n', " ")
         );
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(&scn, text))
-            .ok()
-            .map(|()| scn.display().to_string())
+        match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&scn, text)) {
+            Ok(()) => Some(scn.display().to_string()),
+            Err(e) => {
+                campaign
+                    .harness_errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(format!(
+                        "keeping the not-reproducible scenario of seed {}: writing {}: {e}",
+                        failing.seed,
+                        scn.display()
+                    ));
+                None
+            }
+        }
     });
     campaign
         .not_reproducible

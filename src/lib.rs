@@ -46,6 +46,7 @@ pub mod check;
 pub mod cli;
 pub mod corpus;
 pub mod determinism;
+pub mod error;
 pub mod fuzzing;
 pub mod history;
 pub(crate) mod hunt;
@@ -76,3 +77,5 @@ macro_rules! main {
         }
     };
 }
+
+pub use error::{Error, Result};

@@ -59,9 +59,8 @@ impl Visit for Decode<'_> {
         // text, in a fresh process.
         let scratch = crate::verify::ScratchFile::new("decoded", &text)
             .context("writing the decoded scenario to replay it")?;
-        let replay = crate::verify::replay_in_fresh_process(scratch.path(), args.mutant.as_deref())
-            .map_err(anyhow::Error::msg)?
-            .failure;
+        let replay =
+            crate::verify::replay_in_fresh_process(scratch.path(), args.mutant.as_deref())?.failure;
         let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
         if args.json {
             let json = serde_json::json!({

@@ -49,7 +49,8 @@ impl Visit for Gate<'_> {
         let mut fresh = |s: &crate::scenario::Scenario<OpOf<S>>| -> Result<u64, String> {
             let file = ScratchFile::new(&format!("seed{}", s.seed), &s.to_text())
                 .map_err(|e| format!("writing the scenario: {e}"))?;
-            replay_in_fresh_process(file.path(), mutant)?
+            replay_in_fresh_process(file.path(), mutant)
+                .map_err(|e| e.to_string())?
                 .trace_hash
                 .ok_or_else(|| "the replay died before reporting a trace".to_string())
         };

@@ -9,8 +9,8 @@
 //! The same [`Transport`] runs on real sockets ([`Net::Real`]), where it applies no faults.
 
 use crate::report::Effects;
-use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::cell::RefCell;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -40,7 +40,7 @@ pub struct NetFaults {
     /// Endpoints by IP; `cut[from * n + to]` says turmoil drops frames from→to.
     hosts: Vec<IpAddr>,
     cut: Vec<bool>,
-    rng: SmallRng,
+    rng: Xoshiro256PlusPlus,
     /// What the faults did.
     pub effects: Effects,
 }
@@ -55,7 +55,7 @@ impl NetFaults {
             delay_percent: 0,
             hosts,
             cut: vec![false; n * n],
-            rng: SmallRng::seed_from_u64(seed),
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             effects: Effects::default(),
         }
     }

@@ -23,8 +23,8 @@ use crate::systems::OpOf;
 use crate::systems::{
     Client, ClientContext, Faults, Liveness, NodeContext, OpResult, StepContext, System, Workload,
 };
-use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -221,7 +221,7 @@ struct Runner<'a, S: System> {
     releasing: Vec<(NodeId, NodeId)>,
     /// A latency fault was applied since the fault view was last refreshed.
     latency_changed: bool,
-    rng: SmallRng,
+    rng: Xoshiro256PlusPlus,
     effects: Effects,
     ticks: u64,
     fault_phases: Vec<(FaultKind, &'static str)>,
@@ -355,7 +355,7 @@ impl<'a, S: System> Runner<'a, S> {
             },
             releasing: Vec::new(),
             latency_changed: false,
-            rng: SmallRng::seed_from_u64(derive_seed(scenario.seed, 2)),
+            rng: Xoshiro256PlusPlus::seed_from_u64(derive_seed(scenario.seed, 2)),
             effects: Effects::default(),
             ticks: 0,
             fault_phases: Vec::new(),

@@ -11,8 +11,8 @@ use crate::history::Value;
 use crate::node::net::Transport;
 use crate::systems::{Client, ClientContext, OpResult};
 use crate::workload::kv::{Kv, KvOp};
-use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -39,7 +39,7 @@ impl RaftClient {
     /// Binds the client's transport.
     pub async fn connect(ctx: ClientContext, _mutant: Option<Mutant>) -> io::Result<RaftClient> {
         let transport = Transport::bind(&ctx.net, ctx.addr).await?;
-        let mut rng = SmallRng::seed_from_u64(ctx.seed ^ u64::from(ctx.id));
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(ctx.seed ^ u64::from(ctx.id));
         // The id's low byte is the client's index; the rest is random so that a client
         // created again in the same cluster never reuses an old session.
         let client_id = (rng.random::<u64>() << 8) | u64::from(ctx.id);

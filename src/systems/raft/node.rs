@@ -35,8 +35,8 @@ use crate::node::disk::Disk;
 use crate::node::net::Transport;
 use crate::systems::NodeContext;
 use crate::workload::kv::KvOp;
-use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::SocketAddr;
@@ -69,7 +69,7 @@ pub struct Node {
     disk: Disk,
     observer: Observer,
     mutant: Option<Mutant>,
-    rng: SmallRng,
+    rng: Xoshiro256PlusPlus,
 
     term: Term,
     voted_for: Option<u8>,
@@ -115,7 +115,7 @@ impl Node {
             disk: ctx.disk.clone(),
             observer,
             mutant,
-            rng: SmallRng::seed_from_u64(ctx.seed),
+            rng: Xoshiro256PlusPlus::seed_from_u64(ctx.seed),
             term: meta.term,
             voted_for: meta.voted_for,
             log: recovered.log,
