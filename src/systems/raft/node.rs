@@ -25,14 +25,12 @@
 
 use super::log::{Log, Meta};
 use super::messages::RECEIVE_BUFFER;
-use super::messages::{
-    decode, encode, Command, Entry, Index, Message, Outcome, Term, MAX_ENTRIES_PER_APPEND,
-};
+use super::messages::{Command, Entry, Index, Message, Outcome, Term, MAX_ENTRIES_PER_APPEND};
 use super::mutants::Mutant;
 use super::observer::{Event, Observer, Role};
 use super::state_machine::{Applied, StateMachine};
 use crate::node::disk::Disk;
-use crate::node::net::Transport;
+use crate::node::net::{Received, Transport};
 use crate::systems::NodeContext;
 use crate::workload::kv::KvOp;
 use rand::rngs::SmallRng;
@@ -286,11 +284,12 @@ impl Node {
         }
     }
 
-    /// Handles one received frame.
-    pub fn on_frame(&mut self, frame: &[u8], from: SocketAddr, now: Instant) {
-        match decode(frame) {
-            Ok(msg) => self.on_message(msg, from, now),
-            Err(_) => self.observer.rejected_frame(),
+    /// Handles what the transport received: a message, or a rejected frame (garbage), which
+    /// is counted and dropped.
+    pub fn on_received(&mut self, received: Received<Message>, from: SocketAddr, now: Instant) {
+        match received {
+            Received::Message(msg) => self.on_message(msg, from, now),
+            Received::Rejected(_) => self.observer.rejected_frame(),
         }
         self.publish_view();
     }
@@ -895,8 +894,8 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
         let deadline = node.next_deadline();
         tokio::select! {
             biased;
-            received = transport.recv(&mut buf) => match received {
-                Ok((len, from)) => node.on_frame(&buf[..len], from, Instant::now()),
+            received = transport.recv_msg(&mut buf) => match received {
+                Ok((received, from)) => node.on_received(received, from, Instant::now()),
                 // Real UDP can report errors for earlier sends (ICMP); never spin on them.
                 Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
             },
@@ -905,7 +904,7 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
         node.on_timer(Instant::now());
         for (to, msg) in node.outbox.drain(..) {
             // UDP is best effort; a failed send is a lost message, which Raft tolerates.
-            let _ = transport.send(to, &encode(&msg)).await;
+            let _ = transport.send_msg(to, &msg).await;
         }
     }
 }
