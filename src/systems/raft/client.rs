@@ -5,7 +5,7 @@
 //! client never needs to report a write as failed: an unanswered one stays indeterminate.
 
 use super::messages::RECEIVE_BUFFER;
-use super::messages::{Message, Outcome};
+use super::messages::{ClientRequest, Message, Outcome};
 use super::mutants::Mutant;
 use crate::history::Value;
 use crate::node::net::{Received, Transport};
@@ -64,11 +64,11 @@ impl RaftClient {
         }
         self.seq += 1;
         let seq = self.seq;
-        let request = Message::Request {
+        let request = Message::from(ClientRequest {
             client: self.client_id,
             seq,
             op,
-        };
+        });
         loop {
             let to = self.nodes[self.leader];
             // A failed send is a lost message; the attempt timeout handles it.
@@ -83,10 +83,10 @@ impl RaftClient {
                 match received {
                     Err(_) => break None,
                     Ok(Err(_)) => continue,
-                    Ok(Ok((Received::Message(Message::Reply { seq: s, outcome }), _)))
-                        if s == seq =>
+                    Ok(Ok((Received::Message(Message::ClientReply(reply)), _)))
+                        if reply.seq == seq =>
                     {
-                        break Some(outcome)
+                        break Some(reply.outcome)
                     }
                     // Stale answers to earlier attempts, or garbage.
                     Ok(Ok(_)) => continue,
