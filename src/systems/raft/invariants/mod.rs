@@ -10,12 +10,12 @@
 //!
 //! The properties, by family (one file each; this file holds the [`Checker`]'s state, the
 //! dispatch of each event to the families' checks, and [`PROPERTIES`]):
-//! - [`elections`]: **election safety** (at most one leader per term, ever); **terms never
+//! - `elections`: **election safety** (at most one leader per term, ever); **terms never
 //!   decrease** on a node (across restarts too: the term is durable); **persisted state
 //!   survives restarts** (Figure 2: term, vote and log reach stable storage before the node
 //!   answers), so a restarted node still holds the vote it granted in its recovered term and
 //!   every log entry it acknowledged to a leader;
-//! - [`logs`]: **log matching** (entries with the same index and term have the same chain
+//! - `logs`: **log matching** (entries with the same index and term have the same chain
 //!   digest, i.e. identical logs up to that index); **committed entries are never lost** (no
 //!   node commits an index whose prefix differs from the committed one, and no node truncates
 //!   away a committed entry it held); **leader completeness** (a new leader's log holds every
@@ -24,16 +24,16 @@
 //!   every log at that instant); **committed entries survive every election** (when an index
 //!   is first committed, no node lacking it is as up to date as a majority, for it could be
 //!   elected and overwrite the entry);
-//! - [`replication`]: **a leader's match index rests on an acknowledgment of its term** (a
+//! - `replication`: **a leader's match index rests on an acknowledgment of its term** (a
 //!   leader of term t counts a follower as holding its log up to m only if that follower
 //!   acknowledged at least m in term t: a reply from an earlier term vouches for a log that
 //!   may since have changed); **a leader's match index is true** (while a follower stays in
 //!   the term of the leader that counts it as holding the leader's log up to m, its log does
 //!   agree with the leader's up to m — what every commit decision rests on);
-//! - [`state_machine`]: **only committed entries are applied**; **state machine safety** (no
+//! - `state_machine`: **only committed entries are applied**; **state machine safety** (no
 //!   two nodes apply different entries at one index); **commit index never decreases**
 //!   within one incarnation;
-//! - [`liveness`]: the condition the liveness phase waits for, and **progress while faults
+//! - `liveness`: the condition the liveness phase waits for, and **progress while faults
 //!   persist** ([`super::progress`]).
 
 mod elections;
