@@ -12,7 +12,8 @@
 //! one checksummed frame ([`super::frame`]) and [`Transport::recv_msg`] decodes it back,
 //! handing a frame that fails its checksum or does not decode to the node as
 //! [`Received::Rejected`], never as a message, so that no system writes framing and every
-//! system survives garbage. The raw [`Transport::send`] and [`Transport::recv`] carry frames
+//! system survives garbage ([`Transport::next_msg`] skips such frames for a system that
+//! need not count them). The raw [`Transport::send`] and [`Transport::recv`] carry frames
 //! a system frames itself.
 
 use super::frame::{self, FrameError};
@@ -277,6 +278,20 @@ impl Transport {
         };
         Ok((received, from))
     }
+
+    /// Receives the next frame that is an intact `M`, dropping rejected frames on the way:
+    /// [`Transport::recv_msg`] for a system that need not count what it rejects. Errors are
+    /// the socket's.
+    pub async fn next_msg<M: DeserializeOwned>(
+        &self,
+        buf: &mut [u8],
+    ) -> io::Result<(M, SocketAddr)> {
+        loop {
+            if let (Received::Message(msg), from) = self.recv_msg(buf).await? {
+                return Ok((msg, from));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -318,6 +333,9 @@ mod tests {
             assert_eq!(got[1], Received::Rejected(FrameError::Checksum));
             assert!(matches!(got[2], Received::Rejected(FrameError::Payload(_))));
             assert_eq!(got[3], Received::Message(ping(2)));
+            // Garbage again, then a message: `next_msg` skips the one and returns the other.
+            let (msg, _) = transport.next_msg::<Ping>(&mut buf).await?;
+            assert_eq!(msg, ping(3));
             Ok(())
         });
         sim.client("sender", async move {
@@ -330,6 +348,8 @@ mod tests {
             transport.send(to, &[1, 0x5a, 0xc3, 7, 7, 7, 7, 7]).await?;
             transport.send_msg(to, &(1u8, 2u8)).await?;
             transport.send_msg(to, &ping(2)).await?;
+            transport.send(to, b"garbage").await?;
+            transport.send_msg(to, &ping(3)).await?;
             Ok(())
         });
         sim.run()
