@@ -19,20 +19,6 @@ enum Msg {
     Reply(u64, Option<u8>),
 }
 
-async fn send(t: &Transport, to: SocketAddr, msg: &Msg) -> io::Result<()> {
-    t.send(to, &postcard::to_stdvec(msg).unwrap_or_default())
-        .await
-}
-
-async fn recv(t: &Transport, buf: &mut [u8]) -> io::Result<(Msg, SocketAddr)> {
-    loop {
-        let (len, from) = t.recv(buf).await?;
-        if let Ok(msg) = postcard::from_bytes(&buf[..len]) {
-            return Ok((msg, from)); // garbage frames are dropped, never trusted
-        }
-    }
-}
-
 /// Each node's value, published for the per-step check.
 type Values = Rc<RefCell<Vec<Option<u8>>>>;
 
@@ -45,17 +31,19 @@ async fn node(ctx: NodeContext, values: Values) -> io::Result<()> {
     values.borrow_mut()[me] = value;
     let mut buf = vec![0; 2048];
     loop {
-        match recv(&t, &mut buf).await? {
+        match t.next_msg(&mut buf).await? {
             (Msg::Request(id, RegOp::Write(v)), from) if me == 0 => {
                 (value, values.borrow_mut()[me]) = (Some(v), Some(v));
                 ctx.disk.replace("value", &[v]);
                 ctx.disk.sync("value");
                 for peer in &ctx.peers[1..] {
-                    send(&t, *peer, &Msg::Copy(v)).await?;
+                    t.send_msg(*peer, &Msg::Copy(v)).await?;
                 }
-                send(&t, from, &Msg::Reply(id, value)).await?;
+                t.send_msg(from, &Msg::Reply(id, value)).await?;
             }
-            (Msg::Request(id, RegOp::Read), from) => send(&t, from, &Msg::Reply(id, value)).await?,
+            (Msg::Request(id, RegOp::Read), from) => {
+                t.send_msg(from, &Msg::Reply(id, value)).await?
+            }
             (Msg::Copy(v), _) => (value, values.borrow_mut()[me]) = (Some(v), Some(v)),
             _ => {}
         }
@@ -72,12 +60,12 @@ impl Client<Workload> for RegClient {
         let to = self.1[if stale { id as usize % self.1.len() } else { 0 }];
         let mut buf = vec![0; 2048];
         loop {
-            if send(&self.0, to, &Msg::Request(id, *op)).await.is_err() {
+            if self.0.send_msg(to, &Msg::Request(id, *op)).await.is_err() {
                 return OpResult::Unknown("send failed".into());
             }
             let answer = tokio::time::timeout(Duration::from_millis(100), async {
                 loop {
-                    match recv(&self.0, &mut buf).await {
+                    match self.0.next_msg(&mut buf).await {
                         Ok((Msg::Reply(rid, v), _)) if rid == id => return Some(v),
                         Ok(_) => continue,
                         Err(_) => return None,

@@ -27,7 +27,7 @@ use crate::check::Violation;
 use crate::history::Value;
 use crate::mutants::MutantInfo;
 use crate::report::Trace;
-use crate::scenario::NodeId;
+use crate::scenario::{NodeId, NodeSet};
 use std::future::Future;
 use std::io;
 use std::time::Duration;
@@ -97,6 +97,69 @@ pub struct Faults {
     pub delay_percent: u8,
     /// Simulated time at which any of the above last changed.
     pub since: Duration,
+}
+
+impl Faults {
+    /// Whether every node of `set` is running and every two of them exchange frames both ways
+    /// as over a healthy link (see [`Faults::links`]). The empty set is connected.
+    pub fn is_connected(&self, set: NodeSet) -> bool {
+        set.iter().all(|a| {
+            let a = usize::from(a);
+            self.up.get(a).copied().unwrap_or(false)
+                && set.iter().all(|b| {
+                    let b = usize::from(b);
+                    a == b || (self.linked(&self.links, a, b) && self.linked(&self.links, b, a))
+                })
+        })
+    }
+
+    /// The largest [connected](Faults::is_connected) set of nodes, if it is a majority of the
+    /// cluster: the nodes that a correct protocol needs to make progress under these faults.
+    /// Of several largest ones, the one with the smallest bit mask (node `i` is bit `i`). At
+    /// most 2^nodes subsets are tried: call it when [`Faults::since`] changes, not every step.
+    pub fn connected_majority(&self) -> Option<NodeSet> {
+        // A NodeSet holds eight nodes; clusters have at most MAX_NODES (7).
+        let n = self.up.len().min(8);
+        let mut best: Option<NodeSet> = None;
+        for mask in 1u16..(1 << n) {
+            let set = NodeSet(mask as u8);
+            if set.len() * 2 <= self.up.len() || best.is_some_and(|b| b.len() >= set.len()) {
+                continue;
+            }
+            if self.is_connected(set) {
+                best = Some(set);
+            }
+        }
+        best
+    }
+
+    /// Whether `node` is running and reaches a majority of the cluster (itself included) both
+    /// ways, if only over slow links (see [`Faults::reach`]): whether, as a leader, it could
+    /// replicate. Its majority need not be connected among itself.
+    pub fn reaches_majority(&self, node: NodeId) -> bool {
+        let i = usize::from(node);
+        let n = self.up.len();
+        if !self.up.get(i).copied().unwrap_or(false) {
+            return false;
+        }
+        let linked = (0..n)
+            .filter(|&j| {
+                j == i
+                    || (self.up[j]
+                        && self.linked(&self.reach, i, j)
+                        && self.linked(&self.reach, j, i))
+            })
+            .count();
+        linked * 2 > n
+    }
+
+    fn linked(&self, matrix: &[Vec<bool>], from: usize, to: usize) -> bool {
+        matrix
+            .get(from)
+            .and_then(|row| row.get(to))
+            .copied()
+            .unwrap_or(false)
+    }
 }
 
 /// A system under test. See the module docs.
@@ -219,5 +282,94 @@ pub trait System: Sync + 'static {
     /// seeks new protocol situations. `0` means no abstraction.
     fn abstract_state(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> u64 {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` running nodes, every link healthy.
+    fn healthy(n: usize) -> Faults {
+        Faults {
+            up: vec![true; n],
+            links: vec![vec![true; n]; n],
+            reach: vec![vec![true; n]; n],
+            ..Faults::default()
+        }
+    }
+
+    fn cut(f: &mut Faults, a: usize, b: usize) {
+        for (x, y) in [(a, b), (b, a)] {
+            f.links[x][y] = false;
+            f.reach[x][y] = false;
+        }
+    }
+
+    fn set(nodes: &[NodeId]) -> NodeSet {
+        nodes.iter().fold(NodeSet::default(), |s, n| s.with(*n))
+    }
+
+    #[test]
+    fn a_healthy_cluster_is_its_own_connected_majority() {
+        let f = healthy(5);
+        assert!(f.is_connected(set(&[0, 1, 2, 3, 4])));
+        assert_eq!(f.connected_majority(), Some(set(&[0, 1, 2, 3, 4])));
+    }
+
+    #[test]
+    fn an_isolated_or_crashed_node_is_left_out() {
+        let mut f = healthy(5);
+        for other in 1..5 {
+            cut(&mut f, 0, other);
+        }
+        f.up[4] = false;
+        assert!(!f.is_connected(set(&[0, 1])));
+        assert!(!f.is_connected(set(&[1, 4])));
+        assert_eq!(f.connected_majority(), Some(set(&[1, 2, 3])));
+    }
+
+    #[test]
+    fn a_partial_partition_leaves_two_majorities_and_the_lower_one_is_named() {
+        // n0–n2 cut: {n0, n1} and {n1, n2} are both connected majorities of three.
+        let mut f = healthy(3);
+        cut(&mut f, 0, 2);
+        assert!(!f.is_connected(set(&[0, 1, 2])));
+        assert!(f.is_connected(set(&[1, 2])));
+        assert_eq!(f.connected_majority(), Some(set(&[0, 1])));
+    }
+
+    #[test]
+    fn a_one_way_cut_disconnects_and_an_even_split_has_no_majority() {
+        let mut f = healthy(3);
+        f.links[0][1] = false;
+        assert!(!f.is_connected(set(&[0, 1])));
+        assert_eq!(f.connected_majority(), Some(set(&[0, 2])));
+        let mut f = healthy(4);
+        for (a, b) in [(0, 2), (0, 3), (1, 2), (1, 3)] {
+            cut(&mut f, a, b);
+        }
+        assert_eq!(f.connected_majority(), None);
+        assert_eq!(Faults::default().connected_majority(), None);
+    }
+
+    #[test]
+    fn a_majority_is_reached_over_slow_links_but_not_over_cut_ones() {
+        let mut f = healthy(5);
+        // Slow links: not healthy, still reaching.
+        for other in 1..5 {
+            f.links[0][other] = false;
+            f.links[other][0] = false;
+        }
+        assert!(f.reaches_majority(0));
+        assert_eq!(f.connected_majority(), Some(set(&[1, 2, 3, 4])));
+        cut(&mut f, 0, 1);
+        cut(&mut f, 0, 2);
+        assert!(f.reaches_majority(0));
+        cut(&mut f, 0, 3);
+        assert!(!f.reaches_majority(0));
+        f.up[0] = false;
+        assert!(!f.reaches_majority(0));
+        assert!(!f.reaches_majority(9));
     }
 }

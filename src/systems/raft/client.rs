@@ -5,10 +5,10 @@
 //! client never needs to report a write as failed: an unanswered one stays indeterminate.
 
 use super::messages::RECEIVE_BUFFER;
-use super::messages::{decode, encode, Message, Outcome};
+use super::messages::{ClientRequest, Message, Outcome};
 use super::mutants::Mutant;
 use crate::history::Value;
-use crate::node::net::Transport;
+use crate::node::net::{Received, Transport};
 use crate::systems::{Client, ClientContext, OpResult};
 use crate::workload::kv::{Kv, KvOp};
 use rand::{Rng, SeedableRng};
@@ -64,7 +64,7 @@ impl RaftClient {
         }
         self.seq += 1;
         let seq = self.seq;
-        let frame = encode(&Message::Request {
+        let request = Message::from(ClientRequest {
             client: self.client_id,
             seq,
             op,
@@ -72,19 +72,24 @@ impl RaftClient {
         loop {
             let to = self.nodes[self.leader];
             // A failed send is a lost message; the attempt timeout handles it.
-            let _ = self.transport.send(to, &frame).await;
+            let _ = self.transport.send_msg(to, &request).await;
             let deadline = Instant::now() + ATTEMPT_TIMEOUT;
             let outcome = loop {
-                let received =
-                    tokio::time::timeout_at(deadline, self.transport.recv(&mut self.buf)).await;
+                let received = tokio::time::timeout_at(
+                    deadline,
+                    self.transport.recv_msg::<Message>(&mut self.buf),
+                )
+                .await;
                 match received {
                     Err(_) => break None,
                     Ok(Err(_)) => continue,
-                    Ok(Ok((len, _))) => match decode(&self.buf[..len]) {
-                        Ok(Message::Reply { seq: s, outcome }) if s == seq => break Some(outcome),
-                        // Stale answers to earlier attempts, or garbage.
-                        _ => continue,
-                    },
+                    Ok(Ok((Received::Message(Message::ClientReply(reply)), _)))
+                        if reply.seq == seq =>
+                    {
+                        break Some(reply.outcome)
+                    }
+                    // Stale answers to earlier attempts, or garbage.
+                    Ok(Ok(_)) => continue,
                 }
             };
             match outcome {

@@ -7,7 +7,7 @@
 //! so they are linearizable without relying on clocks.
 //!
 //! Map of the module:
-//! - [`messages`]: wire messages and the checksummed postcard codec;
+//! - [`messages`]: wire messages, one struct per message, and the log's disk records;
 //! - [`log`]: the in-memory log, its chain digests and its disk format;
 //! - [`state_machine`]: the KV map and client sessions;
 //! - [`node`]: one Raft node (sans-IO core + the run loop over a [`Transport`]);
