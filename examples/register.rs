@@ -10,6 +10,7 @@ use squall::mutants::MutantInfo;
 use squall::node::{NodeContext, Transport};
 use squall::systems::{Client, ClientContext, OpResult, StepContext, System};
 use squall::workload::register::{RegOp, Register as Workload};
+use std::collections::BTreeMap;
 use std::{cell::RefCell, future::Future, io, net::SocketAddr, rc::Rc, time::Duration};
 
 #[derive(Serialize, Deserialize)]
@@ -27,15 +28,22 @@ async fn node(ctx: NodeContext, values: Values) -> io::Result<()> {
         usize::from(ctx.id),
         Transport::bind(&ctx.net, ctx.addr()).await?,
     );
-    let mut value = ctx.disk.read("value").first().copied();
+    // The value, and each client's last applied request (a retry or duplicate of it, or of an
+    // older one, must not apply again), synced together.
+    let (mut value, mut applied): (Option<u8>, BTreeMap<SocketAddr, u64>) =
+        postcard::from_bytes(&ctx.disk.read("value")).unwrap_or_default();
     values.borrow_mut()[me] = value;
     let mut buf = vec![0; 2048];
     loop {
         match t.next_msg(&mut buf).await? {
             (Msg::Request(id, RegOp::Write(v)), from) if me == 0 => {
-                (value, values.borrow_mut()[me]) = (Some(v), Some(v));
-                ctx.disk.replace("value", &[v]);
-                ctx.disk.sync("value");
+                if applied.get(&from) < Some(&id) {
+                    (value, values.borrow_mut()[me]) = (Some(v), Some(v));
+                    applied.insert(from, id);
+                    let state = postcard::to_stdvec(&(value, &applied)).unwrap_or_default();
+                    ctx.disk.replace("value", &state);
+                    ctx.disk.sync("value");
+                }
                 for peer in &ctx.peers[1..] {
                     t.send_msg(*peer, &Msg::Copy(v)).await?;
                 }
