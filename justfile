@@ -4,6 +4,10 @@
 test:
     cargo test --release --workspace
 
+# What CI runs, or some of its steps: lint test chaos fuzz msrv (see .ci/run).
+ci *steps:
+    bash .ci/run {{steps}}
+
 # Run one generated scenario with its trace.
 run seed="1" system="raft":
     cargo run --release -- run {{system}} --seed {{seed}} --trace

@@ -2,10 +2,11 @@
 //! reproduced. Times are wall-clock and per-thread CPU time side by side: the machines are
 //! shared and noisy, so compare ratios from one run and quote medians.
 
-use crate::cli::scenario_from_seed;
 use crate::scenario::{Scenario, Step};
-use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::isolate::run_isolated;
 use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 use std::time::{Duration, Instant};
 
@@ -78,8 +79,8 @@ pub fn bench_scenario<S: System>(
     seed: u64,
     nodes: u8,
     duration_ms: u64,
-) -> Option<Scenario<S::Op>> {
-    let mut s = scenario_from_seed(system, seed).ok()?;
+) -> Option<Scenario<OpOf<S>>> {
+    let mut s = Scenario::from_seed::<S::Workload>(system.name(), seed).ok()?;
     if s.nodes != nodes || s.weather.is_calm() {
         return None;
     }

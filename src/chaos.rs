@@ -9,12 +9,14 @@
 //! the protocol phase each fault hit, and the summary fails loudly if a scheduled fault kind
 //! never took effect.
 
-use crate::cli::scenario_from_seed;
+use crate::report::Effects;
+use crate::report::Failure;
 use crate::scenario::{FaultKind, Scenario};
 use crate::shrink::{shrink, ShrinkBudget};
-use crate::sim::effects::Effects;
-use crate::sim::isolate::{run_isolated, Isolation};
-use crate::sim::runner::{derive_seed, Failure, RunConfig};
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::{derive_seed, RunConfig};
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 use crate::verify::{verify_file, ScratchFile, Verdict};
 use std::collections::BTreeMap;
@@ -213,7 +215,7 @@ fn report_failure<S: System>(
     campaign: &Campaign,
     started: Instant,
     execs: u64,
-    scenario: &Scenario<S::Op>,
+    scenario: &Scenario<OpOf<S>>,
     failure: &Failure,
     mut failing: FailingSeed,
 ) {
@@ -331,10 +333,22 @@ fn report_failure<S: System>(
         trace: true,
         ..config.clone()
     };
+    let harness_error = |e: String| {
+        campaign
+            .harness_errors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e);
+    };
     let trace = run_isolated(system, final_scenario, &traced, isolation)
         .map(|r| r.trace)
-        .unwrap_or_default();
-    let file = plan.out.as_ref().map(|dir| {
+        .unwrap_or_else(|e| {
+            harness_error(format!("tracing the finding of seed {}: {e}", failing.seed));
+            format!("(the traced run failed: {e})\n")
+        });
+    // A finding whose file cannot be written keeps no file (its text stays in the summary)
+    // and says why among the harness errors.
+    let file = plan.out.as_ref().and_then(|dir| {
         let name = format!(
             "{}-{}-{}-seed{}",
             system.name(),
@@ -343,20 +357,23 @@ fn report_failure<S: System>(
             failing.seed
         );
         let scn = dir.join(format!("{name}.scn"));
+        let trace_file = dir.join(format!("{name}.trace"));
         let written = std::fs::create_dir_all(dir)
-            .and_then(|()| std::fs::write(&scn, &text))
-            .and_then(|()| std::fs::write(dir.join(format!("{name}.trace")), &trace));
-        match written {
-            Ok(()) => scn.display().to_string(),
-            Err(e) => {
-                campaign
-                    .harness_errors
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(format!("writing {}: {e}", scn.display()));
-                format!("(not written: {e})")
-            }
+            .map_err(|e| format!("creating {}: {e}", dir.display()))
+            .and_then(|()| {
+                std::fs::write(&scn, &text).map_err(|e| format!("writing {}: {e}", scn.display()))
+            });
+        if let Err(e) = written {
+            harness_error(format!(
+                "the finding of seed {} is not saved: {e}",
+                failing.seed
+            ));
+            return None;
         }
+        if let Err(e) = std::fs::write(&trace_file, &trace) {
+            harness_error(format!("writing {}: {e}", trace_file.display()));
+        }
+        Some(scn.display().to_string())
     });
     let mut found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(f) = found.get_mut(&key) {
@@ -393,10 +410,21 @@ fn not_reproducible(
             verdict.describe(),
             failure.detail.replace('\n', " ")
         );
-        std::fs::create_dir_all(&dir)
-            .and_then(|()| std::fs::write(&scn, text))
-            .ok()
-            .map(|()| scn.display().to_string())
+        match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&scn, text)) {
+            Ok(()) => Some(scn.display().to_string()),
+            Err(e) => {
+                campaign
+                    .harness_errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(format!(
+                        "keeping the not-reproducible scenario of seed {}: writing {}: {e}",
+                        failing.seed,
+                        scn.display()
+                    ));
+                None
+            }
+        }
     });
     campaign
         .not_reproducible
@@ -455,7 +483,7 @@ pub fn work<S: System>(
         }
         let seed = plan.scenario_seed(job, exec);
         exec += 1;
-        let scenario = match scenario_from_seed(system, seed) {
+        let scenario = match Scenario::from_seed::<S::Workload>(system.name(), seed) {
             Ok(s) => s,
             Err(e) => {
                 campaign

@@ -8,8 +8,10 @@
 //! position; a fresh process per scenario removes every predecessor.
 
 use crate::scenario::Scenario;
-use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::isolate::run_isolated;
 use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 
 /// A scenario whose traces differ.
@@ -59,9 +61,9 @@ pub type Fresh<'a, Op> = &'a mut dyn FnMut(&Scenario<Op>) -> Result<u64, String>
 /// compares the traces.
 pub fn check_orders<S: System>(
     system: &S,
-    scenarios: &[Scenario<S::Op>],
+    scenarios: &[Scenario<OpOf<S>>],
     isolation: Isolation,
-    mut fresh: Option<Fresh<'_, S::Op>>,
+    mut fresh: Option<Fresh<'_, OpOf<S>>>,
 ) -> GateReport {
     let config = RunConfig {
         trace: true,
@@ -72,7 +74,7 @@ pub fn check_orders<S: System>(
         scenarios: scenarios.len(),
         ..GateReport::default()
     };
-    let run_one = |s: &Scenario<S::Op>, failing: Option<&mut usize>| {
+    let run_one = |s: &Scenario<OpOf<S>>, failing: Option<&mut usize>| {
         run_isolated(system, s, &config, isolation)
             .map(|r| {
                 if let Some(count) = failing {

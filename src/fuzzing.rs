@@ -7,10 +7,14 @@
 //! situations (a new role pattern, a new term gap, a leader with uncommitted entries ...),
 //! not only new lines of code.
 
+use crate::report::Failure;
 use crate::scenario::Scenario;
-use crate::sim::isolate::{run_isolated, Isolation};
-use crate::sim::runner::{Failure, RunConfig};
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
+use crate::workload::Workload;
 use arbitrary::Unstructured;
 
 /// How many bytes a scenario is decoded from. Shorter fuzz inputs are extended to this length
@@ -85,10 +89,10 @@ pub fn fuzz_one<S: System>(
     data: &[u8],
     feedback: &mut impl Feedback,
     use_feedback: bool,
-) -> FuzzOutcome<S::Op> {
+) -> FuzzOutcome<OpOf<S>> {
     let bytes = expand_input(data);
     let mut u = Unstructured::new(&bytes);
-    let scenario = match Scenario::generate(system.name(), &mut u, |op, n| system.uniquify(op, n)) {
+    let scenario = match Scenario::generate(system.name(), &mut u, S::Workload::uniquify) {
         Ok(s) => s,
         Err(e) => return FuzzOutcome::Rejected(e.to_string()),
     };

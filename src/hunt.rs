@@ -6,6 +6,7 @@
 //! corpus, in a child process.
 
 use crate::chaos::{work, Campaign, ChaosPlan};
+use crate::error::Error;
 use crate::sim::runner::derive_seed;
 use crate::systems::System;
 use std::path::{Path, PathBuf};
@@ -26,6 +27,8 @@ pub struct Attempt {
     pub property: Option<String>,
     /// Failures seen that did not fail again in a fresh process (never counted as found).
     pub not_reproducible: usize,
+    /// What went wrong while verifying a failure (never evidence either way).
+    pub errors: Vec<String>,
 }
 
 /// Runs one blind chaos campaign (single worker) until the first verified violation (one
@@ -56,6 +59,11 @@ pub fn hunt_chaos<S: System>(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .len();
+    let errors = campaign
+        .harness_errors
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
     match found.values().min_by_key(|f| f.execs_at_first) {
         Some(f) => Attempt {
@@ -64,6 +72,7 @@ pub fn hunt_chaos<S: System>(
             seconds: f.seconds_at_first,
             property: Some(f.property.clone()),
             not_reproducible,
+            errors,
         },
         None => Attempt {
             found: false,
@@ -71,6 +80,7 @@ pub fn hunt_chaos<S: System>(
             seconds: started.elapsed().as_secs_f64(),
             property: None,
             not_reproducible,
+            errors,
         },
     }
 }
@@ -83,7 +93,7 @@ pub fn fuzz_dir() -> PathBuf {
 }
 
 /// Builds the fuzz target once (so campaigns measure fuzzing, not compiling).
-pub fn build_fuzz_target(target: &str) -> Result<(), String> {
+pub fn build_fuzz_target(target: &str) -> Result<(), Error> {
     // cargo-fuzz replaces .cargo/config.toml's rustflags with RUSTFLAGS plus its own; without
     // tokio_unstable the runs are not deterministic (TURMOIL.md §7). `-O`: the same optimized
     // build, without debug assertions, that chaos mode runs. No comparison tracing: the
@@ -106,14 +116,15 @@ pub fn build_fuzz_target(target: &str) -> Result<(), String> {
         ])
         .env("RUSTFLAGS", rustflags)
         .current_dir(fuzz_dir())
-        .status()
-        .map_err(|e| {
-            format!("running cargo fuzz (is cargo-fuzz installed? `cargo install cargo-fuzz`): {e}")
-        })?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("cargo fuzz build {target} failed ({status})"))
+        .status();
+    let shown = format!("cargo +nightly fuzz build -O {target}");
+    match status {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(Error::command(shown, format!("failed ({status})"))),
+        Err(e) => Err(Error::command(
+            shown,
+            format!("cannot run it (is cargo-fuzz installed? `cargo install cargo-fuzz`): {e}"),
+        )),
     }
 }
 
@@ -124,10 +135,10 @@ pub fn hunt_fuzz(
     feedback: bool,
     seed: u64,
     budget: Duration,
-) -> Result<Attempt, String> {
+) -> Result<Attempt, Error> {
     let scratch = std::env::temp_dir().join(format!("squall-hunt-{}-{seed}", std::process::id()));
     let corpus = scratch.join("corpus");
-    std::fs::create_dir_all(&corpus).map_err(|e| format!("creating {}: {e}", corpus.display()))?;
+    std::fs::create_dir_all(&corpus).map_err(|e| Error::io("creating", &corpus, e))?;
     let binary = fuzz_dir()
         .join("target/x86_64-unknown-linux-gnu/release")
         .join(target);
@@ -147,7 +158,7 @@ pub fn hunt_fuzz(
         .env("SQUALL_MUTANT", mutant.unwrap_or(""))
         .env("SQUALL_FEEDBACK", if feedback { "1" } else { "0" })
         .output()
-        .map_err(|e| format!("running {}: {e}", binary.display()))?;
+        .map_err(|e| Error::command(binary.display().to_string(), format!("cannot run it: {e}")))?;
     let seconds = started.elapsed().as_secs_f64();
     let log = String::from_utf8_lossy(&output.stderr);
     let execs = log
@@ -171,26 +182,33 @@ pub fn hunt_fuzz(
     let crashed = log.contains("panicked at") || log.contains("deadly signal");
     if crashed && property.is_none() {
         let _ = std::fs::remove_dir_all(&scratch);
-        return Err(format!(
-            "the fuzz target crashed without a squall verdict (a harness problem):\n{}",
-            tail(&log)
+        return Err(Error::command(
+            binary.display().to_string(),
+            format!(
+                "the fuzz target crashed without a squall verdict (a harness problem):\n{}",
+                tail(&log)
+            ),
         ));
     }
     // A crash counts only once its input, decoded into a scenario, fails the same way again
     // in a fresh process.
-    let verified = if crashed {
-        let verdict = verify_crash(target, mutant, &scratch);
-        verdict.as_ref().ok() == Some(&property)
-    } else {
-        false
-    };
+    let mut errors = Vec::new();
+    let verified = crashed
+        && match verify_crash(target, mutant, &scratch) {
+            Ok(replayed) => replayed == property,
+            Err(e) => {
+                errors.push(format!("verifying the crash of seed {seed}: {e}"));
+                false
+            }
+        };
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(Attempt {
         found: verified,
         execs,
         seconds,
-        not_reproducible: usize::from(crashed && !verified),
+        not_reproducible: usize::from(crashed && !verified && errors.is_empty()),
         property: if verified { property } else { None },
+        errors,
     })
 }
 
@@ -200,17 +218,22 @@ fn verify_crash(
     target: &str,
     mutant: Option<&str>,
     scratch: &Path,
-) -> Result<Option<String>, String> {
-    let binary = crate::verify::command().ok_or("no squall binary registered to decode crashes")?;
+) -> Result<Option<String>, Error> {
+    let binary = crate::verify::command().ok_or_else(|| {
+        Error::command(
+            format!("decode {target}"),
+            "no squall binary is registered to decode crashes",
+        )
+    })?;
     let artifact = std::fs::read_dir(scratch)
-        .map_err(|e| format!("reading {}: {e}", scratch.display()))?
+        .map_err(|e| Error::io("reading", scratch, e))?
         .filter_map(Result::ok)
         .map(|entry| entry.path())
         .find(|p| {
             p.file_name()
                 .is_some_and(|n| n.to_string_lossy().starts_with("crash-"))
         })
-        .ok_or("libFuzzer left no crash artifact")?;
+        .ok_or_else(|| Error::data(Some(scratch), "libFuzzer left no crash artifact"))?;
     let mut command = Command::new(binary);
     command
         .args(["decode", target])
@@ -219,11 +242,17 @@ fn verify_crash(
     if let Some(m) = mutant {
         command.args(["--mutant", m]);
     }
+    let shown = format!(
+        "{} decode {target} {} --json{}",
+        binary.display(),
+        artifact.display(),
+        crate::chaos::mutant_flag(mutant)
+    );
     let output = command
         .output()
-        .map_err(|e| format!("running {}: {e}", binary.display()))?;
+        .map_err(|e| Error::command(&shown, format!("cannot run it: {e}")))?;
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("reading the decoded crash's verdict: {e}"))?;
+        .map_err(|e| Error::command(&shown, format!("its verdict is not JSON: {e}")))?;
     Ok(json
         .get("failure")
         .and_then(|f| f.get("property"))

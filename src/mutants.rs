@@ -13,3 +13,18 @@ pub struct MutantInfo {
     /// The property expected to catch it.
     pub caught_by: &'static str,
 }
+
+impl MutantInfo {
+    /// A planted bug: its name, what it is, and the property expected to catch it.
+    pub const fn new(
+        name: &'static str,
+        description: &'static str,
+        caught_by: &'static str,
+    ) -> MutantInfo {
+        MutantInfo {
+            name,
+            description,
+            caught_by,
+        }
+    }
+}

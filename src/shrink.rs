@@ -12,10 +12,14 @@
 //!
 //! Liveness and consistency failures shrink the same way.
 
+use crate::report::Failure;
 use crate::scenario::{Fault, NodeId, NodeSet, Scenario, Step, Weather};
-use crate::sim::isolate::{run_isolated, Isolation};
-use crate::sim::runner::{Failure, RunConfig};
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
+use crate::workload::Workload;
 use std::time::{Duration, Instant};
 
 /// Limits for one shrink, and where its candidates run.
@@ -70,7 +74,7 @@ impl<S: System> Shrinker<'_, S> {
     }
 
     /// Runs a candidate; returns its failure if it fails the same way.
-    fn fails(&mut self, candidate: &Scenario<S::Op>) -> Option<Failure> {
+    fn fails(&mut self, candidate: &Scenario<OpOf<S>>) -> Option<Failure> {
         if candidate.validate().is_err() || self.out_of_budget() {
             return None;
         }
@@ -85,9 +89,9 @@ impl<S: System> Shrinker<'_, S> {
     /// Tries candidates in order; adopts the first that still fails.
     fn try_all(
         &mut self,
-        best: &mut Scenario<S::Op>,
+        best: &mut Scenario<OpOf<S>>,
         failure: &mut Failure,
-        candidates: Vec<Scenario<S::Op>>,
+        candidates: Vec<Scenario<OpOf<S>>>,
     ) -> bool {
         for c in candidates {
             if let Some(f) = self.fails(&c) {
@@ -206,11 +210,11 @@ fn drop_node<Op: Clone>(s: &Scenario<Op>, gone: NodeId) -> Option<Scenario<Op>> 
 /// Shrinks `scenario`, which fails with `failure`, within `budget`.
 pub fn shrink<S: System>(
     system: &S,
-    scenario: &Scenario<S::Op>,
+    scenario: &Scenario<OpOf<S>>,
     failure: &Failure,
     config: &RunConfig,
     budget: ShrinkBudget,
-) -> Shrunk<S::Op> {
+) -> Shrunk<OpOf<S>> {
     let mut shrinker = Shrinker {
         system,
         config: RunConfig {
@@ -289,7 +293,7 @@ pub fn shrink<S: System>(
                     }
                 }
                 Step::Op { client, op } => {
-                    for simpler in system.simpler_ops(op) {
+                    for simpler in S::Workload::simpler_ops(op) {
                         candidates.push(with_step(
                             &best,
                             i,

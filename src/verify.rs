@@ -14,9 +14,13 @@
 //! A failure whose file does not fail the same way is reported as *not reproducible*, with
 //! where it came from, and never saved as a finding.
 
+use crate::error::Error;
+use crate::report::{Failure, FailureKind};
 use crate::scenario::Scenario;
-use crate::sim::isolate::{run_isolated, Isolation};
-use crate::sim::runner::{Failure, FailureKind, RunConfig};
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,18 +103,27 @@ pub struct FreshReplay {
 
 /// Replays a scenario file in a fresh process of the registered binary (see
 /// [`use_command`]).
-pub fn replay_in_fresh_process(path: &Path, mutant: Option<&str>) -> Result<FreshReplay, String> {
-    let binary = COMMAND
-        .get()
-        .ok_or("no squall binary is registered to replay scenarios in a fresh process")?;
+pub fn replay_in_fresh_process(path: &Path, mutant: Option<&str>) -> Result<FreshReplay, Error> {
+    let Some(binary) = COMMAND.get() else {
+        return Err(Error::command(
+            "replay in a fresh process",
+            "no squall binary is registered to replay scenarios",
+        ));
+    };
     let mut command = Command::new(binary);
     command.arg("replay").arg(path).arg("--json");
     if let Some(m) = mutant {
         command.args(["--mutant", m]);
     }
+    let shown = format!(
+        "{} replay {} --json{}",
+        binary.display(),
+        path.display(),
+        crate::chaos::mutant_flag(mutant)
+    );
     let output = command
         .output()
-        .map_err(|e| format!("running {}: {e}", binary.display()))?;
+        .map_err(|e| Error::command(&shown, format!("cannot run it: {e}")))?;
     #[cfg(unix)]
     if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&output.status) {
         return Ok(FreshReplay {
@@ -122,15 +135,17 @@ pub fn replay_in_fresh_process(path: &Path, mutant: Option<&str>) -> Result<Fres
         });
     }
     if !output.status.success() && output.status.code() != Some(1) {
-        return Err(format!(
-            "{} replay exited with {}: {}",
-            binary.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
+        return Err(Error::command(
+            &shown,
+            format!(
+                "exited with {}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
         ));
     }
     let json: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .map_err(|e| format!("reading the replay's verdict: {e}"))?;
+        .map_err(|e| Error::command(&shown, format!("its verdict is not JSON: {e}")))?;
     let trace_hash = json
         .get("trace_hash")
         .and_then(|h| h.as_str())
@@ -151,7 +166,7 @@ pub fn replay_in_fresh_process(path: &Path, mutant: Option<&str>) -> Result<Fres
             failure: Some((kind, property.to_string())),
             trace_hash,
         }),
-        _ => Err("the replay's verdict names no property".to_string()),
+        _ => Err(Error::command(&shown, "its verdict names no property")),
     }
 }
 
@@ -167,7 +182,7 @@ fn verify_by_command(path: &Path, mutant: Option<&str>, expected: &Failure) -> V
             Verdict::Reproduced
         }
         Ok(got) => compare(expected, got),
-        Err(e) => Verdict::Error(e),
+        Err(e) => Verdict::Error(e.to_string()),
     }
 }
 
@@ -176,7 +191,7 @@ fn verify_by_fork<S: System>(system: &S, path: &Path, expected: &Failure) -> Ver
         Ok(t) => t,
         Err(e) => return Verdict::Error(format!("reading {}: {e}", path.display())),
     };
-    let scenario = match Scenario::<S::Op>::from_text(&text) {
+    let scenario = match Scenario::<OpOf<S>>::from_text(&text) {
         Ok(s) => s,
         Err(e) => return Verdict::Error(format!("{}: {e}", path.display())),
     };

@@ -172,3 +172,401 @@ fn the_determinism_gate_compares_orders_and_processes() {
     let bad = squall(&["determinism", "raft", "--scenarios", "0"]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+const PORCUPINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/porcupine-data");
+
+/// Runs squall; returns its exit code, its stdout and its peak resident memory in bytes.
+#[cfg(target_os = "linux")]
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also reports its peak memory
+fn squall_with_peak_memory(args: &[&str]) -> (Option<i32>, String, u64) {
+    use std::io::Read;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_squall"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("squall runs");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for the child we spawned, writing into locals that outlive the call.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(reaped, pid, "wait4");
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stdout)
+        .expect("stdout");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    (code, stdout, usage.ru_maxrss as u64 * 1024)
+}
+
+/// The memory budget is a cap on the process: a search that needs more answers `unknown`
+/// before it gets there; one that needs less is not cut short by it.
+#[test]
+#[cfg(target_os = "linux")]
+fn the_memory_budget_caps_the_process() {
+    let c50 = format!("{PORCUPINE}/kv/c50-bad.txt");
+    let c10 = format!("{PORCUPINE}/kv/c10-ok.txt");
+    for cap in ["200", "512"] {
+        let whole = [
+            "--model",
+            "kv",
+            "--format",
+            "porcupine-kv",
+            "--no-partition",
+            "--max-memory-mib",
+            cap,
+        ];
+        let args: Vec<&str> = ["check", c50.as_str()].into_iter().chain(whole).collect();
+        let (code, out, peak) = squall_with_peak_memory(&args);
+        assert_eq!(code, Some(3), "{out}");
+        assert!(out.contains("memory budget"), "{out}");
+        let cap_bytes = cap.parse::<u64>().expect("a number") << 20;
+        assert!(
+            peak <= cap_bytes,
+            "cap {cap} MiB, peak {} MiB: {out}",
+            peak >> 20
+        );
+        // The same cap leaves room for a history that needs less.
+        let args: Vec<&str> = ["check", c10.as_str()].into_iter().chain(whole).collect();
+        let (code, out, _) = squall_with_peak_memory(&args);
+        assert_eq!(code, Some(0), "{out}");
+    }
+}
+
+#[test]
+fn checking_an_empty_history_is_a_usage_error_naming_the_file() {
+    for (name, contents) in [("empty.json", ""), ("no-events.json", "{\"events\": []}")] {
+        let path = temp_file(name, contents);
+        let out = squall(&["check", path.to_str().expect("utf-8 path")]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains(name) && text(&out).contains("no events"),
+            "{}",
+            text(&out)
+        );
+    }
+}
+
+#[test]
+fn check_json_gives_the_verdict_and_the_explanation() {
+    let ok = format!("{PORCUPINE}/kv/c10-ok.txt");
+    let bad = format!("{PORCUPINE}/kv/c10-bad.txt");
+    for (file, code, verdict) in [(&ok, 0, "linearizable"), (&bad, 1, "not linearizable")] {
+        let out = squall(&["check", file, "--format", "porcupine-kv", "--json"]);
+        assert_eq!(out.status.code(), Some(code), "{}", text(&out));
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON document");
+        assert_eq!(json["verdict"], verdict);
+        assert_eq!(json["explanation"].is_null(), code == 0, "{json}");
+    }
+    let out = squall(&[
+        "check",
+        &bad,
+        "--format",
+        "porcupine-kv",
+        "--json",
+        "--max-steps",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(json["verdict"], "unknown");
+    assert!(
+        json["reason"].as_str().is_some_and(|r| r.contains("step")),
+        "{json}"
+    );
+}
+
+#[test]
+fn every_duration_flag_takes_bare_seconds_and_units() {
+    let history = format!("{PORCUPINE}/kv/c01-ok.txt");
+    for timeout in ["30", "30s", "1m", "1m30s", "500ms"] {
+        let out = squall(&[
+            "check",
+            &history,
+            "--format",
+            "porcupine-kv",
+            "--timeout",
+            timeout,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--timeout {timeout}: {}",
+            text(&out)
+        );
+    }
+    for args in [
+        &["check", &history, "--timeout", "soon"][..],
+        &["chaos", "raft", "--time", "1m30"][..],
+        &["hunt", "raft", "--mutant", "x", "--budget", "2 weeks"][..],
+    ] {
+        let out = squall(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("invalid duration"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+}
+
+/// The commands `squall --help` lists (and `squall bench --help`, as `bench sim`...).
+fn commands_in_help(args: &[&str]) -> Vec<String> {
+    let out = squall(args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let list = help
+        .split("Commands:\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n\n").next())
+        .unwrap_or_else(|| panic!("no command list in {args:?}: {help}"));
+    list.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn the_readme_table_lists_every_command_and_help_states_exit_codes() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md");
+    let rows: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("| `squall "))
+        .collect();
+    let mut commands = commands_in_help(&["--help"]);
+    assert!(commands.len() >= 10, "{commands:?}");
+    for sub in commands_in_help(&["bench", "--help"]) {
+        commands.push(format!("bench {sub}"));
+    }
+    commands.retain(|c| c != "bench");
+    for command in &commands {
+        let named = format!("`squall {command} ");
+        let also = format!("`squall {command}`");
+        assert!(
+            rows.iter().any(|r| r.contains(&named) || r.contains(&also)),
+            "README's command table lacks `squall {command}`"
+        );
+        let args: Vec<&str> = command.split(' ').chain(["--help"]).collect();
+        let help = squall(&args);
+        assert!(
+            String::from_utf8_lossy(&help.stdout).contains("Exit codes: 0 "),
+            "squall {command} --help states no exit codes"
+        );
+    }
+    // And the table names no command that does not exist.
+    for row in &rows {
+        let name = row
+            .trim_start_matches("| `squall ")
+            .split([' ', '`'])
+            .next()
+            .unwrap_or("");
+        assert!(
+            commands.iter().any(|c| c.split(' ').next() == Some(name)),
+            "README's table names `squall {name}`, which --help does not list"
+        );
+    }
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// `--history` writes what `squall check` reads: a passing run's history checks
+/// linearizable, a stale-read mutant's does not.
+#[test]
+fn run_and_replay_write_histories_that_check_reads_back() {
+    let passing = temp_path("passing-history.json");
+    let passing = passing.to_str().expect("utf-8 path");
+    let out = squall(&["run", "raft", "--seed", "7", "--history", passing]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("check it: squall check"),
+        "{}",
+        text(&out)
+    );
+    let check = squall(&["check", passing, "--model", "kv"]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check));
+    // Never overwritten.
+    let again = squall(&["run", "raft", "--seed", "7", "--history", passing]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+
+    let stale = temp_path("stale-history.json");
+    let stale = stale.to_str().expect("utf-8 path");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpus/raft/mutants/local-reads.scn"
+    );
+    let out = squall(&[
+        "replay",
+        scenario,
+        "--mutant",
+        "local-reads",
+        "--json",
+        "--history",
+        stale,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let verdict: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(verdict["failure"]["property"], "linearizability");
+    let check = squall(&["check", stale, "--model", "kv"]);
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check));
+    // One event per line: the explanation names lines of the file.
+    assert!(text(&check).contains("(line "), "{}", text(&check));
+}
+
+#[test]
+fn a_failure_ends_with_the_commands_to_look_closer() {
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpus/raft/mutants/local-reads.scn"
+    );
+    let out = squall(&["replay", scenario, "--mutant", "local-reads"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&format!(
+            "look closer: squall replay {scenario} --mutant local-reads --trace"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains(&format!(
+            "shrink it:   squall shrink {scenario} --mutant local-reads"
+        )),
+        "{t}"
+    );
+    // A pass prints no such lines.
+    let out = squall(&["replay", scenario]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(!text(&out).contains("look closer"), "{}", text(&out));
+}
+
+#[test]
+fn shrink_exits_0_when_it_wrote_the_smaller_scenario() {
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpus/raft/mutants/local-reads.scn"
+    );
+    let small = temp_path("local-reads.min.scn");
+    let small = small.to_str().expect("utf-8 path");
+    let out = squall(&[
+        "shrink",
+        scenario,
+        "--mutant",
+        "local-reads",
+        "-o",
+        small,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(json["output"], small, "{json}");
+    assert_eq!(json["failure"]["property"], "linearizability");
+    assert!(json["steps_after"].as_u64() <= json["steps_before"].as_u64());
+    let replay = squall(&["replay", small, "--mutant", "local-reads"]);
+    assert_eq!(replay.status.code(), Some(1), "{}", text(&replay));
+    // The output exists now: never overwritten.
+    let again = squall(&["shrink", scenario, "--mutant", "local-reads", "-o", small]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+    // A scenario that passes has nothing to shrink.
+    let passes = squall(&["shrink", scenario, "-o", &format!("{small}.2")]);
+    assert_eq!(passes.status.code(), Some(2), "{}", text(&passes));
+    assert!(
+        text(&passes).contains("nothing to shrink"),
+        "{}",
+        text(&passes)
+    );
+}
+
+#[test]
+fn hunt_bench_and_mutants_print_json() {
+    let out = squall(&[
+        "hunt",
+        "raft",
+        "--mutant",
+        "local-reads",
+        "--budget",
+        "60",
+        "--runs",
+        "1",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(
+        out.status.code(),
+        Some(if json["results"][0]["found"] == 1 {
+            0
+        } else {
+            1
+        }),
+        "{json}"
+    );
+    assert_eq!(json["results"][0]["mutant"], "local-reads", "{json}");
+    let out = squall(&[
+        "bench",
+        "sim",
+        "raft",
+        "--scenarios",
+        "3",
+        "--passes",
+        "1",
+        "--duration",
+        "0.5",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(json["duration_ms"], 500, "{json}");
+    assert_eq!(json["passes"].as_array().map(Vec::len), Some(1), "{json}");
+    let out = squall(&["mutants", "raft", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert!(
+        json.as_array()
+            .is_some_and(|l| l.iter().any(|m| m["name"] == "local-reads")),
+        "{json}"
+    );
+}
+
+/// A finding that cannot be saved is reported, with its scenario, never dropped.
+#[test]
+fn chaos_reports_a_finding_it_cannot_save() {
+    let blocker = temp_file("not-a-directory", "a file where chaos wants a directory");
+    let out_dir = blocker.join("out");
+    let out = squall(&[
+        "chaos",
+        "raft",
+        "--mutant",
+        "local-reads",
+        "--seed",
+        "3",
+        "--time",
+        "60",
+        "--max-execs",
+        "150",
+        "--stop-at-first",
+        "--out",
+        out_dir.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("FOUND"), "{t}");
+    assert!(t.contains("is not saved: creating"), "{t}");
+    assert!(
+        t.contains("not saved; its scenario:\n    # found by squall chaos"),
+        "{t}"
+    );
+}

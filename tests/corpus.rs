@@ -7,9 +7,12 @@
 //!
 //! After an intended change: `cargo insta review` (or `INSTA_UPDATE=always cargo test`).
 
+use squall::report::Report;
 use squall::scenario::Scenario;
-use squall::sim::runner::{run, Report, RunConfig};
-use squall::systems::raft::{KvOp, RaftKv};
+use squall::sim::runner::{run, RunConfig};
+use squall::systems::raft::RaftKv;
+use squall::systems::System;
+use squall::workload::kv::KvOp;
 use std::path::Path;
 
 fn load(path: &Path) -> Scenario<KvOp> {
@@ -106,8 +109,7 @@ fn each_planted_bug_has_a_scenario_that_catches_it() {
             .unwrap_or_else(|| panic!("{}: the planted bug was not caught", path.display()));
         let expected = mutant.caught_by();
         let ok = failure.property == expected
-            || (expected == "liveness"
-                && failure.kind == squall::sim::runner::FailureKind::Liveness);
+            || (expected == "liveness" && failure.kind == squall::report::FailureKind::Liveness);
         assert!(
             ok,
             "{}: caught by {:?}, expected {expected:?}: {failure}",
@@ -124,7 +126,8 @@ fn each_planted_bug_has_a_scenario_that_catches_it() {
         insta::assert_snapshot!(compact(&report));
         covered.push(name.to_string());
     });
-    let missing: Vec<_> = RaftKv::mutants()
+    let missing: Vec<_> = RaftKv::default()
+        .mutants()
         .iter()
         .map(|m| m.name)
         .filter(|m| !covered.iter().any(|c| c == m))

@@ -13,8 +13,9 @@ use squall::cli::scenario_from_seed;
 use squall::determinism::check_orders;
 use squall::report::trace_hash;
 use squall::scenario::Scenario;
-use squall::sim::isolate::{run_isolated, Isolation};
+use squall::sim::isolate::run_isolated;
 use squall::sim::runner::{derive_seed, RunConfig};
+use squall::systems::Isolation;
 use std::process::Command;
 
 /// Where the child test reads the scenario it runs alone.

@@ -4,8 +4,9 @@
 
 use squall::fuzzing::{expand_input, fuzz_one, FuzzOutcome, FEEDBACK_COUNTERS, INPUT_LEN};
 use squall::scenario::Scenario;
-use squall::systems::raft::{KvOp, RaftKv};
-use squall::systems::System;
+use squall::systems::raft::RaftKv;
+use squall::workload::kv::{Kv, KvOp};
+use squall::workload::Workload;
 
 #[test]
 fn short_inputs_expand_deterministically() {
@@ -48,12 +49,9 @@ fn a_planted_bug_is_reported_as_a_violation() {
 
 #[test]
 fn corpus_scenarios_encode_to_inputs_that_decode_back() {
-    let system = RaftKv::default();
     let text = include_str!("../corpus/raft/leader-cut-off-while-clients-write.scn");
     let scenario: Scenario<KvOp> = Scenario::from_text(text).expect("parses");
-    let bytes = scenario
-        .to_bytes(|op| system.op_bytes(op))
-        .expect("encodes");
+    let bytes = scenario.to_bytes(Kv::op_bytes).expect("encodes");
     let expanded = expand_input(&bytes);
     let mut u = arbitrary::Unstructured::new(&expanded);
     let back: Scenario<KvOp> = Scenario::generate("raft", &mut u, |_, _| {}).expect("decodes");

@@ -12,8 +12,8 @@ use squall::chaos::{work, Campaign, ChaosPlan};
 use squall::cli::scenario_from_seed;
 use squall::determinism::check_orders;
 use squall::scenario::Scenario;
-use squall::sim::isolate::Isolation;
 use squall::sim::runner::derive_seed;
+use squall::systems::Isolation;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 

@@ -1,12 +1,12 @@
 //! Acceptance and property tests of the linearizability checker.
 
-use squall::check::cli::{run_check, CheckArgs};
 use squall::check::formats::{parse, Format};
 use squall::check::linearizability::brute::{arbitrary_history, brute_force_with, cross_check};
 use squall::check::linearizability::{
     check_history_with, check_operations_with, operations, Budget, CheckOptions, Verdict,
 };
 use squall::check::model::ModelKind;
+use squall::cli::{run_check, CheckArgs};
 use squall::history::{Event, EventType, Function, History, Value};
 use std::time::{Duration, Instant};
 
@@ -349,8 +349,9 @@ fn model_errors_name_the_line() {
 
 #[test]
 fn search_agrees_with_brute_force_on_random_histories() {
-    use rand::{rngs::SmallRng, Rng, SeedableRng};
-    let mut rng = SmallRng::seed_from_u64(0x5eed);
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0x5eed);
     for kind in [ModelKind::Register, ModelKind::Cas, ModelKind::Kv] {
         let (mut yes, mut no) = (0, 0);
         for case in 0..3000 {
@@ -488,7 +489,7 @@ fn cli(
     model: ModelKind,
     format: Format,
     extra: impl FnOnce(&mut CheckArgs),
-) -> anyhow::Result<i32> {
+) -> anyhow::Result<u8> {
     let mut args = CheckArgs {
         file: file.into(),
         model,
@@ -498,6 +499,7 @@ fn cli(
         timeout: None,
         max_memory_mib: 2048,
         threads: 1,
+        json: false,
     };
     extra(&mut args);
     run_check(&args)
@@ -564,8 +566,9 @@ fn run_check_reads_squall_json() {
 /// Garbage and truncated lines give errors, never panics.
 #[test]
 fn parsers_never_panic() {
-    use rand::{rngs::SmallRng, Rng, SeedableRng};
-    let mut rng = SmallRng::seed_from_u64(7);
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
     let samples = [
         "{:process 0, :type :invoke, :f :append, :key \"0\", :value \"x 0 0 y\"}\n",
         "INFO  jepsen.util - 2\t:invoke\t:cas\t[3 0]\nINFO  jepsen.util - 2\t:ok\t:cas\t[3 0]\n",

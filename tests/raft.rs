@@ -3,9 +3,11 @@
 //! with its property and step named.
 
 use squall::cli::scenario_from_seed;
+use squall::report::FailureKind;
 use squall::scenario::Scenario;
-use squall::sim::runner::{run, FailureKind, RunConfig};
-use squall::systems::raft::{KvOp, RaftKv};
+use squall::sim::runner::{run, RunConfig};
+use squall::systems::raft::RaftKv;
+use squall::workload::kv::KvOp;
 use std::process::Command;
 
 fn traced() -> RunConfig {
@@ -18,7 +20,7 @@ fn traced() -> RunConfig {
 #[test]
 fn hundreds_of_generated_scenarios_pass_and_their_faults_take_effect() {
     let system = RaftKv::default();
-    let mut effects = squall::sim::effects::Effects::default();
+    let mut effects = squall::report::Effects::default();
     let (mut ops, mut ok) = (0, 0);
     for seed in 0..300u64 {
         let scenario = scenario_from_seed(&system, seed).expect("generates");

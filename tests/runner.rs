@@ -71,7 +71,7 @@ fn power_loss_drops_unsynced_writes_and_crash_keeps_them() {
 #[test]
 fn the_same_scenario_gives_the_same_trace_bytes() {
     for seed in 0..20u64 {
-        let bytes = squall::cli::seed_bytes(seed);
+        let bytes = squall::scenario::generate::seed_bytes(seed);
         let mut u = arbitrary::Unstructured::new(&bytes);
         let s: Scenario<RegOp> =
             Scenario::generate("register", &mut u, |_, _| {}).expect("generates");
@@ -116,7 +116,7 @@ fn a_system_that_never_recovers_fails_liveness() {
     )
     .expect("runs");
     let failure = report.failure().expect("liveness failure");
-    assert_eq!(failure.kind, squall::sim::runner::FailureKind::Liveness);
+    assert_eq!(failure.kind, squall::report::FailureKind::Liveness);
     assert!(failure.detail.contains("never recovers"), "{failure}");
     assert_eq!(failure.step, None);
 }

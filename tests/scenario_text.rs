@@ -162,7 +162,7 @@ fn random_bytes_make_varied_scenarios_that_round_trip() {
     let mut sizes = std::collections::BTreeSet::new();
     let mut kinds = std::collections::BTreeSet::new();
     for seed in 0..500u64 {
-        let bytes = squall::cli::seed_bytes(seed);
+        let bytes = squall::scenario::generate::seed_bytes(seed);
         let mut u = arbitrary::Unstructured::new(&bytes);
         let s: Scenario<RegOp> =
             Scenario::generate("register", &mut u, |_, _| {}).expect("generates");
@@ -235,7 +235,7 @@ fn reg_op_bytes(op: &RegOp) -> Option<Vec<u8>> {
 #[test]
 fn generated_scenarios_encode_back_to_the_bytes_that_make_them() {
     for seed in 0..500u64 {
-        let bytes = squall::cli::seed_bytes(seed);
+        let bytes = squall::scenario::generate::seed_bytes(seed);
         let mut u = arbitrary::Unstructured::new(&bytes);
         let s: Scenario<RegOp> =
             Scenario::generate("register", &mut u, |_, _| {}).expect("generates");

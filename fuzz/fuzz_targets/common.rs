@@ -16,7 +16,8 @@ pub struct ExtraCounters;
 impl Feedback for ExtraCounters {
     fn hit(&mut self, feature: u64) {
         let i = (feature % FEEDBACK_COUNTERS as u64) as usize;
-        // libFuzzer reads the counters only between inputs, on this same thread.
+        // SAFETY: libFuzzer reads the counters only between inputs, on this same thread, so
+        // nothing else touches them while the input runs; `i` is in bounds by the modulo.
         unsafe {
             let counters = &raw mut EXTRA_COUNTERS;
             // Presence, not counts: repeats of a situation are not new situations.
@@ -35,16 +36,24 @@ pub fn settings() -> (Option<String>, bool) {
              RUSTFLAGS=\"--cfg tokio_unstable\"."
         );
     }
-    let mutant = std::env::var("SQUALL_MUTANT")
-        .ok()
-        .filter(|m| !m.is_empty());
     let feedback = std::env::var("SQUALL_FEEDBACK").map_or(true, |v| v != "0");
-    (mutant, feedback)
+    (mutant(), feedback)
 }
 
-/// Aborts the run with the verdict and the scenario's text, which replays with `replay`.
+/// The planted bug `SQUALL_MUTANT` names, if set and not empty.
+fn mutant() -> Option<String> {
+    std::env::var("SQUALL_MUTANT")
+        .ok()
+        .filter(|m| !m.is_empty())
+}
+
+/// Aborts the run with the verdict and the scenario's text, which replays with `replay`
+/// (with the planted bug the run had, if any).
 pub fn report(failure: impl Display, scenario_text: &str, replay: &str) -> ! {
+    let mutant = mutant()
+        .map(|m| format!(" --mutant {m}"))
+        .unwrap_or_default();
     panic!(
-        "squall: {failure}\n--- scenario (save as a .scn file; {replay} FILE) ---\n{scenario_text}"
+        "squall: {failure}\n--- scenario (save as a .scn file; {replay} FILE{mutant}) ---\n{scenario_text}"
     );
 }

@@ -10,7 +10,7 @@ use crate::check::linearizability::{
     available_threads, check_operations_with, CheckOptions, Operation, Verdict,
 };
 use crate::check::model::ModelKind;
-use anyhow::{bail, Context};
+use crate::error::{Error, Result};
 use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -103,26 +103,24 @@ struct Case {
 /// `expected.tsv`), with as many threads as the machine has cores (Porcupine too checks
 /// partitions in parallel). Fails if a file is missing or a verdict disagrees with
 /// `expected.tsv`.
-pub fn bench_porcupine(data_dir: &Path, passes: usize) -> anyhow::Result<BenchReport> {
+pub fn bench_porcupine(data_dir: &Path, passes: usize) -> Result<BenchReport> {
     bench_porcupine_with(data_dir, passes, available_threads())
 }
 
 /// [`bench_porcupine`] with a given number of threads per check.
-pub fn bench_porcupine_with(
-    data_dir: &Path,
-    passes: usize,
-    threads: usize,
-) -> anyhow::Result<BenchReport> {
+pub fn bench_porcupine_with(data_dir: &Path, passes: usize, threads: usize) -> Result<BenchReport> {
     let tsv_path = data_dir.join("expected.tsv");
-    let tsv = std::fs::read_to_string(&tsv_path)
-        .with_context(|| format!("cannot read {}", tsv_path.display()))?;
+    let tsv = std::fs::read_to_string(&tsv_path).map_err(|e| Error::io("reading", &tsv_path, e))?;
     let mut etcd = Vec::new();
     let mut kv_part = Vec::new();
     let mut kv_whole = Vec::new();
     for (i, row) in tsv.lines().enumerate().skip(1) {
         let cols: Vec<&str> = row.split('\t').collect();
         let [file, model, partition, expected] = cols[..] else {
-            bail!("{}: line {}: expected 4 columns", tsv_path.display(), i + 1);
+            return Err(Error::data(
+                Some(&tsv_path),
+                format!("line {}: expected 4 columns", i + 1),
+            ));
         };
         let expected = match expected {
             "linearizable" => true,
@@ -132,16 +130,19 @@ pub fn bench_porcupine_with(
         let (format, kind) = match model {
             "cas-register" => (Format::PorcupineEtcd, ModelKind::Cas),
             "kv" => (Format::PorcupineKv, ModelKind::Kv),
-            other => bail!(
-                "{}: line {}: unknown model {other}",
-                tsv_path.display(),
-                i + 1
-            ),
+            other => {
+                return Err(Error::data(
+                    Some(&tsv_path),
+                    format!("line {}: unknown model {other}", i + 1),
+                ))
+            }
         };
         let path = data_dir.join(file);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let ops = parse(format, &text).with_context(|| path.display().to_string())?;
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let ops = parse(format, &text).map_err(|source| Error::History {
+            path: Some(path.clone()),
+            source,
+        })?;
         let case = Case {
             file: format!("{file}{}", if partition == "no" { " (whole)" } else { "" }),
             kind,
@@ -185,7 +186,10 @@ pub fn bench_porcupine_with(
                     Verdict::Unknown(_) => false,
                 };
                 if !ok {
-                    bail!("{}: wrong verdict {v}", c.file);
+                    return Err(Error::data(
+                        Some(&tsv_path),
+                        format!("{}: the verdict is {v}, not what this file expects", c.file),
+                    ));
                 }
             }
             pass_times.push(start.elapsed());

@@ -30,6 +30,17 @@ pub enum Format {
     PorcupineEtcd,
 }
 
+impl Format {
+    /// The format's name as `--format` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Squall => "squall",
+            Format::PorcupineKv => "porcupine-kv",
+            Format::PorcupineEtcd => "porcupine-etcd",
+        }
+    }
+}
+
 /// Malformed input.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ParseError {
@@ -44,6 +55,9 @@ pub enum ParseError {
     /// Events that do not pair up into operations.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// Nothing to check: the input holds no events (an empty file, or one in another format).
+    #[error("no events: the history is empty, or not in the {0} format")]
+    NoEvents(&'static str),
 }
 
 fn syntax(line: usize, message: impl Into<String>) -> ParseError {
@@ -54,10 +68,17 @@ fn syntax(line: usize, message: impl Into<String>) -> ParseError {
 }
 
 /// Parses `text` in `format` into operations ready to check.
+///
+/// An input without a single event is [`ParseError::NoEvents`]: checking nothing would
+/// answer "linearizable" for a file that is empty or in another format.
 pub fn parse(format: Format, text: &str) -> Result<Vec<Operation>, ParseError> {
+    let no_events = || ParseError::NoEvents(format.name());
     match format {
         Format::Squall => {
             let (history, lines) = parse_squall_with_lines(text)?;
+            if history.events.is_empty() {
+                return Err(no_events());
+            }
             let mut ops = operations(&history)?;
             // Report source lines rather than event positions when we know them.
             if let Some(lines) = lines {
@@ -67,8 +88,20 @@ pub fn parse(format: Format, text: &str) -> Result<Vec<Operation>, ParseError> {
             }
             Ok(ops)
         }
-        Format::PorcupineKv => Ok(operations(&parse_porcupine_kv(text)?)?),
-        Format::PorcupineEtcd => parse_porcupine_etcd(text),
+        Format::PorcupineKv => {
+            let history = parse_porcupine_kv(text)?;
+            if history.events.is_empty() {
+                return Err(no_events());
+            }
+            Ok(operations(&history)?)
+        }
+        Format::PorcupineEtcd => {
+            let ops = parse_porcupine_etcd(text)?;
+            if ops.is_empty() {
+                return Err(no_events());
+            }
+            Ok(ops)
+        }
     }
 }
 
@@ -423,6 +456,32 @@ mod tests {
         assert!(e.to_string().contains("missing :f"), "{e}");
         assert!(parse_porcupine_kv("{:process 0 :type").is_err());
         assert!(parse_porcupine_kv("[").is_err());
+    }
+
+    #[test]
+    fn a_history_without_events_is_an_error_in_every_format() {
+        for format in [Format::Squall, Format::PorcupineKv, Format::PorcupineEtcd] {
+            for text in ["", "\n  \n"] {
+                assert_eq!(
+                    parse(format, text),
+                    Err(ParseError::NoEvents(format.name()))
+                );
+            }
+        }
+        for text in ["{\"events\": []}", "[]"] {
+            assert_eq!(
+                parse(Format::Squall, text),
+                Err(ParseError::NoEvents("squall"))
+            );
+        }
+        assert!(matches!(
+            parse(Format::PorcupineEtcd, "INFO start-up chatter\n"),
+            Err(ParseError::NoEvents(_))
+        ));
+        // Events that leave nothing to check (a failed write) are still a history.
+        let failed = r#"[{"process": 0, "type": "invoke", "f": "write", "value": 1, "time": 1},
+                         {"process": 0, "type": "fail", "f": "write", "value": 1, "time": 2}]"#;
+        assert_eq!(parse(Format::Squall, failed), Ok(Vec::new()));
     }
 
     #[test]

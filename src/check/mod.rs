@@ -3,10 +3,9 @@
 //! Per-step safety invariants live with their system (they read what its nodes publish);
 //! what is shared is here: the [`Violation`] every checker reports, and the history checkers.
 
-// Linearizability checking: the search, its sequential models, history file formats,
-// the `squall check` command and the Porcupine benchmark.
+// Linearizability checking: the search, its sequential models, history file formats and
+// the Porcupine benchmark (`squall check` itself is in `crate::cli`).
 pub mod bench;
-pub mod cli;
 pub mod formats;
 pub mod linearizability;
 pub mod model;

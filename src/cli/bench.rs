@@ -1,9 +1,11 @@
 //! `squall bench ...`: the benchmark commands behind BENCHMARKS.md.
 
+use super::duration::parse_duration;
 use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
 use crate::bench::bench_sim;
 use crate::systems::System;
-use anyhow::Result;
+use anyhow::{Context, Result};
+use std::time::Duration;
 
 /// Arguments of `squall bench sim`.
 #[derive(clap::Args, Debug)]
@@ -16,21 +18,31 @@ pub struct SimBenchArgs {
     /// Cluster size.
     #[arg(long, default_value_t = 3)]
     pub nodes: u8,
-    /// Simulated milliseconds of scenario steps (faults and client operations).
-    #[arg(long, default_value_t = 1000)]
-    pub duration_ms: u64,
+    /// Simulated time of scenario steps (faults and client operations), e.g. `1s`, `6`,
+    /// `500ms`.
+    #[arg(long, value_parser = parse_duration, default_value = "1s")]
+    pub duration: Duration,
+    /// The same in milliseconds (older spelling; `--duration` wins where both are given).
+    #[arg(long, hide = true, conflicts_with = "duration")]
+    pub duration_ms: Option<u64>,
     /// First seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Repeat the measurement this many times and report each pass and the median.
     #[arg(long, default_value_t = 3)]
     pub passes: usize,
-    /// Simulated milliseconds per step (squall runs use 10; this shows what the tick costs).
-    #[arg(long, default_value_t = 10)]
-    pub tick_ms: u64,
+    /// Simulated time per step (squall runs use `10ms`; this shows what the tick costs).
+    #[arg(long, value_parser = parse_duration, default_value = "10ms")]
+    pub tick: Duration,
+    /// The same in milliseconds (older spelling).
+    #[arg(long, hide = true, conflicts_with = "tick")]
+    pub tick_ms: Option<u64>,
     /// Where each scenario runs: `thread` or `process` (default: what the system declares).
     #[arg(long)]
-    pub isolation: Option<crate::sim::isolate::Isolation>,
+    pub isolation: Option<crate::systems::Isolation>,
+    /// Print the result as JSON (one document on stdout).
+    #[arg(long)]
+    pub json: bool,
 }
 
 struct SimVisit<'a>(&'a SimBenchArgs);
@@ -46,35 +58,57 @@ impl Visit for SimVisit<'_> {
             "--passes and --scenarios must be positive"
         );
         let isolation = a.isolation.unwrap_or_else(|| system.isolation());
-        println!(
-            "{} scenarios of {} nodes, {} ms of steps under faults (+ liveness phase), tick {} ms, {} passes, {isolation} isolation",
-            a.scenarios, a.nodes, a.duration_ms, a.tick_ms, a.passes
-        );
-        println!(
-            "pass  scenarios/s  sim-s/wall-s  sim-s/cpu-s  median-ms/scenario  ticks  failures"
-        );
+        let duration_ms = a
+            .duration_ms
+            .unwrap_or_else(|| a.duration.as_millis().try_into().unwrap_or(u64::MAX));
+        let tick = a.tick_ms.map_or(a.tick, Duration::from_millis);
+        anyhow::ensure!(!tick.is_zero(), "--tick must be positive");
+        if !a.json {
+            println!(
+                "{} scenarios of {} nodes, {duration_ms} ms of steps under faults (+ liveness phase), tick {} ms, {} passes, {isolation} isolation",
+                a.scenarios,
+                a.nodes,
+                tick.as_millis(),
+                a.passes
+            );
+            println!(
+                "pass  scenarios/s  sim-s/wall-s  sim-s/cpu-s  median-ms/scenario  ticks  failures"
+            );
+        }
         let mut speedups = Vec::new();
         let mut rates = Vec::new();
         let mut failures = 0;
+        let mut passes = Vec::new();
         for pass in 1..=a.passes {
             let b = bench_sim(
                 system,
                 a.scenarios,
                 a.nodes,
-                a.duration_ms,
+                duration_ms,
                 a.seed,
-                std::time::Duration::from_millis(a.tick_ms),
+                tick,
                 isolation,
             );
-            println!(
-                "{pass:>4}  {:>11.1}  {:>12.0}  {:>11.0}  {:>18.2}  {:>5}  {:>8}",
-                b.per_second(),
-                b.speedup(),
-                b.cpu_speedup(),
-                b.median_wall.as_secs_f64() * 1000.0,
-                b.ticks,
-                b.failures
-            );
+            if !a.json {
+                println!(
+                    "{pass:>4}  {:>11.1}  {:>12.0}  {:>11.0}  {:>18.2}  {:>5}  {:>8}",
+                    b.per_second(),
+                    b.speedup(),
+                    b.cpu_speedup(),
+                    b.median_wall.as_secs_f64() * 1000.0,
+                    b.ticks,
+                    b.failures
+                );
+            }
+            passes.push(serde_json::json!({
+                "scenarios": b.scenarios,
+                "scenarios_per_second": b.per_second(),
+                "simulated_per_wall_second": b.speedup(),
+                "simulated_per_cpu_second": b.cpu_speedup(),
+                "median_ms_per_scenario": b.median_wall.as_secs_f64() * 1000.0,
+                "ticks": b.ticks,
+                "failures": b.failures,
+            }));
             speedups.push(b.speedup());
             rates.push(b.per_second());
             failures += b.failures;
@@ -83,11 +117,28 @@ impl Visit for SimVisit<'_> {
             v.sort_by(f64::total_cmp);
             v[v.len() / 2]
         };
-        println!(
-            "median: {:.1} scenarios/s, {:.0}x real time",
-            median(&mut rates),
-            median(&mut speedups)
-        );
+        let (rate, speedup) = (median(&mut rates), median(&mut speedups));
+        if a.json {
+            let json = serde_json::json!({
+                "system": system.name(),
+                "nodes": a.nodes,
+                "scenarios": a.scenarios,
+                "duration_ms": duration_ms,
+                "tick_ms": tick.as_secs_f64() * 1000.0,
+                "seed": a.seed,
+                "isolation": isolation.name(),
+                "passes": passes,
+                "median_scenarios_per_second": rate,
+                "median_simulated_per_wall_second": speedup,
+                "failures": failures,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).context("encoding the result")?
+            );
+        } else {
+            println!("median: {rate:.1} scenarios/s, {speedup:.0}x real time");
+        }
         Ok(if failures == 0 {
             EXIT_PASS
         } else {
@@ -114,10 +165,35 @@ pub struct CheckBenchArgs {
     /// Threads for partitions.
     #[arg(long, default_value_t = crate::check::linearizability::available_threads())]
     pub threads: usize,
+    /// Print the result as JSON (one document on stdout).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub(super) fn check(args: &CheckBenchArgs) -> Result<u8> {
     let report = crate::check::bench::bench_porcupine_with(&args.data, args.passes, args.threads)?;
-    print!("{report}");
+    if !args.json {
+        print!("{report}");
+        return Ok(EXIT_PASS);
+    }
+    let secs = |d: Duration| d.as_secs_f64();
+    let json = serde_json::json!({
+        "passes": report.passes,
+        "threads": report.threads,
+        "sets": report.rows.iter().map(|r| serde_json::json!({
+            "name": r.name,
+            "checks": r.checks,
+            "median_seconds": secs(r.median),
+            "cpu_median_seconds": r.cpu_median.map(secs),
+            "min_seconds": secs(r.min),
+            "max_seconds": secs(r.max),
+            "porcupine_seconds": [secs(r.porcupine.0), secs(r.porcupine.1)],
+            "slowest_check": {"file": r.slowest.0, "seconds": secs(r.slowest.1)},
+        })).collect::<Vec<_>>(),
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json).context("encoding the result")?
+    );
     Ok(EXIT_PASS)
 }

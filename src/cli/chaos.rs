@@ -5,8 +5,9 @@ use crate::chaos::{work, Campaign, ChaosPlan};
 use crate::cli::run::{load_scenario, write_new};
 use crate::scenario::FaultKind;
 use crate::shrink::{shrink, ShrinkBudget};
-use crate::sim::isolate::{run_isolated, Isolation};
+use crate::sim::isolate::run_isolated;
 use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
 use crate::systems::System;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeSet;
@@ -19,8 +20,8 @@ use std::time::{Duration, Instant};
 pub struct ChaosArgs {
     /// The system to test.
     pub system: String,
-    /// How long to search, e.g. `60s`, `10m`, `1h`.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+    /// How long to search, e.g. `60` (seconds), `90s`, `10m`, `1h30m`.
+    #[arg(long, value_parser = super::duration::parse_duration, default_value = "60s")]
     pub time: Duration,
     /// Worker threads.
     #[arg(long, default_value_t = 1)]
@@ -126,7 +127,7 @@ pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result
             args.shard.0,
             args.shard.1,
             args.jobs,
-            humantime::format_duration(args.time),
+            super::duration::format_duration(args.time),
             args.mutant
                 .as_ref()
                 .map(|m| format!(" mutant={m}"))
@@ -257,21 +258,32 @@ fn summarize(
             println!("  {}", f.detail);
             let verified = f.seeds.iter().filter(|s| s.verified == Some(true)).count();
             println!(
-                "  shrunk {} -> {} steps, verified in a fresh process ({verified} seed(s) replayed){}",
-                f.steps.0,
-                f.steps.1,
-                f.file
-                    .as_ref()
-                    .map(|p| format!(
-                        "\n  look closer: squall replay {p}{m} --trace\n  seeds: {}",
-                        f.seeds
-                            .iter()
-                            .map(|s| s.seed.to_string())
-                            .collect::<Vec<_>>()
-                            .join(" "),
-                        m = crate::chaos::mutant_flag(args.mutant.as_deref())
-                    ))
-                    .unwrap_or_default()
+                "  shrunk {} -> {} steps, verified in a fresh process ({verified} seed(s) replayed)",
+                f.steps.0, f.steps.1,
+            );
+            let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+            match &f.file {
+                Some(p) => println!(
+                    "  look closer: {} replay {}{mutant} --trace",
+                    super::program(),
+                    super::shell_word(p)
+                ),
+                // Not saved (see the harness errors): the scenario itself, so it is not lost.
+                None if plan.out.is_some() && plan.shrink => {
+                    println!("  not saved; its scenario:");
+                    for line in f.scenario.lines() {
+                        println!("    {line}");
+                    }
+                }
+                None => {}
+            }
+            println!(
+                "  seeds: {}",
+                f.seeds
+                    .iter()
+                    .map(|s| s.seed.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
             );
         }
         for u in &unreproduced {
@@ -351,6 +363,9 @@ pub struct ShrinkArgs {
     /// what the system declares.
     #[arg(long)]
     pub isolation: Option<Isolation>,
+    /// Print the result as JSON (one document on stdout).
+    #[arg(long)]
+    pub json: bool,
 }
 
 struct ShrinkVisit<'a>(&'a ShrinkArgs);
@@ -365,12 +380,28 @@ impl Visit for ShrinkVisit<'_> {
             quiet_panics: true,
             ..RunConfig::default()
         };
+        let out = args
+            .output
+            .clone()
+            .unwrap_or_else(|| args.file.with_extension("min.scn"));
+        if out.exists() {
+            bail!(
+                "{} exists already; shrink never overwrites a file (choose another with -o)",
+                out.display()
+            );
+        }
         let report = run_isolated(system, &scenario, &config, isolation)?;
         let Some(failure) = report.failure() else {
-            println!("{} passes: nothing to shrink", args.file.display());
-            return Ok(EXIT_PASS);
+            bail!(
+                "{} passes{}: nothing to shrink",
+                args.file.display(),
+                crate::chaos::mutant_flag(args.mutant.as_deref())
+                    .replace(" --mutant ", " with the planted bug ")
+            );
         };
-        println!("shrinking: {failure}");
+        if !args.json {
+            println!("shrinking: {failure}");
+        }
         let shrunk = shrink(
             system,
             &scenario,
@@ -382,10 +413,6 @@ impl Visit for ShrinkVisit<'_> {
                 ..ShrinkBudget::default()
             },
         );
-        let out = args
-            .output
-            .clone()
-            .unwrap_or_else(|| args.file.with_extension("min.scn"));
         let text = format!(
             "# shrunk by squall from {} ({} -> {} steps): {} violation of {}\n{}",
             args.file.display(),
@@ -405,31 +432,62 @@ impl Visit for ShrinkVisit<'_> {
             args.mutant.as_deref(),
             &shrunk.failure,
         );
-        if !verdict.reproduced() {
+        let written = if verdict.reproduced() {
+            write_new(&out, &text)?;
+            true
+        } else {
+            false
+        };
+        if args.json {
+            let json = serde_json::json!({
+                "file": args.file.display().to_string(),
+                "mutant": args.mutant,
+                "failure": shrunk.failure,
+                "steps_before": shrunk.steps_before,
+                "steps_after": shrunk.scenario.steps.len(),
+                "runs": shrunk.runs,
+                "complete": shrunk.complete,
+                "reproduced": verdict.reproduced(),
+                "replay": verdict.describe(),
+                "output": written.then(|| out.display().to_string()),
+                "scenario": shrunk.scenario.to_text(),
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).context("encoding the result")?
+            );
+        } else if !written {
             println!(
                 "the shrunk scenario ({} steps) did not fail again in a fresh process ({}); nothing written",
                 shrunk.scenario.steps.len(),
                 verdict.describe()
             );
             print!("{}", shrunk.scenario.to_text());
-            return Ok(EXIT_UNKNOWN);
+        } else {
+            println!(
+                "{} -> {} steps in {} runs{}; still fails: {}",
+                shrunk.steps_before,
+                shrunk.scenario.steps.len(),
+                shrunk.runs,
+                if shrunk.complete {
+                    " (1-minimal)"
+                } else {
+                    " (budget ran out before the fixpoint)"
+                },
+                shrunk.failure
+            );
+            print!("{}", shrunk.scenario.to_text());
+            println!("wrote {}", out.display());
+            println!(
+                "  look closer: {} replay {}{} --trace",
+                super::program(),
+                super::shell_word(&out.display().to_string()),
+                crate::chaos::mutant_flag(args.mutant.as_deref())
+            );
         }
-        write_new(&out, &text)?;
-        println!(
-            "{} -> {} steps in {} runs{}; still fails: {}",
-            shrunk.steps_before,
-            shrunk.scenario.steps.len(),
-            shrunk.runs,
-            if shrunk.complete {
-                " (1-minimal)"
-            } else {
-                " (budget ran out before the fixpoint)"
-            },
-            shrunk.failure
-        );
-        print!("{}", shrunk.scenario.to_text());
-        println!("wrote {}", out.display());
-        Ok(EXIT_VIOLATION)
+        // 0: a smaller failing scenario is written; 3: the shrunk one did not fail again in
+        // a fresh process, so nothing was.
+        Ok(if written { EXIT_PASS } else { EXIT_UNKNOWN })
     }
 }
 

@@ -3,7 +3,9 @@
 use super::run::{load_scenario, system_of, write_new};
 use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
 use crate::scenario::Scenario;
+use crate::systems::OpOf;
 use crate::systems::System;
+use crate::workload::Workload;
 use anyhow::{Context, Result};
 use arbitrary::Unstructured;
 use std::path::PathBuf;
@@ -46,9 +48,8 @@ impl Visit for Decode<'_> {
         let bytes = std::fs::read(&args.file)
             .with_context(|| format!("reading {}", args.file.display()))?;
         let mut u = Unstructured::new(&bytes);
-        let scenario =
-            Scenario::<S::Op>::generate(system.name(), &mut u, |op, n| system.uniquify(op, n))
-                .map_err(|e| anyhow::anyhow!("{}: cannot decode: {e}", args.file.display()))?;
+        let scenario = Scenario::<OpOf<S>>::generate(system.name(), &mut u, S::Workload::uniquify)
+            .map_err(|e| anyhow::anyhow!("{}: cannot decode: {e}", args.file.display()))?;
         let text = scenario.to_text();
         if args.no_replay {
             print!("{text}");
@@ -58,9 +59,8 @@ impl Visit for Decode<'_> {
         // text, in a fresh process.
         let scratch = crate::verify::ScratchFile::new("decoded", &text)
             .context("writing the decoded scenario to replay it")?;
-        let replay = crate::verify::replay_in_fresh_process(scratch.path(), args.mutant.as_deref())
-            .map_err(anyhow::Error::msg)?
-            .failure;
+        let replay =
+            crate::verify::replay_in_fresh_process(scratch.path(), args.mutant.as_deref())?.failure;
         let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
         if args.json {
             let json = serde_json::json!({
@@ -103,14 +103,12 @@ struct Encode<'a>(&'a PathBuf, &'a PathBuf);
 
 impl Visit for Encode<'_> {
     type Output = Result<()>;
-    fn visit<S: System>(self, system: &S) -> Result<()> {
+    fn visit<S: System>(self, _system: &S) -> Result<()> {
         let (file, out) = (self.0, self.1);
         let scenario = load_scenario::<S>(file)?;
-        let bytes = scenario
-            .to_bytes(|op| system.op_bytes(op))
-            .with_context(|| {
-                format!("{}: this scenario has no fuzzer-input form", file.display())
-            })?;
+        let bytes = scenario.to_bytes(S::Workload::op_bytes).with_context(|| {
+            format!("{}: this scenario has no fuzzer-input form", file.display())
+        })?;
         let name = file
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

@@ -3,8 +3,9 @@
 use super::run::scenario_from_seed;
 use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
 use crate::determinism::check_orders;
-use crate::sim::isolate::Isolation;
 use crate::sim::runner::derive_seed;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 use crate::verify::{replay_in_fresh_process, ScratchFile};
 use anyhow::{bail, Context, Result};
@@ -45,10 +46,11 @@ impl Visit for Gate<'_> {
             .collect::<Result<Vec<_>>>()?;
         let isolation = args.isolation.unwrap_or_else(|| system.isolation());
         let mutant = args.mutant.as_deref();
-        let mut fresh = |s: &crate::scenario::Scenario<S::Op>| -> Result<u64, String> {
+        let mut fresh = |s: &crate::scenario::Scenario<OpOf<S>>| -> Result<u64, String> {
             let file = ScratchFile::new(&format!("seed{}", s.seed), &s.to_text())
                 .map_err(|e| format!("writing the scenario: {e}"))?;
-            replay_in_fresh_process(file.path(), mutant)?
+            replay_in_fresh_process(file.path(), mutant)
+                .map_err(|e| e.to_string())?
                 .trace_hash
                 .ok_or_else(|| "the replay died before reporting a trace".to_string())
         };

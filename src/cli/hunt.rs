@@ -33,8 +33,8 @@ pub struct HuntArgs {
     /// How to search.
     #[arg(long, value_enum, default_value = "chaos")]
     pub mode: Mode,
-    /// Time budget per campaign.
-    #[arg(long, value_parser = humantime::parse_duration, default_value = "120s")]
+    /// Time budget per campaign, e.g. `120` (seconds), `2m`, `1h`.
+    #[arg(long, value_parser = super::duration::parse_duration, default_value = "120s")]
     pub budget: Duration,
     /// Independent campaigns (different seeds, empty corpus).
     #[arg(long, default_value_t = 5)]
@@ -45,6 +45,9 @@ pub struct HuntArgs {
     /// Also write the result table (markdown) to this file, appending.
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+    /// Print the results as JSON (one document on stdout, at the end) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `squall mutants`.
@@ -55,6 +58,9 @@ pub struct MutantsArgs {
     /// Print only the names, one per line.
     #[arg(long)]
     pub names: bool,
+    /// Print the list as JSON (one document on stdout).
+    #[arg(long, conflicts_with = "names")]
+    pub json: bool,
 }
 
 pub(super) fn mutants(catalog: &impl Catalog, args: &MutantsArgs) -> Result<u8> {
@@ -66,6 +72,26 @@ pub(super) fn mutants(catalog: &impl Catalog, args: &MutantsArgs) -> Result<u8> 
         ),
         None => catalog.names().into_iter().map(String::from).collect(),
     };
+    if args.json {
+        let list: Vec<_> = systems
+            .iter()
+            .flat_map(|system| {
+                catalog.mutants(system).into_iter().map(move |m| {
+                    serde_json::json!({
+                        "system": system,
+                        "name": m.name,
+                        "caught_by": m.caught_by,
+                        "description": m.description,
+                    })
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&list).context("encoding the list")?
+        );
+        return Ok(EXIT_PASS);
+    }
     for system in systems {
         for m in catalog.mutants(&system) {
             if args.names {
@@ -163,11 +189,14 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
         m => vec![m],
     };
     if modes.iter().any(|m| *m != Mode::Chaos) {
-        build_fuzz_target(&args.system).map_err(anyhow::Error::msg)?;
+        build_fuzz_target(&args.system)?;
     }
     let mut table = String::from("| mutant | mode | found | median execs | median seconds | caught by |\n|---|---|---|---|---|---|\n");
-    println!("{}", table.trim_end());
+    if !args.json {
+        println!("{}", table.trim_end());
+    }
     let mut missed = false;
+    let mut results = Vec::new();
     for mutant in &mutants {
         for mode in &modes {
             let mut attempts = Vec::new();
@@ -191,22 +220,33 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
                         *mode == Mode::Fuzz,
                         seed,
                         args.budget,
-                    )
-                    .map_err(anyhow::Error::msg)?,
+                    )?,
                     Mode::All => unreachable!("expanded above"),
                 };
                 attempts.push(attempt);
             }
             missed |= attempts.iter().any(|a| !a.found);
             let line = row(mutant, &mode_name(mode), &attempts, args.budget);
-            println!("{line}");
             let unreproduced: usize = attempts.iter().map(|a| a.not_reproducible).sum();
-            if unreproduced > 0 {
-                println!(
-                    "  ({unreproduced} failure(s) did not fail again in a fresh process: not counted as found)"
-                );
+            if !args.json {
+                println!("{line}");
+                if unreproduced > 0 {
+                    println!(
+                        "  ({unreproduced} failure(s) did not fail again in a fresh process: not counted as found)"
+                    );
+                }
+                for e in attempts.iter().flat_map(|a| &a.errors) {
+                    println!("  harness error (not counted either way): {e}");
+                }
             }
             let _ = writeln!(table, "{line}");
+            results.push(serde_json::json!({
+                "mutant": mutant,
+                "mode": mode_name(mode),
+                "found": attempts.iter().filter(|a| a.found).count(),
+                "runs": attempts.len(),
+                "attempts": attempts,
+            }));
         }
     }
     if let Some(path) = &args.markdown {
@@ -222,11 +262,24 @@ pub(super) fn hunt(catalog: &impl Catalog, args: &HuntArgs) -> Result<u8> {
             args.system,
             args.mutant,
             mode_name(&args.mode),
-            humantime::format_duration(args.budget),
+            super::duration::format_duration(args.budget),
             args.runs,
             args.seed
         )
         .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        let json = serde_json::json!({
+            "system": args.system,
+            "budget_seconds": args.budget.as_secs_f64(),
+            "runs": args.runs,
+            "seed": args.seed,
+            "results": results,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).context("encoding the results")?
+        );
     }
     Ok(if missed { EXIT_VIOLATION } else { EXIT_PASS })
 }

@@ -1,13 +1,14 @@
 //! `squall run` and `squall replay`.
 
 use super::{Catalog, Visit, EXIT_PASS, EXIT_VIOLATION};
+use crate::report::Report;
 use crate::scenario::Scenario;
-use crate::sim::isolate::{run_isolated, Isolation};
-use crate::sim::runner::{Report, RunConfig};
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::RunConfig;
+use crate::systems::Isolation;
+use crate::systems::OpOf;
 use crate::systems::System;
 use anyhow::{bail, Context, Result};
-use arbitrary::Unstructured;
-use rand::{RngCore, SeedableRng};
 use std::path::{Path, PathBuf};
 
 /// Arguments of `squall run`.
@@ -33,6 +34,10 @@ pub struct RunArgs {
     /// Print the verdict as JSON (one document on stdout).
     #[arg(long, conflicts_with_all = ["trace", "show"])]
     pub json: bool,
+    /// Write the client history to this file in squall's JSON history format, one event
+    /// per line (`squall check FILE` reads it back; refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
 }
 
 /// Arguments of `squall replay`.
@@ -49,29 +54,19 @@ pub struct ReplayArgs {
     /// Print the verdict as JSON (one document on stdout).
     #[arg(long, conflicts_with = "trace")]
     pub json: bool,
-}
-
-/// Bytes for the scenario generator from a seed: what `squall run --seed N` decodes.
-pub fn seed_bytes(seed: u64) -> Vec<u8> {
-    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
-    let mut bytes = vec![0u8; 512];
-    rng.fill_bytes(&mut bytes);
-    bytes
+    /// Write the client history to this file in squall's JSON history format, one event
+    /// per line (`squall check FILE` reads it back; refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
 }
 
 /// Generates the scenario `squall run SYSTEM --seed N` runs.
-pub fn scenario_from_seed<S: System>(system: &S, seed: u64) -> Result<Scenario<S::Op>> {
-    let bytes = seed_bytes(seed);
-    let mut u = Unstructured::new(&bytes);
-    let mut scenario = Scenario::generate(system.name(), &mut u, |op, n| system.uniquify(op, n))
-        .map_err(|e| anyhow::anyhow!("generating a scenario from seed {seed}: {e}"))?;
-    // The scenario's own seed is the one asked for, so `--seed N` shows up in the file.
-    scenario.seed = seed;
-    Ok(scenario)
+pub fn scenario_from_seed<S: System>(system: &S, seed: u64) -> Result<Scenario<OpOf<S>>> {
+    Scenario::from_seed::<S::Workload>(system.name(), seed).map_err(anyhow::Error::msg)
 }
 
 /// Reads and parses a scenario file, naming the file in any error.
-pub fn load_scenario<S: System>(path: &Path) -> Result<Scenario<S::Op>> {
+pub fn load_scenario<S: System>(path: &Path) -> Result<Scenario<OpOf<S>>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Scenario::from_text(&text).with_context(|| format!("{}", path.display()))
@@ -161,6 +156,65 @@ pub fn print_report<Op>(scenario: &Scenario<Op>, report: &Report, trace: bool) -
     }
 }
 
+/// The commands that look closer at a failure: its trace, and a shrink of its file.
+fn look_closer(replay: &str, shrink: &str) {
+    println!("  look closer: {replay} --trace");
+    println!("  shrink it:   {shrink}");
+}
+
+/// A file created before the run (so that an existing one stops it early), to receive the
+/// client history afterwards.
+struct HistoryFile {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl HistoryFile {
+    fn create(path: &Option<PathBuf>) -> Result<Option<HistoryFile>> {
+        path.as_ref()
+            .map(|path| {
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(path)
+                    .with_context(|| {
+                        format!("creating {} (it must not exist yet)", path.display())
+                    })?;
+                Ok(HistoryFile {
+                    path: path.clone(),
+                    file,
+                })
+            })
+            .transpose()
+    }
+
+    /// Writes the history as JSON lines (one event per line, so that `squall check` names
+    /// the line of an operation it cannot place); tells where on stderr.
+    fn write<S: System>(self, report: &Report) -> Result<()> {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(self.file);
+        for event in &report.history.events {
+            serde_json::to_writer(&mut out, event).context("encoding the history")?;
+            out.write_all(b"\n")
+                .with_context(|| format!("writing {}", self.path.display()))?;
+        }
+        out.flush()
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        let model = <S::Workload as crate::workload::Workload>::model()
+            .and_then(|m| clap::ValueEnum::to_possible_value(&m))
+            .map(|m| format!(" --model {}", m.get_name()))
+            .unwrap_or_default();
+        eprintln!(
+            "wrote the client history ({} events) to {}; check it: {} check {}{model}",
+            report.history.events.len(),
+            self.path.display(),
+            super::program(),
+            super::shell_word(&self.path.display().to_string()),
+        );
+        Ok(())
+    }
+}
+
 struct RunVisit<'a> {
     args: &'a RunArgs,
 }
@@ -177,16 +231,43 @@ impl Visit for RunVisit<'_> {
         if args.show {
             print!("{}", scenario.to_text());
         }
+        let history = HistoryFile::create(&args.history)?;
         let config = RunConfig {
-            trace: args.trace,
+            // The hash of the trace is part of the JSON verdict.
+            trace: args.trace || args.json,
             ..RunConfig::default()
         };
         // A fresh thread of this fresh process: the environment a forked scenario gets.
         let report = run_isolated(system, &scenario, &config, Isolation::Thread)?;
-        if args.json {
-            return print_json(&scenario, &report);
+        let code = if args.json {
+            print_json(&scenario, &report)?
+        } else {
+            print_report(&scenario, &report, args.trace)
+        };
+        if !report.passed() && !args.json {
+            let program = super::program();
+            let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+            let run = format!(
+                "{program} run {} --seed {}{mutant}",
+                system.name(),
+                args.seed
+            );
+            let shrink = match &args.save {
+                Some(file) => format!(
+                    "{program} shrink {}{mutant}",
+                    super::shell_word(&file.display().to_string())
+                ),
+                None => {
+                    let file = format!("{}-seed{}.scn", system.name(), args.seed);
+                    format!("{run} --save {file} && {program} shrink {file}{mutant}")
+                }
+            };
+            look_closer(&run, &shrink);
         }
-        Ok(print_report(&scenario, &report, args.trace))
+        if let Some(history) = history {
+            history.write::<S>(&report)?;
+        }
+        Ok(code)
     }
 }
 
@@ -216,18 +297,34 @@ impl Visit for ReplayVisit<'_> {
     type Output = Result<u8>;
 
     fn visit<S: System>(self, system: &S) -> Result<u8> {
-        let scenario = load_scenario::<S>(&self.args.file)?;
+        let args = self.args;
+        let scenario = load_scenario::<S>(&args.file)?;
+        let history = HistoryFile::create(&args.history)?;
         let config = RunConfig {
             // The hash of the trace is part of the JSON verdict.
-            trace: self.args.trace || self.args.json,
+            trace: args.trace || args.json,
             ..RunConfig::default()
         };
         // A fresh thread of this fresh process: the environment a forked scenario gets.
         let report = run_isolated(system, &scenario, &config, Isolation::Thread)?;
-        if self.args.json {
-            return print_json(&scenario, &report);
+        let code = if args.json {
+            print_json(&scenario, &report)?
+        } else {
+            print_report(&scenario, &report, args.trace)
+        };
+        if !report.passed() && !args.json {
+            let program = super::program();
+            let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+            let file = super::shell_word(&args.file.display().to_string());
+            look_closer(
+                &format!("{program} replay {file}{mutant}"),
+                &format!("{program} shrink {file}{mutant}"),
+            );
         }
-        Ok(print_report(&scenario, &report, self.args.trace))
+        if let Some(history) = history {
+            history.write::<S>(&report)?;
+        }
+        Ok(code)
     }
 }
 

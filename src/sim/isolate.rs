@@ -16,69 +16,20 @@
 //! code) is a failed run, as a panic is; a child that outlives [`CHILD_WALL_LIMIT`] is killed
 //! and reported as a harness error.
 
-use super::runner::{run, Failure, FailureKind, OpCounts, Outcome, Report, RunConfig, RunError};
+use super::runner::{run, RunConfig, RunError};
+use crate::report::{Failure, FailureKind, OpCounts, Outcome, Report};
 use crate::scenario::Scenario;
-use crate::systems::System;
-use std::fmt;
-use std::str::FromStr;
+use crate::systems::{Isolation, OpOf, System};
 use std::time::Duration;
 
 /// Wall time a forked scenario may take before it is killed (a scenario takes milliseconds;
 /// the slowest history checks take seconds).
 pub const CHILD_WALL_LIMIT: Duration = Duration::from_secs(600);
 
-/// Where a scenario runs. Each level includes the ones before it; every level seeds the OS
-/// randomness drawn on the scenario's thread.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Isolation {
-    /// The calling thread, shared with the scenarios before it: thread-local state they left
-    /// persists. For systems whose code squall fully controls; the cheapest (a fresh thread
-    /// costs about 0.25 ms of CPU a scenario, a process about 1.4 ms: BENCHMARKS.md).
-    Shared,
-    /// A fresh thread of this process.
-    Thread,
-    /// A fresh child process (fork) per scenario, on a fresh thread in it: per-process state
-    /// of the system's code starts the same for every scenario. The default where `fork`
-    /// exists.
-    #[default]
-    Process,
-}
-
-impl Isolation {
-    /// The name on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Isolation::Shared => "shared",
-            Isolation::Thread => "thread",
-            Isolation::Process => "process",
-        }
-    }
-}
-
-impl fmt::Display for Isolation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Isolation {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "shared" => Ok(Isolation::Shared),
-            "thread" => Ok(Isolation::Thread),
-            "process" => Ok(Isolation::Process),
-            other => Err(format!(
-                "unknown isolation `{other}`; expected `process`, `thread` or `shared`"
-            )),
-        }
-    }
-}
-
 /// Runs one scenario with the given isolation.
 pub fn run_isolated<S: System>(
     system: &S,
-    scenario: &Scenario<S::Op>,
+    scenario: &Scenario<OpOf<S>>,
     config: &RunConfig,
     isolation: Isolation,
 ) -> Result<Report, RunError> {
@@ -100,7 +51,7 @@ const SCENARIO_STACK: usize = 8 << 20;
 /// not control starts anew.
 fn on_fresh_thread<S: System>(
     system: &S,
-    scenario: &Scenario<S::Op>,
+    scenario: &Scenario<OpOf<S>>,
     config: &RunConfig,
 ) -> Result<Report, RunError> {
     std::thread::scope(|scope| {
@@ -166,7 +117,7 @@ mod forked {
 
     pub(super) fn run<S: System>(
         system: &S,
-        scenario: &Scenario<S::Op>,
+        scenario: &Scenario<OpOf<S>>,
         config: &RunConfig,
     ) -> Result<Report, RunError> {
         let mut fds = [0; 2];
@@ -212,7 +163,7 @@ mod forked {
 
     fn child<S: System>(
         system: &S,
-        scenario: &Scenario<S::Op>,
+        scenario: &Scenario<OpOf<S>>,
         config: &RunConfig,
         mut writer: File,
     ) -> ! {

@@ -12,19 +12,20 @@
 //! scenario's seed: turmoil's RNG (latency, scheduling order of tokio under `tokio_unstable`),
 //! node RNGs, the transport's loss/duplication RNG, the reordering and garbage choices.
 
-use super::disk::Disk;
-use super::effects::Effects;
-use super::net::{Net, NetFaults, Transport};
+use super::links::Links;
 use crate::check::{HistoryVerdict, Violation};
 use crate::history::{Event, EventType, History};
+use crate::node::net::{Net, NetFaults, Transport};
+use crate::node::Disk;
 use crate::report::Trace;
+use crate::report::{Effects, Failure, FailureKind, OpCounts, Outcome, Report};
 use crate::scenario::{Fault, FaultKind, NodeId, Scenario, Step, MAX_CLIENTS};
+use crate::systems::OpOf;
 use crate::systems::{
-    Client, ClientContext, Faults, Liveness, NodeContext, OpResult, StepContext, System,
+    Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System, Workload,
 };
-use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -74,154 +75,6 @@ impl Default for RunConfig {
             abstract_states: false,
             quiet_panics: false,
         }
-    }
-}
-
-/// Which family of property a failure broke.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum FailureKind {
-    /// A per-step invariant (or a node panicked).
-    Safety,
-    /// The system did not recover in time once the faults healed.
-    Liveness,
-    /// The client history violates the consistency model.
-    Consistency,
-}
-
-impl fmt::Display for FailureKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            FailureKind::Safety => "safety",
-            FailureKind::Liveness => "liveness",
-            FailureKind::Consistency => "consistency",
-        })
-    }
-}
-
-/// A failed run: which property, where, and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    /// Safety, liveness or consistency.
-    pub kind: FailureKind,
-    /// The property's name.
-    pub property: String,
-    /// What was seen.
-    pub detail: String,
-    /// The scenario step (1-based) during which it happened; `None` after the last step.
-    pub step: Option<usize>,
-    /// Simulated time.
-    pub at: Duration,
-}
-
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} violation: {}", self.kind, self.property)?;
-        match self.step {
-            Some(step) => write!(f, " at step {step}")?,
-            None => write!(f, " after the last step")?,
-        }
-        write!(f, " ({:.3}s): {}", self.at.as_secs_f64(), self.detail)
-    }
-}
-
-/// How a run ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Outcome {
-    /// Every property held.
-    Pass,
-    /// A property was violated.
-    Fail(Failure),
-}
-
-/// Client operation counts.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OpCounts {
-    /// Took effect.
-    pub ok: u64,
-    /// Certainly did not take effect.
-    pub fail: u64,
-    /// Unknown.
-    pub info: u64,
-}
-
-/// Everything a run produced. Serializable, so that a run in a child process
-/// ([`super::isolate`]) hands it back whole.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Report {
-    /// The verdict.
-    pub outcome: Outcome,
-    /// The readable trace (empty unless `RunConfig::trace`).
-    pub trace: String,
-    /// The client history.
-    pub history: History,
-    /// What the faults did.
-    pub effects: Effects,
-    /// Client operation outcomes.
-    pub ops: OpCounts,
-    /// Simulated time run.
-    pub sim_time: Duration,
-    /// `sim.step()` calls.
-    pub ticks: u64,
-    /// Each fault applied, with the protocol phase it hit.
-    #[serde(with = "phase_names")]
-    pub fault_phases: Vec<(FaultKind, &'static str)>,
-    /// Transitions between abstract protocol states, as hashes (when asked for).
-    pub abstract_transitions: Vec<u64>,
-    /// The history check ran out of budget (the run still passes).
-    pub history_unknown: bool,
-}
-
-impl Report {
-    /// Whether every property held.
-    pub fn passed(&self) -> bool {
-        self.outcome == Outcome::Pass
-    }
-
-    /// The failure, if any.
-    pub fn failure(&self) -> Option<&Failure> {
-        match &self.outcome {
-            Outcome::Fail(f) => Some(f),
-            Outcome::Pass => None,
-        }
-    }
-}
-
-/// Phase names are `&'static str`s a system declares; one that crosses a process boundary
-/// comes back interned (leaked once per distinct name: systems have a handful).
-mod phase_names {
-    use crate::scenario::FaultKind;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::collections::BTreeSet;
-    use std::sync::Mutex;
-
-    pub fn serialize<S: Serializer>(
-        phases: &[(FaultKind, &'static str)],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        phases.serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Vec<(FaultKind, &'static str)>, D::Error> {
-        static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-        let phases = Vec::<(FaultKind, String)>::deserialize(d)?;
-        let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(phases
-            .into_iter()
-            .map(|(kind, name)| {
-                let interned = match names.get(name.as_str()) {
-                    Some(&known) => known,
-                    None => {
-                        let leaked: &'static str = Box::leak(name.into_boxed_str());
-                        names.insert(leaked);
-                        leaked
-                    }
-                };
-                (kind, interned)
-            })
-            .collect())
     }
 }
 
@@ -322,7 +175,7 @@ fn install_panic_hook() {
 /// persists: [`super::isolate::run_isolated`] gives a scenario a fresh thread or process.
 pub fn run<S: System>(
     system: &S,
-    scenario: &Scenario<S::Op>,
+    scenario: &Scenario<OpOf<S>>,
     config: &RunConfig,
 ) -> Result<Report, RunError> {
     scenario.validate().map_err(RunError::Scenario)?;
@@ -345,31 +198,21 @@ pub fn run<S: System>(
 
 struct Runner<'a, S: System> {
     system: &'a S,
-    scenario: &'a Scenario<S::Op>,
+    scenario: &'a Scenario<OpOf<S>>,
     config: &'a RunConfig,
     sim: turmoil::Sim<'a>,
     observer: S::Observer,
     checker: S::Checker,
     trace: Rc<RefCell<Trace>>,
-    faults: Rc<RefCell<NetFaults>>,
+    /// The links between nodes and the faults on them, with the view checkers read.
+    links: Links,
     log: Rc<RefCell<ClientLog>>,
-    queues: Vec<mpsc::UnboundedSender<Queued<S::Op>>>,
+    queues: Vec<mpsc::UnboundedSender<Queued<OpOf<S>>>>,
     garbage: mpsc::UnboundedSender<(SocketAddr, Vec<u8>)>,
     disks: Vec<Disk>,
     /// Which nodes are down, and since when.
     down_since: Vec<Option<Duration>>,
-    /// Directed node links the harness has cut: `cut[a][b]` drops a→b.
-    cut: Vec<Vec<bool>>,
-    held: Vec<(NodeId, NodeId)>,
-    /// Links with a latency fault above the normal range.
-    slow: Vec<Vec<bool>>,
-    /// The faults in force, as checkers see them.
-    fault_view: Faults,
-    /// Held links whose first, out-of-order batch went out; released after the next tick.
-    releasing: Vec<(NodeId, NodeId)>,
-    /// A latency fault was applied since the fault view was last refreshed.
-    latency_changed: bool,
-    rng: SmallRng,
+    rng: Xoshiro256PlusPlus,
     effects: Effects,
     ticks: u64,
     fault_phases: Vec<(FaultKind, &'static str)>,
@@ -379,7 +222,7 @@ struct Runner<'a, S: System> {
 }
 
 impl<'a, S: System> Runner<'a, S> {
-    fn new(system: &'a S, scenario: &'a Scenario<S::Op>, config: &'a RunConfig) -> Self {
+    fn new(system: &'a S, scenario: &'a Scenario<OpOf<S>>, config: &'a RunConfig) -> Self {
         let n = scenario.nodes;
         let mut sim = turmoil::Builder::new()
             .rng_seed(scenario.seed)
@@ -486,24 +329,13 @@ impl<'a, S: System> Runner<'a, S> {
             observer,
             checker,
             trace,
-            faults,
+            links: Links::new((0..n).map(node_ip).collect(), faults),
             log,
             queues,
             garbage,
             disks,
             down_since: vec![None; usize::from(n)],
-            cut: vec![vec![false; usize::from(n)]; usize::from(n)],
-            held: Vec::new(),
-            slow: vec![vec![false; usize::from(n)]; usize::from(n)],
-            fault_view: Faults {
-                up: vec![true; usize::from(n)],
-                links: vec![vec![true; usize::from(n)]; usize::from(n)],
-                reach: vec![vec![true; usize::from(n)]; usize::from(n)],
-                ..Faults::default()
-            },
-            releasing: Vec::new(),
-            latency_changed: false,
-            rng: SmallRng::seed_from_u64(derive_seed(scenario.seed, 2)),
+            rng: Xoshiro256PlusPlus::seed_from_u64(derive_seed(scenario.seed, 2)),
             effects: Effects::default(),
             ticks: 0,
             fault_phases: Vec::new(),
@@ -535,7 +367,7 @@ impl<'a, S: System> Runner<'a, S> {
             self.effects.node_down_ms += (now - *since).as_millis() as u64;
         }
         let mut effects = self.effects;
-        effects.add(&self.faults.borrow().effects);
+        effects.add(&self.links.effects());
         let text = trace.borrow().text().to_string();
         let log = self.log.borrow();
         Ok(Report {
@@ -635,18 +467,14 @@ impl<'a, S: System> Runner<'a, S> {
                 return Err(failure(FailureKind::Safety, "no panics", msg, self.now()));
             }
         }
-        if !self.releasing.is_empty() {
-            for (a, b) in std::mem::take(&mut self.releasing) {
-                self.sim.release(node_ip(a), node_ip(b));
-            }
-        }
+        self.links.finish_releases(&mut self.sim);
         let now = self.now();
         let mut trace = self.trace.borrow_mut();
         let mut ctx = StepContext {
             step: step.unwrap_or(self.scenario.steps.len()),
             now,
             trace: &mut trace,
-            faults: &self.fault_view,
+            faults: self.links.view(),
         };
         self.system
             .check_step(&mut self.checker, &self.observer, &mut ctx)
@@ -671,12 +499,12 @@ impl<'a, S: System> Runner<'a, S> {
         Ok(())
     }
 
-    fn enqueue(&mut self, client: u8, op: S::Op, probe: bool) {
+    fn enqueue(&mut self, client: u8, op: OpOf<S>, probe: bool) {
         self.log.borrow_mut().outstanding += 1;
         // The client host never exits while the harness runs, so its queue stays open.
         let describe = Described {
-            op: self.system.history_op(&op),
-            read_only: self.system.is_read_only(&op),
+            op: S::Workload::history_op(&op),
+            read_only: S::Workload::is_read_only(&op),
             text: op.to_string(),
         };
         let _ = self.queues[usize::from(client)].send(Queued {
@@ -686,127 +514,49 @@ impl<'a, S: System> Runner<'a, S> {
         });
     }
 
-    fn set_cut(&mut self, from: NodeId, to: NodeId, cut: bool) {
-        self.cut[usize::from(from)][usize::from(to)] = cut;
-        self.faults
-            .borrow_mut()
-            .set_cut(usize::from(from), usize::from(to), cut);
-    }
-
-    /// Counts the frames in flight from `from` to `to` that a cut is about to clear.
-    fn count_in_flight(&mut self, from: NodeId, to: NodeId) {
-        let (src, dst) = (node_ip(from), node_ip(to));
-        let mut count = 0;
-        self.sim.links(|links| {
-            for link in links {
-                for sent in link {
-                    let (s, d) = sent.pair();
-                    if s.ip() == src && d.ip() == dst {
-                        count += 1;
-                    }
-                }
-            }
-        });
-        self.effects.dropped_in_flight += count;
-    }
-
-    /// Finishes a release still pending from this step now: turmoil's `release` makes a link
-    /// healthy, so running it after a cut or hold of the same link would undo that fault.
-    fn finish_release(&mut self, a: NodeId, b: NodeId) {
-        if let Some(pos) = self
-            .releasing
-            .iter()
-            .position(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
-        {
-            let (x, y) = self.releasing.swap_remove(pos);
-            self.sim.release(node_ip(x), node_ip(y));
-        }
-    }
-
-    fn partition_both(&mut self, a: NodeId, b: NodeId) {
-        self.finish_release(a, b);
-        self.count_in_flight(a, b);
-        self.count_in_flight(b, a);
-        self.held
-            .retain(|&(x, y)| !((x, y) == (a, b) || (x, y) == (b, a)));
-        self.sim.partition(node_ip(a), node_ip(b));
-        self.set_cut(a, b, true);
-        self.set_cut(b, a, true);
-    }
-
-    fn heal_link(&mut self, a: NodeId, b: NodeId) {
-        if self
-            .held
-            .iter()
-            .any(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
-        {
-            self.release(a, b);
-        }
-        self.sim.repair(node_ip(a), node_ip(b));
-        self.set_cut(a, b, false);
-        self.set_cut(b, a, false);
-    }
-
     fn apply(&mut self, fault: Fault) {
         let n = self.scenario.nodes;
         match fault {
             Fault::Isolate(x) => {
                 for y in (0..n).filter(|y| *y != x) {
-                    self.partition_both(x, y);
+                    self.links.partition_both(&mut self.sim, x, y);
                 }
             }
             Fault::Split(side) => {
                 for a in side.iter() {
                     for b in (0..n).filter(|b| !side.contains(*b)) {
-                        self.partition_both(a, b);
+                        self.links.partition_both(&mut self.sim, a, b);
                     }
                 }
             }
-            Fault::Cut(a, b) => self.partition_both(a, b),
+            Fault::Cut(a, b) => self.links.partition_both(&mut self.sim, a, b),
             Fault::OneWay { from, to } => {
-                // turmoil cannot combine a hold with a one-way partition (a later release
-                // would clear the partition): a held link is released first.
-                self.release(from, to);
-                self.finish_release(from, to);
-                self.count_in_flight(from, to);
-                self.sim.partition_oneway(node_ip(from), node_ip(to));
-                self.set_cut(from, to, true);
+                self.links
+                    .partition_oneway(&mut self.sim, &mut self.rng, from, to)
             }
-            Fault::Heal(a, b) => self.heal_link(a, b),
-            Fault::HealAll => self.heal_all(),
-            Fault::Loss(p) => self.faults.borrow_mut().loss_percent = p,
-            Fault::Duplicate(p) => self.faults.borrow_mut().duplicate_percent = p,
-            Fault::Delay(p) => self.faults.borrow_mut().delay_percent = p,
-            Fault::Hold(a, b) => {
-                let cut = self.cut[usize::from(a)][usize::from(b)]
-                    || self.cut[usize::from(b)][usize::from(a)];
-                // turmoil cannot hold a partitioned link (it would un-partition it on release).
-                if !cut && !self.held.contains(&(a, b)) && !self.held.contains(&(b, a)) {
-                    self.finish_release(a, b);
-                    self.sim.hold(node_ip(a), node_ip(b));
-                    self.held.push((a, b));
-                }
-            }
-            Fault::Release(a, b) => self.release(a, b),
+            Fault::Heal(a, b) => self.links.heal(&mut self.sim, &mut self.rng, a, b),
+            Fault::HealAll => self.links.heal_all(&mut self.sim, &mut self.rng),
+            Fault::Loss(p) => self.links.set_loss(p),
+            Fault::Duplicate(p) => self.links.set_duplicate(p),
+            Fault::Delay(p) => self.links.set_delay(p),
+            Fault::Hold(a, b) => self.links.hold(&mut self.sim, a, b),
+            Fault::Release(a, b) => self.links.release(&mut self.sim, &mut self.rng, a, b),
             Fault::Latency(a, b, ms) => {
-                let ms = Duration::from_millis(u64::from(ms));
-                let slow = ms > self.config.max_latency;
-                self.slow[usize::from(a)][usize::from(b)] = slow;
-                self.slow[usize::from(b)][usize::from(a)] = slow;
-                self.sim.set_link_latency(node_ip(a), node_ip(b), ms);
-                self.latency_changed = true;
+                let latency = Duration::from_millis(u64::from(ms));
+                let max = self.config.max_latency;
+                self.links.set_latency(&mut self.sim, a, b, latency, max);
             }
             Fault::Crash(x) => self.stop(x, false),
             Fault::PowerLoss(x) => self.stop(x, true),
             Fault::Restart(x) => self.restart(x),
             Fault::IsolateLeader => {
-                self.repair_cuts();
+                self.links.repair_cuts(&mut self.sim);
                 if let Some(x) = self.leader() {
                     self.apply(Fault::Isolate(x));
                 }
             }
             Fault::SplitLeader(size) => {
-                self.repair_cuts();
+                self.links.repair_cuts(&mut self.sim);
                 if let Some(x) = self.leader() {
                     let side = (0..size).fold(crate::scenario::NodeSet::default(), |s, k| {
                         s.with((x + k) % n)
@@ -833,98 +583,9 @@ impl<'a, S: System> Runner<'a, S> {
 
     /// Recomputes the fault state checkers see; `since` moves only if something changed.
     fn refresh_faults(&mut self) {
-        let n = usize::from(self.scenario.nodes);
-        let held = |a: usize, b: usize| {
-            self.held.iter().any(|&(x, y)| {
-                let (x, y) = (usize::from(x), usize::from(y));
-                (x, y) == (a, b) || (x, y) == (b, a)
-            })
-        };
-        let links = (0..n)
-            .map(|a| {
-                (0..n)
-                    .map(|b| a == b || !(self.cut[a][b] || self.slow[a][b] || held(a, b)))
-                    .collect()
-            })
-            .collect();
-        let reach = (0..n)
-            .map(|a| {
-                (0..n)
-                    .map(|b| a == b || !(self.cut[a][b] || held(a, b)))
-                    .collect()
-            })
-            .collect();
-        let faults = self.faults.borrow();
-        let view = Faults {
-            up: self.down_since.iter().map(Option::is_none).collect(),
-            links,
-            reach,
-            loss_percent: faults.loss_percent,
-            duplicate_percent: faults.duplicate_percent,
-            delay_percent: faults.delay_percent,
-            since: self.fault_view.since,
-        };
-        drop(faults);
-        // A latency change is a change although `links` may look the same (a slow link got
-        // slower): the steady-state clocks of the checks restart too.
-        let latency_changed = std::mem::take(&mut self.latency_changed);
-        if latency_changed || view != self.fault_view {
-            self.fault_view = Faults {
-                since: self.now(),
-                ..view
-            };
-        }
-    }
-
-    /// Delivers a held link's parked frames out of order: a random non-empty subset that
-    /// leaves out the oldest frame goes first; the rest follow a tick later.
-    fn release(&mut self, a: NodeId, b: NodeId) {
-        let Some(pos) = self
-            .held
-            .iter()
-            .position(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a))
-        else {
-            return;
-        };
-        self.held.swap_remove(pos);
-        let (ia, ib) = (node_ip(a), node_ip(b));
-        let rng = &mut self.rng;
-        let (mut held, mut early) = (0u64, 0u64);
-        self.sim.links(|links| {
-            for link in links {
-                let (x, y) = link.pair();
-                if !((x, y) == (ia, ib) || (x, y) == (ib, ia)) {
-                    continue;
-                }
-                let mut parked: Vec<_> = link.collect();
-                held += parked.len() as u64;
-                if parked.len() < 2 {
-                    continue;
-                }
-                // A random non-empty subset that leaves out the oldest frame goes first, so
-                // everything in it overtakes at least that frame.
-                let last = parked.len() - 1;
-                let mut chosen: Vec<bool> = (0..parked.len())
-                    .map(|i| i > 0 && rng.random_bool(0.5))
-                    .collect();
-                if !chosen.contains(&true) {
-                    chosen[last] = true;
-                }
-                for (sent, early_one) in parked.drain(..).zip(chosen) {
-                    if early_one {
-                        early += 1;
-                        sent.deliver();
-                    }
-                }
-            }
-        });
-        self.effects.held += held;
-        if early > 0 {
-            self.effects.reordered += early;
-            self.releasing.push((a, b));
-        } else {
-            self.sim.release(ia, ib);
-        }
+        let up = self.down_since.iter().map(Option::is_none).collect();
+        let now = self.now();
+        self.links.refresh(up, now);
     }
 
     /// The node a leader-targeted fault hits, as the system reports it; noted in the trace.
@@ -938,35 +599,6 @@ impl<'a, S: System> Runner<'a, S> {
             None => self.note(format_args!("  there is no leader")),
         }
         leader
-    }
-
-    fn heal_all(&mut self) {
-        for (a, b) in self.held.clone() {
-            self.release(a, b);
-        }
-        self.repair_cuts();
-        let mut faults = self.faults.borrow_mut();
-        faults.loss_percent = 0;
-        faults.duplicate_percent = 0;
-        faults.delay_percent = 0;
-    }
-
-    /// Repairs every cut link (both ways and one-way); held links stay held.
-    fn repair_cuts(&mut self) {
-        let n = self.scenario.nodes;
-        for a in 0..n {
-            for b in (a + 1)..n {
-                if self.cut[usize::from(a)][usize::from(b)]
-                    || self.cut[usize::from(b)][usize::from(a)]
-                {
-                    self.sim.repair(node_ip(a), node_ip(b));
-                }
-            }
-        }
-        self.cut
-            .iter_mut()
-            .for_each(|row| row.iter_mut().for_each(|c| *c = false));
-        self.faults.borrow_mut().heal_all();
     }
 
     fn stop(&mut self, x: NodeId, power_loss: bool) {
@@ -1008,26 +640,12 @@ impl<'a, S: System> Runner<'a, S> {
     /// the probes, and waits until every operation has finished.
     fn liveness_phase(&mut self) -> Result<(), Failure> {
         self.note(format_args!("liveness: heal all, restart every node"));
-        self.heal_all();
-        let n = self.scenario.nodes;
-        for a in 0..n {
-            for b in (a + 1)..n {
-                // Back to the default latency range.
-                self.sim
-                    .set_link_latency(node_ip(a), node_ip(b), Duration::ZERO);
-                self.sim.set_link_max_message_latency(
-                    node_ip(a),
-                    node_ip(b),
-                    self.config.max_latency,
-                );
-            }
-        }
-        for x in 0..n {
+        self.links.heal_all(&mut self.sim, &mut self.rng);
+        self.links
+            .reset_latencies(&mut self.sim, self.config.max_latency);
+        for x in 0..self.scenario.nodes {
             self.restart(x);
         }
-        self.slow
-            .iter_mut()
-            .for_each(|row| row.iter_mut().for_each(|s| *s = false));
         self.refresh_faults();
         // As Jepsen's final reads: first the system recovers (in Raft, a leader with a quorum
         // commits an entry of its term), then the probes must succeed. Probing at once would
@@ -1043,7 +661,7 @@ impl<'a, S: System> Runner<'a, S> {
                 let op_deadline = self.config.op_deadline.max(self.system.min_op_deadline());
                 deadline = deadline.max(self.now() + op_deadline);
                 for c in 0..MAX_CLIENTS {
-                    if let Some(op) = self.system.liveness_probe(c) {
+                    if let Some(op) = S::Workload::liveness_probe(c) {
                         self.enqueue(c, op, true);
                     }
                 }
@@ -1085,7 +703,7 @@ impl<'a, S: System> Runner<'a, S> {
     }
 
     fn check_history(&mut self) -> Option<Failure> {
-        let model = self.system.history_model()?;
+        let model = S::Workload::model()?;
         let verdict = crate::check::history_verdict(model, &self.log.borrow().history);
         match verdict {
             HistoryVerdict::Consistent => {
@@ -1112,9 +730,9 @@ impl<'a, S: System> Runner<'a, S> {
 
 /// The client host: one task per client process, each performing its queued operations one
 /// at a time and recording them; plus the garbage sender.
-async fn client_host<C: Client>(
-    clients: Vec<crate::systems::BoxFuture<'static, std::io::Result<C>>>,
-    receivers: Vec<mpsc::UnboundedReceiver<Queued<C::Op>>>,
+async fn client_host<W: Workload, C: Client<W>>(
+    clients: Vec<impl std::future::Future<Output = std::io::Result<C>>>,
+    receivers: Vec<mpsc::UnboundedReceiver<Queued<W::Op>>>,
     mut garbage: mpsc::UnboundedReceiver<(SocketAddr, Vec<u8>)>,
     log: Rc<RefCell<ClientLog>>,
     trace: Rc<RefCell<Trace>>,

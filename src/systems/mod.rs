@@ -1,71 +1,39 @@
 //! The System contract, and the built-in systems.
 //!
 //! A system under test tells squall, through [`System`]:
-//! - how to start node `i` (a future run as a turmoil host, restartable from its [`Disk`]);
-//! - its client operation type and how a client performs one ([`Client`]);
+//! - the [`Workload`] it serves (what clients do and how the history is judged);
+//! - how to start node `i` (a future run as a turmoil host, restartable from its
+//!   [`Disk`](crate::node::Disk)), and a [`Client`] that performs the workload's operations;
 //! - what nodes publish for observation (its `Observer`, a shared registry) and its per-step
-//!   safety invariants over it (its `Checker`), computed incrementally;
-//! - its liveness condition once faults heal, and which history model applies.
+//!   safety invariants over it (its `Checker`), computed incrementally, named as
+//!   [`Property`]s;
+//! - its liveness condition once faults heal, and its planted bugs.
 //!
-//! Node code gets simulated time (tokio's, paused by turmoil), simulated sockets (through
-//! [`Transport`](crate::sim::net::Transport)) and a seed; with [`Net::Real`] the same code runs
-//! on real sockets.
+//! Node code gets what [`crate::node`] hands it: simulated time (tokio's, paused by turmoil),
+//! simulated sockets ([`Transport`](crate::node::Transport)), a [`Disk`](crate::node::Disk)
+//! and a seed; with [`Net::Real`](crate::node::Net::Real) the same code runs on real sockets.
 
 pub mod raft;
 
+mod isolation;
+pub mod property;
+
+pub use crate::node::{ClientContext, NodeContext};
+pub use crate::workload::{HistoryOp, Workload};
+pub use isolation::Isolation;
+pub use property::{Property, PropertyKind};
+
 use crate::check::Violation;
-use crate::history::{Function, Value};
+use crate::history::Value;
+use crate::mutants::MutantInfo;
 use crate::report::Trace;
-use crate::scenario::NodeId;
-use crate::sim::disk::Disk;
-use crate::sim::net::Net;
-use std::fmt;
+use crate::scenario::{NodeId, NodeSet};
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
-use std::pin::Pin;
-use std::str::FromStr;
 use std::time::Duration;
 
-/// A boxed, non-`Send` future (hosts run on a `LocalSet`).
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
-
-/// Everything a node gets when it (re)starts.
-pub struct NodeContext {
-    /// This node's index.
-    pub id: NodeId,
-    /// Every node's address, indexed by node id (this node's included).
-    pub peers: Vec<SocketAddr>,
-    /// The node's durable disk; survives crashes, loses unsynced writes on power loss.
-    pub disk: Disk,
-    /// Seed for this incarnation's RNG (differs per restart, fixed per scenario).
-    pub seed: u64,
-    /// Where to bind the transport.
-    pub net: Net,
-    /// How many times this node has started before.
-    pub incarnation: u32,
-}
-
-impl NodeContext {
-    /// This node's own address.
-    pub fn addr(&self) -> SocketAddr {
-        self.peers[usize::from(self.id)]
-    }
-}
-
-/// Everything a client process gets.
-pub struct ClientContext {
-    /// The client's index (`c0` is 0).
-    pub id: u8,
-    /// The client's own address.
-    pub addr: SocketAddr,
-    /// Every node's address, indexed by node id.
-    pub nodes: Vec<SocketAddr>,
-    /// Where to bind the transport.
-    pub net: Net,
-    /// Seed for the client's RNG.
-    pub seed: u64,
-}
+/// The operation type of a system's workload.
+pub type OpOf<S> = <<S as System>::Workload as Workload>::Op;
 
 /// How one client operation ended, as the client saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,25 +46,13 @@ pub enum OpResult {
     Unknown(String),
 }
 
-/// An operation as the history records it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HistoryOp {
-    /// The function.
-    pub f: Function,
-    /// The key, for key-value systems.
-    pub key: Option<String>,
-    /// The input value.
-    pub value: Value,
-}
-
-/// A client process of a system: performs one operation at a time.
-pub trait Client: 'static {
-    /// The system's operation type.
-    type Op;
-
+/// A client process of a system: performs one operation of workload `W` at a time.
+pub trait Client<W: Workload>: 'static {
     /// Performs `op` against the cluster, retrying as the system's clients do. The harness
     /// cancels it at the operation's deadline (an unanswered operation is indeterminate).
-    fn invoke<'a>(&'a mut self, op: &'a Self::Op) -> BoxFuture<'a, OpResult>;
+    /// Hosts run on one thread, so the future need not be `Send`.
+    #[allow(async_fn_in_trait)]
+    async fn invoke(&mut self, op: &W::Op) -> OpResult;
 }
 
 /// The liveness condition's state during the liveness phase.
@@ -143,30 +99,82 @@ pub struct Faults {
     pub since: Duration,
 }
 
-/// Which sequential model the client history is checked against.
-pub use crate::check::model::ModelKind as HistoryModel;
+impl Faults {
+    /// Whether every node of `set` is running and every two of them exchange frames both ways
+    /// as over a healthy link (see [`Faults::links`]). The empty set is connected.
+    pub fn is_connected(&self, set: NodeSet) -> bool {
+        set.iter().all(|a| {
+            let a = usize::from(a);
+            self.up.get(a).copied().unwrap_or(false)
+                && set.iter().all(|b| {
+                    let b = usize::from(b);
+                    a == b || (self.linked(&self.links, a, b) && self.linked(&self.links, b, a))
+                })
+        })
+    }
+
+    /// The largest [connected](Faults::is_connected) set of nodes, if it is a majority of the
+    /// cluster: the nodes that a correct protocol needs to make progress under these faults.
+    /// Of several largest ones, the one with the smallest bit mask (node `i` is bit `i`). At
+    /// most 2^nodes subsets are tried: call it when [`Faults::since`] changes, not every step.
+    pub fn connected_majority(&self) -> Option<NodeSet> {
+        // A NodeSet holds eight nodes; clusters have at most MAX_NODES (7).
+        let n = self.up.len().min(8);
+        let mut best: Option<NodeSet> = None;
+        for mask in 1u16..(1 << n) {
+            let set = NodeSet(mask as u8);
+            if set.len() * 2 <= self.up.len() || best.is_some_and(|b| b.len() >= set.len()) {
+                continue;
+            }
+            if self.is_connected(set) {
+                best = Some(set);
+            }
+        }
+        best
+    }
+
+    /// Whether `node` is running and reaches a majority of the cluster (itself included) both
+    /// ways, if only over slow links (see [`Faults::reach`]): whether, as a leader, it could
+    /// replicate. Its majority need not be connected among itself.
+    pub fn reaches_majority(&self, node: NodeId) -> bool {
+        let i = usize::from(node);
+        let n = self.up.len();
+        if !self.up.get(i).copied().unwrap_or(false) {
+            return false;
+        }
+        let linked = (0..n)
+            .filter(|&j| {
+                j == i
+                    || (self.up[j]
+                        && self.linked(&self.reach, i, j)
+                        && self.linked(&self.reach, j, i))
+            })
+            .count();
+        linked * 2 > n
+    }
+
+    fn linked(&self, matrix: &[Vec<bool>], from: usize, to: usize) -> bool {
+        matrix
+            .get(from)
+            .and_then(|row| row.get(to))
+            .copied()
+            .unwrap_or(false)
+    }
+}
 
 /// A system under test. See the module docs.
 ///
 /// `Sync`, and `Send + Sync` operations: each scenario runs on a fresh thread of its own (so
 /// that thread-local state of code squall does not control starts anew), borrowing both.
 pub trait System: Sync + 'static {
-    /// A client operation; generated with `arbitrary`, written in scenario text with
-    /// `Display`/`FromStr`.
-    type Op: Clone
-        + fmt::Debug
-        + fmt::Display
-        + FromStr<Err = String>
-        + for<'a> arbitrary::Arbitrary<'a>
-        + Send
-        + Sync
-        + 'static;
+    /// What clients do and how it is judged.
+    type Workload: Workload;
     /// The registry nodes publish into; cloning gives another handle to the same registry.
     type Observer: Clone + 'static;
     /// The incremental state of the per-step invariants.
     type Checker: 'static;
     /// A client process.
-    type Client: Client<Op = Self::Op>;
+    type Client: Client<Self::Workload>;
 
     /// The system's name on the command line and in scenario files.
     fn name(&self) -> &'static str;
@@ -177,53 +185,64 @@ pub trait System: Sync + 'static {
     /// Fresh invariant state for a cluster of `nodes`.
     fn checker(&self, nodes: u8) -> Self::Checker;
 
-    /// Starts one incarnation of a node. The future runs until the node crashes.
+    /// Starts one incarnation of a node. The future runs until the node crashes; it owns
+    /// what it needs (`'static`), since the host outlives this call.
     fn start_node(
         &self,
         ctx: NodeContext,
         observer: Self::Observer,
-    ) -> BoxFuture<'static, io::Result<()>>;
+    ) -> impl Future<Output = io::Result<()>> + 'static;
 
     /// Creates a client process.
-    fn connect_client(&self, ctx: ClientContext) -> BoxFuture<'static, io::Result<Self::Client>>;
+    fn connect_client(
+        &self,
+        ctx: ClientContext,
+    ) -> impl Future<Output = io::Result<Self::Client>> + 'static;
 
-    /// How an operation appears in the history.
-    fn history_op(&self, op: &Self::Op) -> HistoryOp;
+    /// Checks the safety invariants after a simulation step (none by default: the client
+    /// history is still checked against the workload's model).
+    fn check_step(
+        &self,
+        _checker: &mut Self::Checker,
+        _observer: &Self::Observer,
+        _ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
+        Ok(())
+    }
 
-    /// Simpler versions of an operation, for shrinking (smaller key, smaller value, a read).
-    fn simpler_ops(&self, _op: &Self::Op) -> Vec<Self::Op> {
+    /// During the liveness phase (everything healed, every node up): has the system
+    /// recovered? By default it has, and the workload's liveness probes must then succeed.
+    fn liveness(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> Liveness {
+        Liveness::Live
+    }
+
+    /// The properties [`check_step`](System::check_step) asserts, each with a one-line
+    /// statement (`squall properties SYSTEM` lists them with the harness's and the
+    /// workload's; `--property NAME` checks only some).
+    fn properties(&self) -> Vec<Property> {
         Vec::new()
     }
 
-    /// The bytes the operation's `Arbitrary` impl decodes into it, so that readable scenarios
-    /// can seed the fuzzer ([`Scenario::to_bytes`](crate::scenario::Scenario::to_bytes)).
-    fn op_bytes(&self, _op: &Self::Op) -> Option<Vec<u8>> {
-        None
+    /// The planted bugs this system carries (`squall mutants`).
+    fn mutants(&self) -> Vec<MutantInfo> {
+        Vec::new()
     }
 
-    /// Makes the `n`-th generated operation's written value unique (optional).
-    fn uniquify(&self, _op: &mut Self::Op, _n: u32) {}
-
-    /// Whether the operation cannot change state (a timed-out read is then a failure, not
-    /// an indeterminate operation).
-    fn is_read_only(&self, op: &Self::Op) -> bool;
-
-    /// Checks the safety invariants after a simulation step.
-    fn check_step(
-        &self,
-        checker: &mut Self::Checker,
-        observer: &Self::Observer,
-        ctx: &mut StepContext<'_>,
-    ) -> Result<(), Violation>;
-
-    /// During the liveness phase (everything healed, every node up): has the system recovered?
-    fn liveness(&self, checker: &Self::Checker, observer: &Self::Observer) -> Liveness;
-
-    /// An operation the harness sends, per client, once the healed system reports itself
-    /// live, and that must succeed for the run to count as live (proof that the recovery is
-    /// real). `None` skips the probe.
-    fn liveness_probe(&self, _client: u8) -> Option<Self::Op> {
-        None
+    /// This system with the named planted bug active.
+    fn with_mutant(&self, name: &str) -> Result<Self, String>
+    where
+        Self: Sized,
+    {
+        let known: Vec<&str> = self.mutants().iter().map(|m| m.name).collect();
+        Err(if known.is_empty() {
+            format!("`{}` has no planted bugs (asked for `{name}`)", self.name())
+        } else {
+            format!(
+                "unknown planted bug `{name}` for `{}`; known: {}",
+                self.name(),
+                known.join(", ")
+            )
+        })
     }
 
     /// The shortest deadline a client operation of this system needs (the harness uses the
@@ -233,9 +252,6 @@ pub trait System: Sync + 'static {
     fn min_op_deadline(&self) -> Duration {
         Duration::ZERO
     }
-
-    /// The model the client history is checked against, if any.
-    fn history_model(&self) -> Option<HistoryModel>;
 
     /// The protocol phase the cluster is in ("election", "replicating", ...), for fault
     /// coverage: which faults hit which situations.
@@ -255,13 +271,10 @@ pub trait System: Sync + 'static {
     /// system's third-party code keeps per process (a global counter a PRNG is seeded from,
     /// a cache) cannot make one scenario's outcome depend on another's; it costs a fork per
     /// scenario (BENCHMARKS.md). A system whose code squall fully controls can choose
-    /// [`Isolation::Thread`]. Either way every finding is replayed in a fresh process before
-    /// it is reported ([`crate::verify`]).
-    ///
-    /// [`Isolation::Process`]: crate::sim::isolate::Isolation::Process
-    /// [`Isolation::Thread`]: crate::sim::isolate::Isolation::Thread
-    fn isolation(&self) -> crate::sim::isolate::Isolation {
-        crate::sim::isolate::Isolation::Process
+    /// [`Isolation::Thread`] or [`Isolation::Shared`]. Either way every finding is replayed
+    /// in a fresh process before it is reported ([`crate::verify`]).
+    fn isolation(&self) -> Isolation {
+        Isolation::Process
     }
 
     /// An abstraction of the cluster's current protocol state (role pattern, term gaps,
@@ -269,5 +282,94 @@ pub trait System: Sync + 'static {
     /// seeks new protocol situations. `0` means no abstraction.
     fn abstract_state(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> u64 {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `n` running nodes, every link healthy.
+    fn healthy(n: usize) -> Faults {
+        Faults {
+            up: vec![true; n],
+            links: vec![vec![true; n]; n],
+            reach: vec![vec![true; n]; n],
+            ..Faults::default()
+        }
+    }
+
+    fn cut(f: &mut Faults, a: usize, b: usize) {
+        for (x, y) in [(a, b), (b, a)] {
+            f.links[x][y] = false;
+            f.reach[x][y] = false;
+        }
+    }
+
+    fn set(nodes: &[NodeId]) -> NodeSet {
+        nodes.iter().fold(NodeSet::default(), |s, n| s.with(*n))
+    }
+
+    #[test]
+    fn a_healthy_cluster_is_its_own_connected_majority() {
+        let f = healthy(5);
+        assert!(f.is_connected(set(&[0, 1, 2, 3, 4])));
+        assert_eq!(f.connected_majority(), Some(set(&[0, 1, 2, 3, 4])));
+    }
+
+    #[test]
+    fn an_isolated_or_crashed_node_is_left_out() {
+        let mut f = healthy(5);
+        for other in 1..5 {
+            cut(&mut f, 0, other);
+        }
+        f.up[4] = false;
+        assert!(!f.is_connected(set(&[0, 1])));
+        assert!(!f.is_connected(set(&[1, 4])));
+        assert_eq!(f.connected_majority(), Some(set(&[1, 2, 3])));
+    }
+
+    #[test]
+    fn a_partial_partition_leaves_two_majorities_and_the_lower_one_is_named() {
+        // n0–n2 cut: {n0, n1} and {n1, n2} are both connected majorities of three.
+        let mut f = healthy(3);
+        cut(&mut f, 0, 2);
+        assert!(!f.is_connected(set(&[0, 1, 2])));
+        assert!(f.is_connected(set(&[1, 2])));
+        assert_eq!(f.connected_majority(), Some(set(&[0, 1])));
+    }
+
+    #[test]
+    fn a_one_way_cut_disconnects_and_an_even_split_has_no_majority() {
+        let mut f = healthy(3);
+        f.links[0][1] = false;
+        assert!(!f.is_connected(set(&[0, 1])));
+        assert_eq!(f.connected_majority(), Some(set(&[0, 2])));
+        let mut f = healthy(4);
+        for (a, b) in [(0, 2), (0, 3), (1, 2), (1, 3)] {
+            cut(&mut f, a, b);
+        }
+        assert_eq!(f.connected_majority(), None);
+        assert_eq!(Faults::default().connected_majority(), None);
+    }
+
+    #[test]
+    fn a_majority_is_reached_over_slow_links_but_not_over_cut_ones() {
+        let mut f = healthy(5);
+        // Slow links: not healthy, still reaching.
+        for other in 1..5 {
+            f.links[0][other] = false;
+            f.links[other][0] = false;
+        }
+        assert!(f.reaches_majority(0));
+        assert_eq!(f.connected_majority(), Some(set(&[1, 2, 3, 4])));
+        cut(&mut f, 0, 1);
+        cut(&mut f, 0, 2);
+        assert!(f.reaches_majority(0));
+        cut(&mut f, 0, 3);
+        assert!(!f.reaches_majority(0));
+        f.up[0] = false;
+        assert!(!f.reaches_majority(0));
+        assert!(!f.reaches_majority(9));
     }
 }

@@ -11,16 +11,18 @@
 
 use futures_util::FutureExt;
 use rand::Rng;
+use squall::check::model::ModelKind;
 use squall::check::Violation;
 use squall::history::{Function, Value};
-use squall::sim::isolate::Isolation;
+use squall::systems::Isolation;
 use squall::systems::{
-    BoxFuture, Client, ClientContext, HistoryModel, HistoryOp, Liveness, NodeContext, OpResult,
-    StepContext, System,
+    Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System,
 };
+use squall::workload::{HistoryOp, Workload};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::rc::Rc;
 use std::str::FromStr;
@@ -44,6 +46,30 @@ impl FromStr for Noop {
             "noop" => Ok(Noop),
             other => Err(format!("expected `noop`, found `{other}`")),
         }
+    }
+}
+
+/// The workload: clients do nothing, and no history model applies.
+pub struct Idle;
+
+impl Workload for Idle {
+    type Op = Noop;
+    const NAME: &'static str = "idle";
+
+    fn history_op(_op: &Noop) -> HistoryOp {
+        HistoryOp {
+            f: Function::Read,
+            key: None,
+            value: Value::Nil,
+        }
+    }
+
+    fn is_read_only(_op: &Noop) -> bool {
+        true
+    }
+
+    fn model() -> Option<ModelKind> {
+        None
     }
 }
 
@@ -132,15 +158,14 @@ async fn node(ctx: NodeContext, draws: Draws, select: bool) -> io::Result<()> {
 /// A client that does nothing.
 pub struct NoopClient;
 
-impl Client for NoopClient {
-    type Op = Noop;
-    fn invoke<'a>(&'a mut self, _op: &'a Noop) -> BoxFuture<'a, OpResult> {
-        Box::pin(async { OpResult::Ok(Value::Nil) })
+impl Client<Idle> for NoopClient {
+    async fn invoke(&mut self, _op: &Noop) -> OpResult {
+        OpResult::Ok(Value::Nil)
     }
 }
 
 impl System for Dice {
-    type Op = Noop;
+    type Workload = Idle;
     type Observer = Observed;
     type Checker = ();
     type Client = NoopClient;
@@ -162,24 +187,15 @@ impl System for Dice {
         &self,
         ctx: NodeContext,
         observed: Observed,
-    ) -> BoxFuture<'static, io::Result<()>> {
-        Box::pin(node(ctx, observed.draws, self.select))
+    ) -> impl Future<Output = io::Result<()>> + 'static {
+        node(ctx, observed.draws, self.select)
     }
 
-    fn connect_client(&self, _ctx: ClientContext) -> BoxFuture<'static, io::Result<NoopClient>> {
-        Box::pin(async { Ok(NoopClient) })
-    }
-
-    fn history_op(&self, _op: &Noop) -> HistoryOp {
-        HistoryOp {
-            f: Function::Read,
-            key: None,
-            value: Value::Nil,
-        }
-    }
-
-    fn is_read_only(&self, _op: &Noop) -> bool {
-        true
+    fn connect_client(
+        &self,
+        _ctx: ClientContext,
+    ) -> impl Future<Output = io::Result<NoopClient>> + 'static {
+        std::future::ready(Ok(NoopClient))
     }
 
     fn check_step(
@@ -218,10 +234,6 @@ impl System for Dice {
 
     fn liveness(&self, _: &(), _: &Observed) -> Liveness {
         Liveness::Live
-    }
-
-    fn history_model(&self) -> Option<HistoryModel> {
-        None
     }
 
     fn isolation(&self) -> Isolation {

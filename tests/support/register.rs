@@ -7,52 +7,19 @@
 //! It is written the way an outside user would write one: only squall's public API.
 
 use squall::check::Violation;
-use squall::history::{Function, Value};
-use squall::sim::net::Transport;
+use squall::history::Value;
+use squall::node::net::Transport;
 use squall::systems::{
-    BoxFuture, Client, ClientContext, HistoryModel, HistoryOp, Liveness, NodeContext, OpResult,
-    StepContext, System,
+    Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System,
 };
+pub use squall::workload::register::RegOp;
+use squall::workload::register::Register as RegisterWorkload;
 use std::cell::RefCell;
-use std::fmt;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::str::FromStr;
 use std::time::Duration;
-
-/// A register operation.
-#[derive(Clone, Debug, PartialEq, Eq, arbitrary::Arbitrary)]
-pub enum RegOp {
-    /// Read the register.
-    Read,
-    /// Write a value.
-    Write(u8),
-}
-
-impl fmt::Display for RegOp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RegOp::Read => f.write_str("read"),
-            RegOp::Write(v) => write!(f, "write {v}"),
-        }
-    }
-}
-
-impl FromStr for RegOp {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let words: Vec<&str> = s.split_whitespace().collect();
-        match words.as_slice() {
-            ["read"] => Ok(RegOp::Read),
-            ["write", v] => v
-                .parse()
-                .map(RegOp::Write)
-                .map_err(|_| format!("`{v}` is not a value 0..=255")),
-            _ => Err(format!("expected `read` or `write V`, found `{s}`")),
-        }
-    }
-}
 
 /// What nodes publish: each node's current value.
 pub type Observed = Rc<RefCell<Vec<Option<u8>>>>;
@@ -139,11 +106,9 @@ pub struct RegClient {
     stale_reads: bool,
 }
 
-impl Client for RegClient {
-    type Op = RegOp;
-
-    fn invoke<'a>(&'a mut self, op: &'a RegOp) -> BoxFuture<'a, OpResult> {
-        Box::pin(async move {
+impl Client<RegisterWorkload> for RegClient {
+    async fn invoke(&mut self, op: &RegOp) -> OpResult {
+        {
             self.next_id += 1;
             let id = self.next_id;
             let (frame, target) = match op {
@@ -180,12 +145,12 @@ impl Client for RegClient {
                     _ => continue,
                 }
             }
-        })
+        }
     }
 }
 
 impl System for Register {
-    type Op = RegOp;
+    type Workload = RegisterWorkload;
     type Observer = Observed;
     type Checker = ();
     type Client = RegClient;
@@ -204,13 +169,16 @@ impl System for Register {
         &self,
         ctx: NodeContext,
         observer: Observed,
-    ) -> BoxFuture<'static, io::Result<()>> {
-        Box::pin(node(ctx, observer, self.panic_on_garbage))
+    ) -> impl Future<Output = io::Result<()>> + 'static {
+        node(ctx, observer, self.panic_on_garbage)
     }
 
-    fn connect_client(&self, ctx: ClientContext) -> BoxFuture<'static, io::Result<RegClient>> {
+    fn connect_client(
+        &self,
+        ctx: ClientContext,
+    ) -> impl Future<Output = io::Result<RegClient>> + 'static {
         let stale_reads = self.stale_reads;
-        Box::pin(async move {
+        async move {
             let transport = Transport::bind(&ctx.net, ctx.addr).await?;
             Ok(RegClient {
                 transport,
@@ -218,26 +186,7 @@ impl System for Register {
                 next_id: 0,
                 stale_reads,
             })
-        })
-    }
-
-    fn history_op(&self, op: &RegOp) -> HistoryOp {
-        match op {
-            RegOp::Read => HistoryOp {
-                f: Function::Read,
-                key: None,
-                value: Value::Nil,
-            },
-            RegOp::Write(v) => HistoryOp {
-                f: Function::Write,
-                key: None,
-                value: Value::Int((*v).into()),
-            },
         }
-    }
-
-    fn is_read_only(&self, op: &RegOp) -> bool {
-        *op == RegOp::Read
     }
 
     fn check_step(
@@ -270,13 +219,5 @@ impl System for Register {
             return Liveness::Waiting("the planted bug never recovers".into());
         }
         Liveness::Live
-    }
-
-    fn liveness_probe(&self, client: u8) -> Option<RegOp> {
-        (client == 0).then_some(RegOp::Write(255))
-    }
-
-    fn history_model(&self) -> Option<HistoryModel> {
-        Some(HistoryModel::Register)
     }
 }

@@ -6,6 +6,7 @@
 //! profiles.)
 
 use super::memo::fmix64;
+use super::memory::{table_growth, vec_growth};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash};
 
 use super::wgl::MixHasher;
@@ -84,6 +85,20 @@ impl<S: Hash + Eq> Interner<S> {
     /// Number of distinct states.
     pub(crate) fn len(&self) -> usize {
         self.states.len()
+    }
+
+    /// Resident bytes `inserts` more states may add at once, beyond the states themselves: a
+    /// rebuilt table, copied state and hash buffers.
+    pub(crate) fn growth_within(&self, inserts: usize) -> usize {
+        let n = self.states.len();
+        let table = if (n + inserts) * 2 > self.slots.len() {
+            table_growth(self.slots.len(), 8)
+        } else {
+            0
+        };
+        table
+            + vec_growth(n, self.hashes.capacity(), inserts, 8)
+            + vec_growth(n, self.states.capacity(), inserts, std::mem::size_of::<S>())
     }
 
     /// Approximate heap bytes (excluding what states point to).

@@ -11,6 +11,8 @@
 //! access beyond the slot; each entry is one contiguous record `[state, bits...]`, so
 //! confirming a hit touches one more cache line or two.
 
+use super::memory::{table_growth, vec_growth};
+
 /// Marks an empty slot.
 const EMPTY: u64 = 0;
 
@@ -55,6 +57,24 @@ impl Memo {
     /// Approximate heap bytes used.
     pub(crate) fn bytes(&self) -> usize {
         self.slots.capacity() * 8 + self.records.capacity() * 8
+    }
+
+    /// Resident bytes `inserts` more entries may add at once, beyond the entries themselves:
+    /// a rebuilt table, a copied record buffer.
+    pub(crate) fn growth_within(&self, inserts: usize) -> usize {
+        let table = if (self.len + inserts) * 2 > self.slots.len() {
+            table_growth(self.slots.len(), 8)
+        } else {
+            0
+        };
+        let stride = 1 + self.words;
+        table
+            + vec_growth(
+                self.records.len(),
+                self.records.capacity(),
+                inserts * stride,
+                8,
+            )
     }
 
     #[inline]

@@ -41,13 +41,16 @@
 pub mod brute;
 mod intern;
 mod memo;
+mod memory;
 mod op;
 mod wgl;
 
+pub use memory::resident_bytes;
 pub use op::{operations, HistoryError, Operation, Outcome, Pairer};
 
 use crate::check::model::{CasRegister, Kv, Model, ModelKind, Register};
 use crate::history::{Function, History};
+use memory::Memory;
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -63,7 +66,11 @@ pub struct Budget {
     pub max_steps: Option<u64>,
     /// Wall-clock deadline (`None`: no limit).
     pub deadline: Option<Instant>,
-    /// Maximum bytes held by the searches' memos and caches, summed over partitions.
+    /// Maximum bytes the check may add to the process's resident memory. Where the OS
+    /// reports resident memory (Linux), the search samples it every few thousand steps and
+    /// stops while what it added, plus a reserve for the growth to come before the next
+    /// sample, fits; everywhere, the bytes its tables hold (summed over partitions) are
+    /// capped too. Resident memory is the process's: other work in the same process counts.
     pub max_memory: usize,
 }
 
@@ -264,6 +271,8 @@ pub fn check_operations<M: Model>(
     ops: &[Operation],
     opts: &CheckOptions,
 ) -> Result<Verdict, ModelError> {
+    // Before anything is allocated for the search: the baseline the memory cap counts from.
+    let memory = Memory::new(opts.budget.max_memory);
     // Group by partition key, in key order so the schedule (and which failing partition is
     // reported first) is deterministic.
     let mut groups: BTreeMap<Option<&str>, Vec<usize>> = BTreeMap::new();
@@ -299,7 +308,7 @@ pub fn check_operations<M: Model>(
             slice: FIRST_SLICE,
         });
     }
-    Ok(schedule(model, ops, parts, opts))
+    Ok(schedule(model, ops, parts, opts, &memory))
 }
 
 /// First step slice of a partition's turn; slices double every turn.
@@ -337,6 +346,7 @@ fn schedule<'a, M: Model>(
     ops: &[Operation],
     parts: VecDeque<Part<'a, M>>,
     opts: &CheckOptions,
+    memory: &Memory,
 ) -> Verdict {
     let workers = opts.threads.clamp(1, parts.len().max(1));
     let shared = Shared {
@@ -351,13 +361,13 @@ fn schedule<'a, M: Model>(
         stop: AtomicBool::new(false),
     };
     if workers == 1 {
-        worker(model, ops, &shared, &opts.budget);
+        worker(model, ops, &shared, &opts.budget, memory);
     } else {
         std::thread::scope(|s| {
             for _ in 1..workers {
-                s.spawn(|| worker(model, ops, &shared, &opts.budget));
+                s.spawn(|| worker(model, ops, &shared, &opts.budget, memory));
             }
-            worker(model, ops, &shared, &opts.budget);
+            worker(model, ops, &shared, &opts.budget, memory);
         });
     }
     let queue = shared.queue.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -365,7 +375,13 @@ fn schedule<'a, M: Model>(
 }
 
 /// One worker: takes the next partition, runs its slice, puts it back or records a verdict.
-fn worker<'a, M: Model>(model: &'a M, ops: &[Operation], shared: &Shared<'a, M>, budget: &Budget) {
+fn worker<'a, M: Model>(
+    model: &'a M,
+    ops: &[Operation],
+    shared: &Shared<'a, M>,
+    budget: &Budget,
+    memory: &Memory,
+) {
     let lock = || shared.queue.lock().unwrap_or_else(|e| e.into_inner());
     loop {
         let mut part = {
@@ -400,11 +416,10 @@ fn worker<'a, M: Model>(model: &'a M, ops: &[Operation], shared: &Shared<'a, M>,
             .filter(|&(i, _)| i != part.idx)
             .map(|(_, b)| b.load(Ordering::Relaxed))
             .sum();
-        let allowance = budget.max_memory.saturating_sub(others);
         let before = part.search.steps;
         let progress = if outcome.is_none() {
             part.search
-                .run(slice, budget.deadline, allowance, Some(&shared.stop))
+                .run(slice, budget.deadline, memory, others, Some(&shared.stop))
         } else {
             Progress::Paused
         };
@@ -424,7 +439,7 @@ fn worker<'a, M: Model>(model: &'a M, ops: &[Operation], shared: &Shared<'a, M>,
             ))),
             Progress::OutOfMemory => Some(Verdict::Unknown(format!(
                 "memory budget of {} MiB exhausted ({} memo entries{})",
-                budget.max_memory >> 20,
+                memory.cap() >> 20,
                 part.search.memo_len(),
                 describe_key(&part.key)
             ))),

@@ -15,6 +15,7 @@
 
 use super::intern::Interner;
 use super::memo::{fmix64, Memo};
+use super::memory::{table_growth, vec_growth, Memory};
 use crate::check::model::Model;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -27,6 +28,11 @@ const REJECT: u32 = u32::MAX;
 const UNSET: u32 = u32::MAX - 1;
 /// Size limit of the dense transition table, in entries.
 const DENSE_ENTRIES: usize = 1 << 14;
+/// Steps between checks of the deadline, the memory budget and the stop flag.
+const CHECK_EVERY: u64 = 4096;
+/// What one new state may hold on the heap beyond its table entries, for the memory reserve
+/// (a kv state checked whole is an array of keys; one step creates at most one state).
+const STATE_HEAP: usize = 1024;
 
 /// A hasher for integer keys that mixes all bits (the transition cache's keys are
 /// `state << 32 | op`; a multiply-only hash would cluster on the low bits).
@@ -206,6 +212,38 @@ impl<'m, M: Model> Search<'m, M> {
         }
     }
 
+    /// How much the search may add to the process before the next memory check: the
+    /// doubling of any table that could fill up within [`CHECK_EVERY`] steps (the new table
+    /// exists beside the old one while it is rebuilt), plus that many new memo entries and
+    /// states.
+    pub(crate) fn growth_reserve(&self) -> usize {
+        let window = CHECK_EVERY as usize;
+        let words = self.linearized.len();
+        let trans = if self.trans.len() + window >= self.trans.capacity() {
+            // hashbrown holds 7/8 of its buckets; each is a 16-byte entry and a control byte.
+            let buckets = (self.trans.capacity() * 8 / 7 + 1).next_power_of_two();
+            table_growth(buckets.max(window), 17)
+        } else {
+            0
+        };
+        let dense_rows_left = self.states.len() < self.dense_rows;
+        let dense = if dense_rows_left {
+            vec_growth(
+                self.dense.len(),
+                self.dense.capacity(),
+                window * self.ops.len(),
+                4,
+            )
+        } else {
+            0
+        };
+        self.memo.growth_within(window)
+            + self.states.growth_within(window)
+            + trans
+            + dense
+            + window * ((1 + words) * 8 + STATE_HEAP)
+    }
+
     /// Approximate heap bytes held by the search.
     pub(crate) fn bytes(&self) -> usize {
         self.memo.bytes()
@@ -291,19 +329,24 @@ impl<'m, M: Model> Search<'m, M> {
         }
     }
 
-    /// Runs at most `slice` steps. Checks `deadline` and `mem_allowance` (bytes) every few
-    /// thousand steps.
+    /// Runs at most `slice` steps. Every [`CHECK_EVERY`] steps (and before the first) checks
+    /// `deadline`, the memory budget (with `others` bytes held by the other partitions) and
+    /// `stop`.
     pub(crate) fn run(
         &mut self,
         slice: u64,
         deadline: Option<Instant>,
-        mem_allowance: usize,
+        memory: &Memory,
+        others: usize,
         stop: Option<&AtomicBool>,
     ) -> Progress {
         if let Some(p) = self.done {
             return p;
         }
         let mut left = slice;
+        // Checks are due when `left` falls to `check_at`; forced-move scans take several
+        // steps at once, so a multiple of CHECK_EVERY could be jumped over.
+        let mut check_at = slice;
         let result = 'search: loop {
             if self.remaining == 0 {
                 break Progress::Linearizable;
@@ -311,13 +354,13 @@ impl<'m, M: Model> Search<'m, M> {
             if left == 0 {
                 break Progress::Paused;
             }
-            left -= 1;
-            if left & 4095 == 0 {
+            if left <= check_at {
+                check_at = left.saturating_sub(CHECK_EVERY);
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     self.steps += slice - left;
                     return Progress::OutOfTime;
                 }
-                if self.bytes() > mem_allowance {
+                if memory.exceeded(self.bytes(), others, self.growth_reserve()) {
                     self.steps += slice - left;
                     return Progress::OutOfMemory;
                 }
@@ -326,6 +369,7 @@ impl<'m, M: Model> Search<'m, M> {
                     return Progress::Stopped;
                 }
             }
+            left -= 1;
             if self.fresh {
                 // First visit of this configuration: a read-only operation that can go
                 // next is a forced move (see `is_read_only`); take it before branching.

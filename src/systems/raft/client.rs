@@ -5,14 +5,14 @@
 //! client never needs to report a write as failed: an unanswered one stays indeterminate.
 
 use super::messages::RECEIVE_BUFFER;
-use super::messages::{decode, encode, Message, Outcome};
+use super::messages::{ClientRequest, Message, Outcome};
 use super::mutants::Mutant;
-use super::KvOp;
 use crate::history::Value;
-use crate::sim::net::Transport;
-use crate::systems::{BoxFuture, Client, ClientContext, OpResult};
-use rand::rngs::SmallRng;
+use crate::node::net::{Received, Transport};
+use crate::systems::{Client, ClientContext, OpResult};
+use crate::workload::kv::{Kv, KvOp};
 use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -39,7 +39,7 @@ impl RaftClient {
     /// Binds the client's transport.
     pub async fn connect(ctx: ClientContext, _mutant: Option<Mutant>) -> io::Result<RaftClient> {
         let transport = Transport::bind(&ctx.net, ctx.addr).await?;
-        let mut rng = SmallRng::seed_from_u64(ctx.seed ^ u64::from(ctx.id));
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(ctx.seed ^ u64::from(ctx.id));
         // The id's low byte is the client's index; the rest is random so that a client
         // created again in the same cluster never reuses an old session.
         let client_id = (rng.random::<u64>() << 8) | u64::from(ctx.id);
@@ -64,7 +64,7 @@ impl RaftClient {
         }
         self.seq += 1;
         let seq = self.seq;
-        let frame = encode(&Message::Request {
+        let request = Message::from(ClientRequest {
             client: self.client_id,
             seq,
             op,
@@ -72,19 +72,24 @@ impl RaftClient {
         loop {
             let to = self.nodes[self.leader];
             // A failed send is a lost message; the attempt timeout handles it.
-            let _ = self.transport.send(to, &frame).await;
+            let _ = self.transport.send_msg(to, &request).await;
             let deadline = Instant::now() + ATTEMPT_TIMEOUT;
             let outcome = loop {
-                let received =
-                    tokio::time::timeout_at(deadline, self.transport.recv(&mut self.buf)).await;
+                let received = tokio::time::timeout_at(
+                    deadline,
+                    self.transport.recv_msg::<Message>(&mut self.buf),
+                )
+                .await;
                 match received {
                     Err(_) => break None,
                     Ok(Err(_)) => continue,
-                    Ok(Ok((len, _))) => match decode(&self.buf[..len]) {
-                        Ok(Message::Reply { seq: s, outcome }) if s == seq => break Some(outcome),
-                        // Stale answers to earlier attempts, or garbage.
-                        _ => continue,
-                    },
+                    Ok(Ok((Received::Message(Message::ClientReply(reply)), _)))
+                        if reply.seq == seq =>
+                    {
+                        break Some(reply.outcome)
+                    }
+                    // Stale answers to earlier attempts, or garbage.
+                    Ok(Ok(_)) => continue,
                 }
             };
             match outcome {
@@ -109,10 +114,8 @@ impl RaftClient {
     }
 }
 
-impl Client for RaftClient {
-    type Op = KvOp;
-
-    fn invoke<'a>(&'a mut self, op: &'a KvOp) -> BoxFuture<'a, OpResult> {
-        Box::pin(self.perform(*op))
+impl Client<Kv> for RaftClient {
+    async fn invoke(&mut self, op: &KvOp) -> OpResult {
+        self.perform(*op).await
     }
 }

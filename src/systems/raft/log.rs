@@ -14,7 +14,7 @@
 //! prefixes, which lets the checker test Log Matching and Leader Completeness in O(1).
 
 use super::messages::{decode_record, encode_record, fnv64, mix, Entry, Index, Term};
-use crate::sim::disk::Disk;
+use crate::node::disk::Disk;
 use serde::{Deserialize, Serialize};
 
 /// The log file's name on the node's disk.

@@ -26,17 +26,18 @@
 use super::log::{Log, Meta};
 use super::messages::RECEIVE_BUFFER;
 use super::messages::{
-    decode, encode, Command, Entry, Index, Message, Outcome, Term, MAX_ENTRIES_PER_APPEND,
+    AppendEntries, AppendReply, ClientReply, ClientRequest, Command, Entry, Index, Message,
+    Outcome, PreVote, PreVoteReply, RequestVote, RequestVoteReply, Term, MAX_ENTRIES_PER_APPEND,
 };
 use super::mutants::Mutant;
 use super::observer::{Event, Observer, Role};
 use super::state_machine::{Applied, StateMachine};
-use super::KvOp;
-use crate::sim::disk::Disk;
-use crate::sim::net::Transport;
+use crate::node::disk::Disk;
+use crate::node::net::{Received, Transport};
 use crate::systems::NodeContext;
-use rand::rngs::SmallRng;
+use crate::workload::kv::KvOp;
 use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::SocketAddr;
@@ -69,7 +70,7 @@ pub struct Node {
     disk: Disk,
     observer: Observer,
     mutant: Option<Mutant>,
-    rng: SmallRng,
+    rng: Xoshiro256PlusPlus,
 
     term: Term,
     voted_for: Option<u8>,
@@ -115,7 +116,7 @@ impl Node {
             disk: ctx.disk.clone(),
             observer,
             mutant,
-            rng: SmallRng::seed_from_u64(ctx.seed),
+            rng: Xoshiro256PlusPlus::seed_from_u64(ctx.seed),
             term: meta.term,
             voted_for: meta.voted_for,
             log: recovered.log,
@@ -188,11 +189,11 @@ impl Node {
         self.election_at = now + timeout;
     }
 
-    fn send(&mut self, to: u8, msg: Message) {
-        self.outbox.push((self.peers[usize::from(to)], msg));
+    fn send(&mut self, to: u8, msg: impl Into<Message>) {
+        self.outbox.push((self.peers[usize::from(to)], msg.into()));
     }
 
-    fn broadcast(&mut self, msg: impl Fn() -> Message) {
+    fn broadcast<M: Into<Message>>(&mut self, msg: impl Fn() -> M) {
         for p in 0..self.peers.len() as u8 {
             if p != self.id {
                 self.send(p, msg());
@@ -286,192 +287,141 @@ impl Node {
         }
     }
 
-    /// Handles one received frame.
-    pub fn on_frame(&mut self, frame: &[u8], from: SocketAddr, now: Instant) {
-        match decode(frame) {
-            Ok(msg) => self.on_message(msg, from, now),
-            Err(_) => self.observer.rejected_frame(),
+    /// Handles what the transport received: a message, or a rejected frame (garbage), which
+    /// is counted and dropped.
+    pub fn on_received(&mut self, received: Received<Message>, from: SocketAddr, now: Instant) {
+        match received {
+            Received::Message(msg) => self.on_message(msg, from, now),
+            Received::Rejected(_) => self.observer.rejected_frame(),
         }
         self.publish_view();
     }
 
-    /// Handles one message.
+    /// Handles one message. Messages from peers name their sender, which must be another
+    /// node of the cluster; client requests are answered at the address they came from.
     pub fn on_message(&mut self, msg: Message, from_addr: SocketAddr, now: Instant) {
         match msg {
-            Message::PreVote {
-                from,
-                term,
-                last_index,
-                last_term,
-            } => {
-                if !self.is_peer(from) {
-                    return;
-                }
-                let granted = term > self.term
-                    && self.log_ok(last_index, last_term)
-                    && !self.leader_recent(now);
-                let current_term = self.term;
-                self.send(
-                    from,
-                    Message::PreVoteReply {
-                        from: self.id,
-                        term,
-                        current_term,
-                        granted,
-                    },
-                );
+            Message::PreVote(m) if self.is_peer(m.from) => self.on_pre_vote(m, now),
+            Message::PreVoteReply(m) if self.is_peer(m.from) => self.on_pre_vote_reply(m, now),
+            Message::RequestVote(m) if self.is_peer(m.from) => self.on_request_vote(m, now),
+            Message::RequestVoteReply(m) if self.is_peer(m.from) => {
+                self.on_request_vote_reply(m, now)
             }
-            Message::PreVoteReply {
-                from,
-                term,
-                current_term,
-                granted,
-            } => {
-                if !self.is_peer(from) {
-                    return;
-                }
-                if current_term > self.term && !granted {
-                    self.adopt_term(current_term, now);
-                    return;
-                }
-                if self.role == Role::PreCandidate && term == self.term + 1 && granted {
-                    self.votes.insert(from);
-                    if self.votes.len() + 1 >= self.majority() {
-                        self.start_election(now);
-                    }
-                }
-            }
-            Message::RequestVote {
-                from,
-                term,
-                last_index,
-                last_term,
-            } => {
-                if !self.is_peer(from) {
-                    return;
-                }
-                if term > self.term && self.leader_recent(now) {
-                    // Sticky: a live leader exists; neither the term nor the vote changes.
-                    let t = self.term;
-                    self.send(
-                        from,
-                        Message::RequestVoteReply {
-                            from: self.id,
-                            term: t,
-                            granted: false,
-                        },
-                    );
-                    return;
-                }
-                if term > self.term {
-                    self.adopt_term(term, now);
-                }
-                let granted = term == self.term
-                    && self.voted_for.is_none_or(|v| v == from)
-                    && self.log_ok(last_index, last_term);
-                if granted {
-                    self.voted_for = Some(from);
-                    self.persist_meta(self.mutant != Some(Mutant::UnsyncedVote));
-                    self.reset_election_timer(now);
-                    let (node, term) = (self.id, self.term);
-                    self.observer.push(Event::Voted {
-                        node,
-                        term,
-                        candidate: from,
-                    });
-                }
-                let t = self.term;
-                self.send(
-                    from,
-                    Message::RequestVoteReply {
-                        from: self.id,
-                        term: t,
-                        granted,
-                    },
-                );
-            }
-            Message::RequestVoteReply {
-                from,
-                term,
-                granted,
-            } => {
-                if !self.is_peer(from) {
-                    return;
-                }
-                if term > self.term {
-                    self.adopt_term(term, now);
-                    return;
-                }
-                if self.role != Role::Candidate || !granted {
-                    return;
-                }
-                if self.mutant == Some(Mutant::StaleVoteCount) {
-                    self.vote_count += 1;
-                    if self.vote_count + 1 >= self.majority() {
-                        self.become_leader(now);
-                    }
-                    return;
-                }
-                if term == self.term {
-                    self.votes.insert(from);
-                    if self.votes.len() + 1 >= self.majority() {
-                        self.become_leader(now);
-                    }
-                }
-            }
-            Message::AppendEntries {
-                from,
-                term,
-                prev_index,
-                prev_term,
-                entries,
-                leader_commit,
-            } => {
-                if !self.is_peer(from) {
-                    return;
-                }
-                self.on_append(
-                    from,
-                    term,
-                    prev_index,
-                    prev_term,
-                    entries,
-                    leader_commit,
-                    now,
-                );
-            }
-            Message::AppendReply {
-                from,
-                term,
-                success,
-                index,
-            } => {
-                if !self.is_peer(from) {
-                    return;
-                }
-                self.on_append_reply(from, term, success, index, now);
-            }
-            Message::Request { client, seq, op } => self.on_request(client, seq, op, from_addr),
-            Message::Reply { .. } => {}
+            Message::AppendEntries(m) if self.is_peer(m.from) => self.on_append(m, now),
+            Message::AppendReply(m) if self.is_peer(m.from) => self.on_append_reply(m, now),
+            Message::ClientRequest(m) => self.on_request(m, from_addr),
+            // From a node that is not a peer (garbage that passed the checksum could say so),
+            // or a reply only clients expect.
+            Message::PreVote(_)
+            | Message::PreVoteReply(_)
+            | Message::RequestVote(_)
+            | Message::RequestVoteReply(_)
+            | Message::AppendEntries(_)
+            | Message::AppendReply(_)
+            | Message::ClientReply(_) => {}
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn on_append(
-        &mut self,
-        from: u8,
-        term: Term,
-        prev_index: Index,
-        prev_term: Term,
-        entries: Vec<Entry>,
-        leader_commit: Index,
-        now: Instant,
-    ) {
+    fn on_pre_vote(&mut self, m: PreVote, now: Instant) {
+        let granted = m.term > self.term
+            && self.log_ok(m.last_index, m.last_term)
+            && !self.leader_recent(now);
+        let reply = PreVoteReply {
+            from: self.id,
+            term: m.term,
+            current_term: self.term,
+            granted,
+        };
+        self.send(m.from, reply);
+    }
+
+    fn on_pre_vote_reply(&mut self, m: PreVoteReply, now: Instant) {
+        if m.current_term > self.term && !m.granted {
+            self.adopt_term(m.current_term, now);
+            return;
+        }
+        if self.role == Role::PreCandidate && m.term == self.term + 1 && m.granted {
+            self.votes.insert(m.from);
+            if self.votes.len() + 1 >= self.majority() {
+                self.start_election(now);
+            }
+        }
+    }
+
+    fn on_request_vote(&mut self, m: RequestVote, now: Instant) {
+        let from = m.from;
+        if m.term > self.term && self.leader_recent(now) {
+            // Sticky: a live leader exists; neither the term nor the vote changes.
+            let reply = RequestVoteReply {
+                from: self.id,
+                term: self.term,
+                granted: false,
+            };
+            self.send(from, reply);
+            return;
+        }
+        if m.term > self.term {
+            self.adopt_term(m.term, now);
+        }
+        let granted = m.term == self.term
+            && self.voted_for.is_none_or(|v| v == from)
+            && self.log_ok(m.last_index, m.last_term);
+        if granted {
+            self.voted_for = Some(from);
+            self.persist_meta(self.mutant != Some(Mutant::UnsyncedVote));
+            self.reset_election_timer(now);
+            let (node, term) = (self.id, self.term);
+            self.observer.push(Event::Voted {
+                node,
+                term,
+                candidate: from,
+            });
+        }
+        let reply = RequestVoteReply {
+            from: self.id,
+            term: self.term,
+            granted,
+        };
+        self.send(from, reply);
+    }
+
+    fn on_request_vote_reply(&mut self, m: RequestVoteReply, now: Instant) {
+        if m.term > self.term {
+            self.adopt_term(m.term, now);
+            return;
+        }
+        if self.role != Role::Candidate || !m.granted {
+            return;
+        }
+        if self.mutant == Some(Mutant::StaleVoteCount) {
+            self.vote_count += 1;
+            if self.vote_count + 1 >= self.majority() {
+                self.become_leader(now);
+            }
+            return;
+        }
+        if m.term == self.term {
+            self.votes.insert(m.from);
+            if self.votes.len() + 1 >= self.majority() {
+                self.become_leader(now);
+            }
+        }
+    }
+
+    fn on_append(&mut self, m: AppendEntries, now: Instant) {
+        let AppendEntries {
+            from,
+            term,
+            prev_index,
+            prev_term,
+            entries,
+            leader_commit,
+        } = m;
         if term < self.term {
             let t = self.term;
             self.send(
                 from,
-                Message::AppendReply {
+                AppendReply {
                     from: self.id,
                     term: t,
                     success: false,
@@ -495,7 +445,7 @@ impl Node {
             let t = node.term;
             node.send(
                 from,
-                Message::AppendReply {
+                AppendReply {
                     from: node.id,
                     term: t,
                     success,
@@ -583,7 +533,13 @@ impl Node {
         index
     }
 
-    fn on_append_reply(&mut self, from: u8, term: Term, success: bool, index: Index, now: Instant) {
+    fn on_append_reply(&mut self, m: AppendReply, now: Instant) {
+        let AppendReply {
+            from,
+            term,
+            success,
+            index,
+        } = m;
         if term > self.term {
             self.adopt_term(term, now);
             return;
@@ -616,15 +572,17 @@ impl Node {
         }
     }
 
-    fn on_request(&mut self, client: u64, seq: u64, op: KvOp, reply_to: SocketAddr) {
+    fn on_request(&mut self, m: ClientRequest, reply_to: SocketAddr) {
+        let ClientRequest { client, seq, op } = m;
         if self.role != Role::Leader {
             let hint = self.leader.filter(|l| *l != self.id);
             self.outbox.push((
                 reply_to,
-                Message::Reply {
+                ClientReply {
                     seq,
                     outcome: Outcome::NotLeader(hint),
-                },
+                }
+                .into(),
             ));
             return;
         }
@@ -633,10 +591,11 @@ impl Node {
                 let value = self.state.get(key).to_string();
                 self.outbox.push((
                     reply_to,
-                    Message::Reply {
+                    ClientReply {
                         seq,
                         outcome: Outcome::Done(value),
-                    },
+                    }
+                    .into(),
                 ));
                 return;
             }
@@ -646,7 +605,7 @@ impl Node {
             if let Some(result) = self.state.cached(client, seq) {
                 let outcome = Outcome::Done(result.to_string());
                 self.outbox
-                    .push((reply_to, Message::Reply { seq, outcome }));
+                    .push((reply_to, ClientReply { seq, outcome }.into()));
                 return;
             }
             if self.state.seen(client, seq) {
@@ -687,7 +646,7 @@ impl Node {
         let prev_index = next - 1;
         let prev_term = self.log.term_at(prev_index).unwrap_or(0);
         let entries = self.log.entries_from(next, MAX_ENTRIES_PER_APPEND);
-        let msg = Message::AppendEntries {
+        let msg = AppendEntries {
             from: self.id,
             term: self.term,
             prev_index,
@@ -749,7 +708,7 @@ impl Node {
                         self.pending.remove(&client);
                         let outcome = Outcome::Done(result);
                         self.outbox
-                            .push((p.reply_to, Message::Reply { seq, outcome }));
+                            .push((p.reply_to, ClientReply { seq, outcome }.into()));
                     }
                 }
             }
@@ -769,7 +728,7 @@ impl Node {
         self.reset_election_timer(now);
         let (from, term) = (self.id, self.term + 1);
         let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
-        self.broadcast(|| Message::PreVote {
+        self.broadcast(|| PreVote {
             from,
             term,
             last_index,
@@ -792,7 +751,7 @@ impl Node {
         self.publish_role();
         let (from, term) = (self.id, self.term);
         let (last_index, last_term) = (self.log.last_index(), self.log.last_term());
-        self.broadcast(|| Message::RequestVote {
+        self.broadcast(|| RequestVote {
             from,
             term,
             last_index,
@@ -895,8 +854,8 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
         let deadline = node.next_deadline();
         tokio::select! {
             biased;
-            received = transport.recv(&mut buf) => match received {
-                Ok((len, from)) => node.on_frame(&buf[..len], from, Instant::now()),
+            received = transport.recv_msg(&mut buf) => match received {
+                Ok((received, from)) => node.on_received(received, from, Instant::now()),
                 // Real UDP can report errors for earlier sends (ICMP); never spin on them.
                 Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
             },
@@ -905,7 +864,7 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
         node.on_timer(Instant::now());
         for (to, msg) in node.outbox.drain(..) {
             // UDP is best effort; a failed send is a lost message, which Raft tolerates.
-            let _ = transport.send(to, &encode(&msg)).await;
+            let _ = transport.send_msg(to, &msg).await;
         }
     }
 }
@@ -914,7 +873,7 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
 mod tests {
     //! Log replication rules on a single node (§5.3), driven message by message.
     use super::*;
-    use crate::sim::net::Net;
+    use crate::node::net::Net;
 
     fn node(id: u8) -> (Node, Observer, Instant) {
         let observer = Observer::new(3);
@@ -951,14 +910,14 @@ mod tests {
         entries: Vec<Entry>,
         commit: Index,
     ) -> Message {
-        let msg = Message::AppendEntries {
+        let msg = Message::from(AppendEntries {
             from: 0,
             term,
             prev_index: prev.0,
             prev_term: prev.1,
             entries,
             leader_commit: commit,
-        };
+        });
         n.on_message(msg, SocketAddr::from(([10, 0, 0, 1], 7000)), now);
         n.outbox.pop().expect("a reply").1
     }
@@ -986,12 +945,12 @@ mod tests {
         let reply = append(&mut n, now, 1, (0, 0), vec![put(1, 1)], 0);
         assert_eq!(
             reply,
-            Message::AppendReply {
+            Message::from(AppendReply {
                 from: 1,
                 term: 1,
                 success: true,
                 index: 1
-            }
+            })
         );
         assert_eq!(n.log.last_index(), 3);
         assert_eq!(truncations(&obs), 0);
@@ -1011,12 +970,12 @@ mod tests {
         let reply = append(&mut n, now, 2, (1, 1), vec![put(2, 9)], 0);
         assert_eq!(
             reply,
-            Message::AppendReply {
+            Message::from(AppendReply {
                 from: 1,
                 term: 2,
                 success: true,
                 index: 2
-            }
+            })
         );
         assert_eq!(n.log.last_index(), 2);
         assert_eq!(n.log.term_at(2), Some(2));
@@ -1041,23 +1000,23 @@ mod tests {
         let reply = append(&mut n, now, 3, (3, 2), vec![], 0);
         assert_eq!(
             reply,
-            Message::AppendReply {
+            Message::from(AppendReply {
                 from: 1,
                 term: 3,
                 success: false,
                 index: 1
-            }
+            })
         );
         // Leader is far ahead: retry right after our last entry.
         let reply = append(&mut n, now, 3, (10, 3), vec![], 0);
         assert_eq!(
             reply,
-            Message::AppendReply {
+            Message::from(AppendReply {
                 from: 1,
                 term: 3,
                 success: false,
                 index: 4
-            }
+            })
         );
     }
 
@@ -1084,12 +1043,12 @@ mod tests {
         let reply = append(&mut n, now, 2, (1, 3), vec![put(2, 2)], 1);
         assert_eq!(
             reply,
-            Message::AppendReply {
+            Message::from(AppendReply {
                 from: 1,
                 term: 3,
                 success: false,
                 index: 0
-            }
+            })
         );
         assert_eq!(n.log.last_index(), 1);
         assert_eq!(n.commit, 0);
@@ -1102,12 +1061,12 @@ mod tests {
         let from = SocketAddr::from(([10, 0, 0, 2], 7000));
         let term = n.term + 1;
         n.on_message(
-            Message::PreVoteReply {
+            Message::from(PreVoteReply {
                 from: 1,
                 term,
                 current_term: n.term,
                 granted: true,
-            },
+            }),
             from,
             later,
         );
@@ -1122,21 +1081,21 @@ mod tests {
         let from = SocketAddr::from(([10, 0, 0, 2], 7000));
         n.term = 2; // as if a second election round had started
         n.on_message(
-            Message::RequestVoteReply {
+            Message::from(RequestVoteReply {
                 from: 1,
                 term: 1,
                 granted: true,
-            },
+            }),
             from,
             now,
         );
         assert_eq!(n.role, Role::Candidate);
         n.on_message(
-            Message::RequestVoteReply {
+            Message::from(RequestVoteReply {
                 from: 1,
                 term: 2,
                 granted: true,
-            },
+            }),
             from,
             now,
         );
@@ -1149,23 +1108,23 @@ mod tests {
         let now = elect(&mut n, now);
         let from = SocketAddr::from(([10, 0, 0, 2], 7000));
         n.on_message(
-            Message::RequestVoteReply {
+            Message::from(RequestVoteReply {
                 from: 1,
                 term: 1,
                 granted: true,
-            },
+            }),
             from,
             now,
         );
         assert_eq!(n.role, Role::Leader);
         n.term = 2; // pretend we are the leader of a later term with the same log
         n.on_message(
-            Message::AppendReply {
+            Message::from(AppendReply {
                 from: 1,
                 term: 1,
                 success: true,
                 index: 1,
-            },
+            }),
             from,
             now,
         );

@@ -10,8 +10,15 @@
 use super::messages::Term;
 use super::observer::{Observer, Role};
 use crate::check::Violation;
-use crate::systems::{Faults, StepContext};
+use crate::scenario::{NodeId, NodeSet};
+use crate::systems::{Property, StepContext};
 use std::time::Duration;
+
+/// A fully connected majority elects a leader that commits within a bound.
+pub const PROGRESS_UNDER_FAULTS: Property = Property::liveness(
+    "progress while faults persist",
+    "once the faults have been steady for a while and a majority of running nodes is fully connected, a leader commits within a bound",
+);
 
 /// How long the fault state must be steady before a connected majority must have a leader.
 pub const SETTLE: Duration = Duration::from_secs(2);
@@ -22,31 +29,9 @@ pub struct Progress {
     /// The fault state this was computed for (its `since`).
     since: Option<Duration>,
     /// Nodes of a fully connected majority of running nodes, if there is one.
-    clique: Option<Vec<usize>>,
+    clique: Option<NodeSet>,
     /// The clique's highest term once it settled, and its leader.
     settled: Option<(Term, usize)>,
-}
-
-/// The largest set of running nodes whose links all deliver both ways, if it is a majority.
-fn connected_majority(faults: &Faults) -> Option<Vec<usize>> {
-    let n = faults.up.len();
-    let mut best: Option<Vec<usize>> = None;
-    for mask in 1u32..(1 << n) {
-        let members: Vec<usize> = (0..n).filter(|i| mask & (1 << i) != 0).collect();
-        if members.len() * 2 <= n || best.as_ref().is_some_and(|b| b.len() >= members.len()) {
-            continue;
-        }
-        let connected = members.iter().all(|&a| {
-            faults.up[a]
-                && members
-                    .iter()
-                    .all(|&b| a == b || (faults.links[a][b] && faults.links[b][a]))
-        });
-        if connected {
-            best = Some(members);
-        }
-    }
-    best
 }
 
 impl Progress {
@@ -59,12 +44,12 @@ impl Progress {
             // Loss and delays legitimately cost elections; only a clean network is held to
             // this.
             self.clique = if faults.loss_percent == 0 && faults.delay_percent == 0 {
-                connected_majority(faults)
+                faults.connected_majority()
             } else {
                 None
             };
         }
-        let Some(clique) = &self.clique else {
+        let Some(clique) = self.clique else {
             return Ok(());
         };
         if ctx.now < faults.since + SETTLE {
@@ -75,19 +60,13 @@ impl Progress {
         // A leader that can replicate: it reaches a majority (itself included) both ways, if
         // only over slow links, and it has committed its `term_start` (its term's no-op). It
         // need not be in the clique.
-        let reaches_majority = |i: usize| {
-            let linked = (0..n)
-                .filter(|&j| j == i || (faults.up[j] && faults.reach[i][j] && faults.reach[j][i]))
-                .count();
-            linked * 2 > n
-        };
         let leader = (0..n)
             .filter(|&i| {
                 let v = &reg.nodes[i];
                 faults.up[i]
                     && v.role == Role::Leader
                     && v.commit >= v.term_start
-                    && reaches_majority(i)
+                    && faults.reaches_majority(i as NodeId)
             })
             .max_by_key(|&i| reg.nodes[i].term);
         let names = || {
@@ -99,9 +78,7 @@ impl Progress {
         };
         let Some(leader) = leader else {
             let top = reg.nodes.iter().map(|v| v.term).max().unwrap_or(0);
-            return Err(Violation::liveness(
-                "progress while faults persist",
-                format!(
+            return Err(PROGRESS_UNDER_FAULTS.violated(format!(
                     "{{{}}} have been up and fully connected for {:.1}s, but no node leads with a quorum \
                      and an entry of its term committed (highest term {top})",
                     names(),
@@ -113,9 +90,7 @@ impl Progress {
         match self.settled {
             None => self.settled = Some(now),
             Some((term, old)) if (term, old) != now => {
-                return Err(Violation::liveness(
-                    "progress while faults persist",
-                    format!(
+                return Err(PROGRESS_UNDER_FAULTS.violated(format!(
                         "{{{}}} are fully connected and had settled on n{old} as leader of term {term}, \
                          yet leadership moved to n{} in term {} although no fault changed",
                         names(),

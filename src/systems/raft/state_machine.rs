@@ -8,7 +8,7 @@
 //! enough; a command with an older number is a stale duplicate and has no effect.
 
 use super::messages::{fnv64, mix};
-use super::{token, KvOp};
+use crate::workload::kv::{token, KvOp};
 use std::collections::BTreeMap;
 
 /// What applying a command did.

@@ -4,14 +4,16 @@
 
 use super::client::RaftClient;
 use super::observer::Observer;
-use super::{KvOp, RaftKv};
+use super::RaftKv;
+use crate::check::model::ModelKind as HistoryModel;
 use crate::check::{history_verdict, HistoryVerdict};
 use crate::history::Value;
+use crate::node::disk::Disk;
+use crate::node::net::Net;
 use crate::scenario::Scenario;
-use crate::sim::disk::Disk;
-use crate::sim::net::Net;
 use crate::sim::runner::{run, RunConfig};
-use crate::systems::{Client, ClientContext, HistoryModel, NodeContext, OpResult};
+use crate::systems::{Client, ClientContext, NodeContext, OpResult};
+use crate::workload::kv::KvOp;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -23,45 +25,6 @@ fn traced() -> RunConfig {
     RunConfig {
         trace: true,
         ..RunConfig::default()
-    }
-}
-
-#[test]
-fn kv_ops_round_trip_through_text_and_reject_bad_input() {
-    for text in ["get k1", "put k0 5", "append k4 4294967295"] {
-        let op: KvOp = text.parse().expect("parses");
-        assert_eq!(op.to_string(), text);
-    }
-    for bad in [
-        "",
-        "get",
-        "get k5",
-        "put k1",
-        "put k1 x",
-        "del k1",
-        "append k1 -1",
-        "get 1",
-    ] {
-        let err = bad.parse::<KvOp>().expect_err(bad);
-        assert!(!err.is_empty());
-    }
-}
-
-#[test]
-fn op_bytes_decode_back_to_the_op() {
-    use crate::systems::System;
-    let system = RaftKv::default();
-    for key in 0..super::KEYS {
-        for op in [
-            KvOp::Get { key },
-            KvOp::Put { key, value: 42 },
-            KvOp::Append { key, value: 7 },
-        ] {
-            let bytes = system.op_bytes(&op).expect("encodable");
-            let mut u = arbitrary::Unstructured::new(&bytes);
-            let back = <KvOp as arbitrary::Arbitrary>::arbitrary(&mut u).expect("decodes");
-            assert_eq!(back, op);
-        }
     }
 }
 
@@ -94,7 +57,7 @@ fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
 fn the_same_scenario_gives_the_same_trace() {
     let system = RaftKv::default();
     for seed in [3, 17, 40] {
-        let s = crate::cli::scenario_from_seed(&system, seed).expect("generates");
+        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", seed).expect("generates");
         let a = run(&system, &s, &traced()).expect("runs");
         let b = run(&system, &s, &traced()).expect("runs");
         assert!(a.trace.contains("became leader"), "{}", a.trace);
@@ -116,7 +79,7 @@ fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
     let mut failures = Vec::new();
     let (mut sim_ms, mut ok, mut info, mut fail, mut dropped, mut crashes) = (0u128, 0, 0, 0, 0, 0);
     for seed in first..first + count {
-        let s = crate::cli::scenario_from_seed(&system, seed).expect("generates");
+        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", seed).expect("generates");
         let report = run(&system, &s, &config).expect("runs");
         sim_ms += report.sim_time.as_millis();
         ok += report.ops.ok;

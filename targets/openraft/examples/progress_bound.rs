@@ -10,8 +10,9 @@
 //! The check only measures here (`OpenRaft::measure_progress`), so a slow election is timed,
 //! not cut short by a violation.
 
+use squall::report::Report;
 use squall::scenario::Scenario;
-use squall::sim::runner::{run, Report, RunConfig};
+use squall::sim::runner::{run, RunConfig};
 use squall_openraft::progress::Bound;
 use squall_openraft::{KvOp, OpenRaft};
 use std::time::Duration;

@@ -6,8 +6,9 @@ use crate::types::{Command, Write};
 use crate::wire::{decode, encode, Frame, Request, Response};
 use crate::KvOp;
 use squall::history::Value;
-use squall::sim::net::{Transport, MAX_FRAME};
-use squall::systems::{BoxFuture, Client, OpResult};
+use squall::node::net::{Transport, MAX_FRAME};
+use squall::systems::{Client, OpResult};
+use squall::workload::kv::Kv;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -91,11 +92,17 @@ impl KvClient {
     }
 }
 
-impl Client for KvClient {
-    type Op = KvOp;
+impl KvClient {
+    /// Binds the client's transport.
+    pub async fn connect(ctx: squall::systems::ClientContext) -> std::io::Result<KvClient> {
+        let transport = Transport::bind(&ctx.net, ctx.addr).await?;
+        Ok(KvClient::new(ctx.id, transport, ctx.nodes))
+    }
+}
 
-    fn invoke<'a>(&'a mut self, op: &'a KvOp) -> BoxFuture<'a, OpResult> {
-        Box::pin(async move {
+impl Client<Kv> for KvClient {
+    async fn invoke(&mut self, op: &KvOp) -> OpResult {
+        {
             match *op {
                 KvOp::Get { key } => {
                     let value = self.perform(|| Request::Read(key)).await;
@@ -116,6 +123,6 @@ impl Client for KvClient {
                     OpResult::Ok(Value::Str(format!("[{value}]")))
                 }
             }
-        })
+        }
     }
 }

@@ -28,18 +28,17 @@ pub mod wire;
 use openraft::rt::WatchReceiver;
 use openraft::ServerState;
 use squall::check::Violation;
-use squall::history::{Function, Value};
-use squall::sim::net::Transport;
-use squall::systems::{
-    BoxFuture, ClientContext, HistoryModel, HistoryOp, Liveness, NodeContext, StepContext, System,
-};
+use squall::mutants::MutantInfo;
+use squall::systems::{ClientContext, Liveness, NodeContext, StepContext, System};
+use squall::workload::kv::Kv;
+use std::future::Future;
 use std::io;
 use std::time::Duration;
 use types::Runtime;
 
-/// The client operations: the built-in Raft store's vocabulary (`get k1`, `put k1 5`,
-/// `append k1 5`), so scenarios, generation and histories read the same for both stores.
-pub use squall::systems::raft::KvOp;
+/// The client operations: squall's `kv` workload (`get k1`, `put k1 5`, `append k1 5`), the
+/// one the built-in Raft store serves, so scenarios and histories read the same for both.
+pub use squall::workload::kv::KvOp;
 
 /// The system: openraft with the KV application.
 #[derive(Clone, Copy, Debug, Default)]
@@ -126,7 +125,7 @@ pub struct Checks {
 }
 
 impl System for OpenRaft {
-    type Op = KvOp;
+    type Workload = Kv;
     type Observer = observe::Observer;
     type Checker = Checks;
     type Client = client::KvClient;
@@ -150,10 +149,10 @@ impl System for OpenRaft {
         &self,
         ctx: NodeContext,
         observer: observe::Observer,
-    ) -> BoxFuture<'static, io::Result<()>> {
+    ) -> impl Future<Output = io::Result<()>> + 'static {
         // Every random number openraft draws in this node comes from this seed.
         let seed = ctx.seed;
-        Box::pin(Runtime::scope(
+        Runtime::scope(
             seed,
             node::run(
                 ctx,
@@ -161,62 +160,14 @@ impl System for OpenRaft {
                 self.leader_restore,
                 !self.no_quorum_loss_probe,
             ),
-        ))
+        )
     }
 
     fn connect_client(
         &self,
         ctx: ClientContext,
-    ) -> BoxFuture<'static, io::Result<client::KvClient>> {
-        Box::pin(async move {
-            let transport = Transport::bind(&ctx.net, ctx.addr).await?;
-            Ok(client::KvClient::new(ctx.id, transport, ctx.nodes))
-        })
-    }
-
-    fn history_op(&self, op: &KvOp) -> HistoryOp {
-        let token = |v: u32| Value::Str(format!("[{v}]"));
-        let (f, value) = match *op {
-            KvOp::Get { .. } => (Function::Read, Value::Nil),
-            KvOp::Put { value, .. } => (Function::Write, token(value)),
-            KvOp::Append { value, .. } => (Function::Append, token(value)),
-        };
-        HistoryOp {
-            f,
-            key: Some(format!("k{}", op.key())),
-            value,
-        }
-    }
-
-    fn simpler_ops(&self, op: &KvOp) -> Vec<KvOp> {
-        // As the built-in store: the same operation on k0, an append as a put.
-        let mut simpler = Vec::new();
-        if op.key() != 0 {
-            simpler.push(match *op {
-                KvOp::Get { .. } => KvOp::Get { key: 0 },
-                KvOp::Put { value, .. } => KvOp::Put { key: 0, value },
-                KvOp::Append { value, .. } => KvOp::Append { key: 0, value },
-            });
-        }
-        if let KvOp::Append { key, value } = *op {
-            simpler.push(KvOp::Put { key, value });
-        }
-        simpler
-    }
-
-    fn op_bytes(&self, op: &KvOp) -> Option<Vec<u8>> {
-        Some(op.to_bytes())
-    }
-
-    fn uniquify(&self, op: &mut KvOp, n: u32) {
-        match op {
-            KvOp::Put { value, .. } | KvOp::Append { value, .. } => *value = n,
-            KvOp::Get { .. } => {}
-        }
-    }
-
-    fn is_read_only(&self, op: &KvOp) -> bool {
-        matches!(op, KvOp::Get { .. })
+    ) -> impl Future<Output = io::Result<client::KvClient>> + 'static {
+        client::KvClient::connect(ctx)
     }
 
     fn check_step(
@@ -256,13 +207,6 @@ impl System for OpenRaft {
         })
     }
 
-    fn liveness_probe(&self, client: u8) -> Option<KvOp> {
-        Some(KvOp::Put {
-            key: client % squall::systems::raft::KEYS,
-            value: 1_000_000 + u32::from(client),
-        })
-    }
-
     fn min_op_deadline(&self) -> Duration {
         // After a leader restart the other nodes wait out the old leader's lease and an
         // election timeout (up to 800 ms each) before electing: recovery can take ~1.7 s,
@@ -270,8 +214,15 @@ impl System for OpenRaft {
         Duration::from_secs(3)
     }
 
-    fn history_model(&self) -> Option<HistoryModel> {
-        Some(HistoryModel::Kv)
+    fn mutants(&self) -> Vec<MutantInfo> {
+        OpenRaft::variants()
+            .into_iter()
+            .map(|v| MutantInfo::new(v.name, v.description, v.caught_by))
+            .collect()
+    }
+
+    fn with_mutant(&self, name: &str) -> Result<Self, String> {
+        OpenRaft::variant(Some(name))
     }
 
     fn leader(&self, _checks: &Checks, observer: &observe::Observer) -> Option<u8> {

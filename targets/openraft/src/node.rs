@@ -9,7 +9,7 @@ use crate::types::{Runtime, TypeConfig};
 use crate::wire::{decode, Frame, Request, Response};
 use openraft::error::{ClientWriteError, LinearizableReadError, RaftError};
 use openraft::{AsyncRuntime, Config, Raft, ReadPolicy, SnapshotPolicy};
-use squall::sim::net::{Transport, MAX_FRAME};
+use squall::node::net::{Transport, MAX_FRAME};
 use squall::systems::NodeContext;
 use std::cell::RefCell;
 use std::collections::BTreeSet;

@@ -3,8 +3,9 @@
 //! configuration the adapter uses. The write-ups are in `docs/findings/` at the repo root;
 //! the scenarios stay in this crate's `findings/`.
 
+use squall::report::FailureKind;
 use squall::scenario::Scenario;
-use squall::sim::runner::{run, FailureKind, RunConfig};
+use squall::sim::runner::{run, RunConfig};
 use squall_openraft::OpenRaft;
 use std::path::Path;
 

@@ -7,11 +7,22 @@
 //! swallows, so that a run can show its faults took effect.
 //!
 //! The same [`Transport`] runs on real sockets ([`Net::Real`]), where it applies no faults.
+//!
+//! Systems exchange typed messages: [`Transport::send_msg`] serializes any `serde` type into
+//! one checksummed frame ([`super::frame`]) and [`Transport::recv_msg`] decodes it back,
+//! handing a frame that fails its checksum or does not decode to the node as
+//! [`Received::Rejected`], never as a message, so that no system writes framing and every
+//! system survives garbage ([`Transport::next_msg`] skips such frames for a system that
+//! need not count them). The raw [`Transport::send`] and [`Transport::recv`] carry frames
+//! a system frames itself.
 
-use super::effects::Effects;
-use rand::rngs::SmallRng;
+use super::frame::{self, FrameError};
+use crate::report::Effects;
 use rand::{Rng, SeedableRng};
-use std::cell::RefCell;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
@@ -40,7 +51,7 @@ pub struct NetFaults {
     /// Endpoints by IP; `cut[from * n + to]` says turmoil drops frames from→to.
     hosts: Vec<IpAddr>,
     cut: Vec<bool>,
-    rng: SmallRng,
+    rng: Xoshiro256PlusPlus,
     /// What the faults did.
     pub effects: Effects,
 }
@@ -55,7 +66,7 @@ impl NetFaults {
             delay_percent: 0,
             hosts,
             cut: vec![false; n * n],
-            rng: SmallRng::seed_from_u64(seed),
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             effects: Effects::default(),
         }
     }
@@ -130,11 +141,25 @@ enum Socket {
     Real(tokio::net::UdpSocket),
 }
 
+/// What [`Transport::recv_msg`] received: a message, or a frame that is not one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Received<M> {
+    /// An intact frame that decoded into a message of the expected type.
+    Message(M),
+    /// A frame that was truncated, failed its checksum or did not decode (garbage, corruption,
+    /// or a message of another type): the node drops it, and may count it.
+    Rejected(FrameError),
+}
+
 /// A bound datagram endpoint.
 pub struct Transport {
     socket: Socket,
     faults: Option<Rc<RefCell<NetFaults>>>,
     local: SocketAddr,
+    /// The buffer [`Transport::send_msg`] encodes into, kept between sends so that sending
+    /// does not allocate. Taken out while in use, so concurrent sends (from several tasks of
+    /// one host) each get a buffer rather than a borrow conflict.
+    scratch: Cell<Vec<u8>>,
 }
 
 impl Transport {
@@ -149,6 +174,7 @@ impl Transport {
                     socket: Socket::Sim(Rc::new(socket)),
                     faults: Some(faults.clone()),
                     local: addr,
+                    scratch: Cell::default(),
                 })
             }
             Net::Real => {
@@ -158,6 +184,7 @@ impl Transport {
                     socket: Socket::Real(socket),
                     faults: None,
                     local,
+                    scratch: Cell::default(),
                 })
             }
         }
@@ -214,11 +241,132 @@ impl Transport {
         Ok(())
     }
 
-    /// Receives one frame into `buf`, returning its length and sender.
+    /// Receives one frame into `buf`, returning its length and sender. A datagram longer
+    /// than `buf` is truncated to it.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         match &self.socket {
             Socket::Sim(s) => s.recv_from(buf).await,
             Socket::Real(s) => s.recv_from(buf).await,
         }
+    }
+
+    /// Sends `msg` to `to` as one checksummed frame ([`super::frame`]); the message faults
+    /// apply as for [`Transport::send`]. Fails if the encoded frame exceeds [`MAX_FRAME`],
+    /// if `msg`'s `Serialize` impl fails, or if the socket does.
+    pub async fn send_msg<M: Serialize + ?Sized>(&self, to: SocketAddr, msg: &M) -> io::Result<()> {
+        let mut buf = self.scratch.take();
+        let sent = match frame::encode_into(msg, &mut buf) {
+            Ok(()) => self.send(to, &buf).await,
+            Err(e) => Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
+        };
+        self.scratch.set(buf);
+        sent
+    }
+
+    /// Receives one frame into `buf` and decodes it as an `M`, returning it with its sender.
+    /// A frame that is not an intact `M` is [`Received::Rejected`], never an error, so that
+    /// garbage cannot stop a receive loop; `buf` must hold the largest frame the system
+    /// sends (a longer one is truncated and so rejected). Errors are the socket's.
+    pub async fn recv_msg<M: DeserializeOwned>(
+        &self,
+        buf: &mut [u8],
+    ) -> io::Result<(Received<M>, SocketAddr)> {
+        let (len, from) = self.recv(buf).await?;
+        let received = match frame::decode(&buf[..len]) {
+            Ok(msg) => Received::Message(msg),
+            Err(e) => Received::Rejected(e),
+        };
+        Ok((received, from))
+    }
+
+    /// Receives the next frame that is an intact `M`, dropping rejected frames on the way:
+    /// [`Transport::recv_msg`] for a system that need not count what it rejects. Errors are
+    /// the socket's.
+    pub async fn next_msg<M: DeserializeOwned>(
+        &self,
+        buf: &mut [u8],
+    ) -> io::Result<(M, SocketAddr)> {
+        loop {
+            if let (Received::Message(msg), from) = self.recv_msg(buf).await? {
+                return Ok((msg, from));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Ping {
+        seq: u32,
+        text: String,
+    }
+
+    fn ping(seq: u32) -> Ping {
+        Ping {
+            seq,
+            text: format!("ping {seq}"),
+        }
+    }
+
+    #[test]
+    fn typed_messages_arrive_and_garbage_is_rejected_not_delivered() -> turmoil::Result {
+        let mut sim = turmoil::Builder::new()
+            // One fixed latency keeps the three datagrams in order.
+            .min_message_latency(Duration::from_millis(1))
+            .max_message_latency(Duration::from_millis(1))
+            .build();
+        let net = Net::Sim(Rc::new(RefCell::new(NetFaults::new(Vec::new(), 1))));
+        let receiver_net = net.clone();
+        sim.client("receiver", async move {
+            let addr = SocketAddr::new(turmoil::lookup("receiver"), 7000);
+            let transport = Transport::bind(&receiver_net, addr).await?;
+            let mut buf = vec![0u8; 1024];
+            let mut got = Vec::new();
+            for _ in 0..4 {
+                got.push(transport.recv_msg::<Ping>(&mut buf).await?.0);
+            }
+            assert_eq!(got[0], Received::Message(ping(1)));
+            assert_eq!(got[1], Received::Rejected(FrameError::Checksum));
+            assert!(matches!(got[2], Received::Rejected(FrameError::Payload(_))));
+            assert_eq!(got[3], Received::Message(ping(2)));
+            // Garbage again, then a message: `next_msg` skips the one and returns the other.
+            let (msg, _) = transport.next_msg::<Ping>(&mut buf).await?;
+            assert_eq!(msg, ping(3));
+            Ok(())
+        });
+        sim.client("sender", async move {
+            let to = SocketAddr::new(turmoil::lookup("receiver"), 7000);
+            let addr = SocketAddr::new(turmoil::lookup("sender"), 7000);
+            let transport = Transport::bind(&net, addr).await?;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            transport.send_msg(to, &ping(1)).await?;
+            // Random bytes, as the garbage fault sends; then an intact frame of another type.
+            transport.send(to, &[1, 0x5a, 0xc3, 7, 7, 7, 7, 7]).await?;
+            transport.send_msg(to, &(1u8, 2u8)).await?;
+            transport.send_msg(to, &ping(2)).await?;
+            transport.send(to, b"garbage").await?;
+            transport.send_msg(to, &ping(3)).await?;
+            Ok(())
+        });
+        sim.run()
+    }
+
+    #[test]
+    fn an_oversized_message_is_refused_before_it_is_sent() -> turmoil::Result {
+        let mut sim = turmoil::Builder::new().build();
+        let net = Net::Sim(Rc::new(RefCell::new(NetFaults::new(Vec::new(), 1))));
+        sim.client("sender", async move {
+            let addr = SocketAddr::new(turmoil::lookup("sender"), 7000);
+            let transport = Transport::bind(&net, addr).await?;
+            let big = vec![7u8; MAX_FRAME];
+            let err = transport.send_msg(addr, &big).await.expect_err("too large");
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            Ok(())
+        });
+        sim.run()
     }
 }

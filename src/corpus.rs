@@ -1,0 +1,118 @@
+//! A regression corpus replayed under `insta` snapshots, in one line of a test:
+//!
+//! ```no_run
+//! # use squall::systems::raft::RaftKv;
+//! #[test]
+//! fn corpus() {
+//!     squall::assert_corpus!(RaftKv::default(), "corpus/raft");
+//! }
+//! ```
+//!
+//! Every `*.scn` file in the directory (relative to the crate's manifest) is replayed twice
+//! (the two traces must be identical), and its [`outcome`] — the verdict, the fault effects
+//! and the trace's notable lines — is pinned by a snapshot named after the file. A changed
+//! outcome shows up as a snapshot diff to review (`cargo insta review`).
+
+use crate::report::Report;
+use crate::scenario::Scenario;
+use crate::sim::isolate::run_isolated;
+use crate::sim::runner::RunConfig;
+use crate::systems::{Isolation, OpOf, System};
+use std::path::{Path, PathBuf};
+
+/// The verdict, the fault effects and the trace's notable lines (faults, leader changes, the
+/// liveness phase, the history verdict, the violation): the story of a run, without churn on
+/// incidental timing of every client operation.
+pub fn outcome(report: &Report) -> String {
+    let mut out = String::new();
+    match report.failure() {
+        None => out.push_str("PASS\n"),
+        Some(f) => out.push_str(&format!(
+            "FAIL {} {:?} at step {:?}\n",
+            f.kind, f.property, f.step
+        )),
+    }
+    out.push_str(&format!(
+        "ops {:?}\nfaults {}\n",
+        report.ops, report.effects
+    ));
+    for line in report.trace.lines() {
+        let notable = [
+            "step ",
+            "became leader",
+            "the leader is",
+            "liveness:",
+            "history:",
+            "VIOLATION",
+        ]
+        .iter()
+        .any(|k| line.contains(k));
+        if notable {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The scenario files of a corpus directory, sorted.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("squall: reading the corpus {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .collect();
+    files.sort();
+    assert!(
+        !files.is_empty(),
+        "squall: no scenarios in {}",
+        dir.display()
+    );
+    files
+}
+
+/// Replays one corpus file twice on a fresh thread each (panicking if the traces differ) and
+/// returns its [`outcome`].
+pub fn replay<S: System>(system: &S, file: &Path) -> String {
+    let text = std::fs::read_to_string(file)
+        .unwrap_or_else(|e| panic!("squall: reading {}: {e}", file.display()));
+    let scenario = Scenario::<OpOf<S>>::from_text(&text)
+        .unwrap_or_else(|e| panic!("squall: {}: {e}", file.display()));
+    let config = RunConfig {
+        trace: true,
+        quiet_panics: true,
+        ..RunConfig::default()
+    };
+    let isolation = system.isolation().max(Isolation::Thread);
+    let run = || {
+        run_isolated(system, &scenario, &config, isolation)
+            .unwrap_or_else(|e| panic!("squall: {}: {e}", file.display()))
+    };
+    let (first, second) = (run(), run());
+    assert_eq!(
+        first.trace,
+        second.trace,
+        "squall: {}: two replays differ",
+        file.display()
+    );
+    outcome(&first)
+}
+
+/// Replays every scenario of a corpus directory (relative to the calling crate's manifest)
+/// and pins each outcome with an `insta` snapshot named after the file.
+#[macro_export]
+macro_rules! assert_corpus {
+    ($system:expr, $dir:expr) => {{
+        let system = $system;
+        let dir = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($dir);
+        for file in $crate::corpus::files(&dir) {
+            let name = file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("scenario")
+                .to_string();
+            $crate::insta::assert_snapshot!(name, $crate::corpus::replay(&system, &file));
+        }
+    }};
+}
