@@ -27,42 +27,6 @@ fn traced() -> RunConfig {
     }
 }
 
-/// The verdict, the fault effects, and the trace's notable lines (faults, leader changes,
-/// the liveness phase, the history verdict, the violation) — not every client operation, so
-/// that the snapshot shows the story without churning on incidental timing.
-fn compact(report: &Report) -> String {
-    let mut out = String::new();
-    match report.failure() {
-        None => out.push_str("PASS\n"),
-        Some(f) => out.push_str(&format!(
-            "FAIL {} {:?} at step {:?}\n",
-            f.kind, f.property, f.step
-        )),
-    }
-    out.push_str(&format!(
-        "ops {:?}\nfaults {}\n",
-        report.ops, report.effects
-    ));
-    for line in report.trace.lines() {
-        let notable = [
-            "step ",
-            "became leader",
-            "the leader is",
-            "liveness:",
-            "history:",
-            "VIOLATION",
-        ]
-        .iter()
-        .any(|k| line.contains(k));
-        if notable {
-            // The violation's detail can be long (a linearizability explanation): first line.
-            out.push_str(line.lines().next().unwrap_or(line));
-            out.push('\n');
-        }
-    }
-    out
-}
-
 fn replay_twice(system: &RaftKv, scenario: &Scenario<KvOp>, path: &Path) -> Report {
     let first = run(system, scenario, &traced()).expect("runs");
     let second = run(system, scenario, &traced()).expect("runs");
@@ -87,7 +51,7 @@ fn directed_scenarios_pass_on_the_correct_store() {
             report.outcome,
             report.trace
         );
-        insta::assert_snapshot!(compact(&report));
+        insta::assert_snapshot!(squall::corpus::outcome(&report));
     });
 }
 
@@ -123,7 +87,7 @@ fn each_planted_bug_has_a_scenario_that_catches_it() {
             path.display(),
             correct.outcome
         );
-        insta::assert_snapshot!(compact(&report));
+        insta::assert_snapshot!(squall::corpus::outcome(&report));
         covered.push(name.to_string());
     });
     let missing: Vec<_> = RaftKv::default()
