@@ -232,18 +232,7 @@ impl Visit for RunVisit<'_> {
             print!("{}", scenario.to_text());
         }
         let history = HistoryFile::create(&args.history)?;
-        let config = RunConfig {
-            // The hash of the trace is part of the JSON verdict.
-            trace: args.trace || args.json,
-            ..RunConfig::default()
-        };
-        // A fresh thread of this fresh process: the environment a forked scenario gets.
-        let report = run_isolated(system, &scenario, &config, Isolation::Thread)?;
-        let code = if args.json {
-            print_json(&scenario, &report)?
-        } else {
-            print_report(&scenario, &report, args.trace)
-        };
+        let (report, code) = run_and_print(system, &scenario, args.trace, args.json)?;
         if !report.passed() && !args.json {
             let program = super::program();
             let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
@@ -269,6 +258,28 @@ impl Visit for RunVisit<'_> {
         }
         Ok(code)
     }
+}
+
+/// Runs a scenario as `run` and `replay` do, on a fresh thread of this fresh process (the
+/// environment a forked scenario gets), and prints its verdict; returns it and the exit code.
+fn run_and_print<S: System>(
+    system: &S,
+    scenario: &Scenario<OpOf<S>>,
+    trace: bool,
+    json: bool,
+) -> Result<(Report, u8)> {
+    let config = RunConfig {
+        // The hash of the trace is part of the JSON verdict.
+        trace: trace || json,
+        ..RunConfig::default()
+    };
+    let report = run_isolated(system, scenario, &config, Isolation::Thread)?;
+    let code = if json {
+        print_json(scenario, &report)?
+    } else {
+        print_report(scenario, &report, trace)
+    };
+    Ok((report, code))
 }
 
 /// Writes a new file; never overwrites what a user wrote.
@@ -300,18 +311,7 @@ impl Visit for ReplayVisit<'_> {
         let args = self.args;
         let scenario = load_scenario::<S>(&args.file)?;
         let history = HistoryFile::create(&args.history)?;
-        let config = RunConfig {
-            // The hash of the trace is part of the JSON verdict.
-            trace: args.trace || args.json,
-            ..RunConfig::default()
-        };
-        // A fresh thread of this fresh process: the environment a forked scenario gets.
-        let report = run_isolated(system, &scenario, &config, Isolation::Thread)?;
-        let code = if args.json {
-            print_json(&scenario, &report)?
-        } else {
-            print_report(&scenario, &report, args.trace)
-        };
+        let (report, code) = run_and_print(system, &scenario, args.trace, args.json)?;
         if !report.passed() && !args.json {
             let program = super::program();
             let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
