@@ -52,6 +52,7 @@ pub mod history;
 pub(crate) mod hunt;
 pub mod mutants;
 pub mod node;
+pub mod prelude;
 pub mod report;
 pub mod scenario;
 pub mod shrink;

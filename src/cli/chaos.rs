@@ -277,13 +277,22 @@ fn summarize(
                 }
                 None => {}
             }
+            // A planted bug can fail thousands of scenarios: the first few, and the count.
+            const SHOWN: usize = 8;
+            let shown: Vec<String> = f
+                .seeds
+                .iter()
+                .take(SHOWN)
+                .map(|s| s.seed.to_string())
+                .collect();
+            let more = match f.seeds.len().saturating_sub(SHOWN) {
+                0 => String::new(),
+                n => format!(" and {n} more (--json lists every one)"),
+            };
             println!(
-                "  seeds: {}",
-                f.seeds
-                    .iter()
-                    .map(|s| s.seed.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                "  {} failing seed(s): {}{more}",
+                f.seeds.len(),
+                shown.join(" ")
             );
         }
         for u in &unreproduced {

@@ -148,7 +148,7 @@ impl<S: System> Catalog for With<S> {
         }
         match mutant {
             None => Ok(visit.visit(&self.0)),
-            Some(m) => Ok(visit.visit(&self.0.with_mutant(m)?)),
+            Some(m) => Ok(visit.visit(&crate::systems::with_mutant(&self.0, m)?)),
         }
     }
 }

@@ -292,6 +292,38 @@ impl Transport {
             }
         }
     }
+
+    /// A client's request loop: sends `msg` to `to`, and again every `retry`, until a reply
+    /// arrives that `answer` accepts, and returns what `answer` made of it. Other frames (stale
+    /// replies, garbage) are dropped. Errors are the socket's; the caller bounds the whole
+    /// wait (squall cancels a client operation at its deadline).
+    pub async fn request<M, R, T>(
+        &self,
+        to: SocketAddr,
+        msg: &M,
+        retry: Duration,
+        mut answer: impl FnMut(R, SocketAddr) -> Option<T>,
+    ) -> io::Result<T>
+    where
+        M: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let mut buf = vec![0; MAX_FRAME];
+        loop {
+            self.send_msg(to, msg).await?;
+            let reply = tokio::time::timeout(retry, async {
+                loop {
+                    let (reply, from) = self.next_msg(&mut buf).await?;
+                    if let Some(done) = answer(reply, from) {
+                        return io::Result::Ok(done);
+                    }
+                }
+            });
+            if let Ok(done) = reply.await {
+                return done;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -269,8 +269,11 @@ impl<'a, S: System> Runner<'a, S> {
                     net: Net::Sim(faults.clone()),
                     incarnation: inc,
                 };
-                let node = system.start_node(ctx, observer.clone());
-                async move { node.await.map_err(|e| format!("node n{id}: {e}").into()) }
+                let (system, observer) = (system.clone(), observer.clone());
+                async move {
+                    let node = system.start_node(ctx, observer).await;
+                    node.map_err(|e| format!("node n{id}: {e}").into())
+                }
             });
         }
 
@@ -297,23 +300,25 @@ impl<'a, S: System> Runner<'a, S> {
             let seed = scenario.seed;
             sim.host(CLIENT_IP, move || {
                 let taken = receivers.borrow_mut().take();
-                // Connecting is started here, where the system can be borrowed.
-                let clients: Vec<_> = (0..MAX_CLIENTS)
-                    .map(|id| {
-                        system.connect_client(ClientContext {
-                            id,
-                            addr: SocketAddr::new(CLIENT_IP, CLIENT_PORT + u16::from(id)),
-                            nodes: peers.clone(),
-                            net: Net::Sim(faults.clone()),
-                            seed: derive_seed(seed, 100 + u64::from(id)),
-                        })
+                let contexts: Vec<_> = (0..MAX_CLIENTS)
+                    .map(|id| ClientContext {
+                        id,
+                        addr: SocketAddr::new(CLIENT_IP, CLIENT_PORT + u16::from(id)),
+                        nodes: peers.clone(),
+                        net: Net::Sim(faults.clone()),
+                        seed: derive_seed(seed, 100 + u64::from(id)),
                     })
                     .collect();
+                let system = system.clone();
                 let (log, trace, net) = (log.clone(), trace.clone(), Net::Sim(faults.clone()));
                 async move {
                     let Some((receivers, garbage_rx)) = taken else {
                         return Err("the client host cannot be restarted".into());
                     };
+                    let mut clients = Vec::with_capacity(contexts.len());
+                    for ctx in contexts {
+                        clients.push(system.connect_client(ctx).await?);
+                    }
                     client_host(clients, receivers, garbage_rx, log, trace, net, deadline)
                         .await
                         .map_err(|e| e.into())
@@ -731,7 +736,7 @@ impl<'a, S: System> Runner<'a, S> {
 /// The client host: one task per client process, each performing its queued operations one
 /// at a time and recording them; plus the garbage sender.
 async fn client_host<W: Workload, C: Client<W>>(
-    clients: Vec<impl std::future::Future<Output = std::io::Result<C>>>,
+    clients: Vec<C>,
     receivers: Vec<mpsc::UnboundedReceiver<Queued<W::Op>>>,
     mut garbage: mpsc::UnboundedReceiver<(SocketAddr, Vec<u8>)>,
     log: Rc<RefCell<ClientLog>>,
@@ -740,8 +745,7 @@ async fn client_host<W: Workload, C: Client<W>>(
     deadline: Duration,
 ) -> std::io::Result<()> {
     let base = tokio::time::Instant::now();
-    for ((id, connect), mut rx) in clients.into_iter().enumerate().zip(receivers) {
-        let mut client = connect.await?;
+    for ((id, mut client), mut rx) in clients.into_iter().enumerate().zip(receivers) {
         let (log, trace) = (log.clone(), trace.clone());
         tokio::task::spawn_local(async move {
             while let Some(queued) = rx.recv().await {

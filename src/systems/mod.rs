@@ -28,7 +28,6 @@ use crate::history::Value;
 use crate::mutants::MutantInfo;
 use crate::report::Trace;
 use crate::scenario::{NodeId, NodeSet};
-use std::future::Future;
 use std::io;
 use std::time::Duration;
 
@@ -162,11 +161,32 @@ impl Faults {
     }
 }
 
+/// `system` with the planted bug `name`, which must be one of its [`System::mutants`].
+pub fn with_mutant<S: System>(system: &S, name: &str) -> Result<S, String> {
+    let known: Vec<&str> = system.mutants().iter().map(|m| m.name).collect();
+    if known.contains(&name) {
+        return Ok(system.with_mutant(name));
+    }
+    Err(if known.is_empty() {
+        format!(
+            "`{}` has no planted bugs (asked for `{name}`)",
+            system.name()
+        )
+    } else {
+        format!(
+            "unknown planted bug `{name}` for `{}`; known: {}",
+            system.name(),
+            known.join(", ")
+        )
+    })
+}
+
 /// A system under test. See the module docs.
 ///
 /// `Sync`, and `Send + Sync` operations: each scenario runs on a fresh thread of its own (so
 /// that thread-local state of code squall does not control starts anew), borrowing both.
-pub trait System: Sync + 'static {
+/// `Clone`: each node's host and the client host own a clone, which their futures borrow.
+pub trait System: Clone + Sync + 'static {
     /// What clients do and how it is judged.
     type Workload: Workload;
     /// The registry nodes publish into; cloning gives another handle to the same registry.
@@ -185,19 +205,14 @@ pub trait System: Sync + 'static {
     /// Fresh invariant state for a cluster of `nodes`.
     fn checker(&self, nodes: u8) -> Self::Checker;
 
-    /// Starts one incarnation of a node. The future runs until the node crashes; it owns
-    /// what it needs (`'static`), since the host outlives this call.
-    fn start_node(
-        &self,
-        ctx: NodeContext,
-        observer: Self::Observer,
-    ) -> impl Future<Output = io::Result<()>> + 'static;
+    /// Starts one incarnation of a node: runs until the node crashes. The harness calls it on
+    /// a clone of the system that the node's host owns, so the future may borrow `self`.
+    #[allow(async_fn_in_trait)]
+    async fn start_node(&self, ctx: NodeContext, observer: Self::Observer) -> io::Result<()>;
 
-    /// Creates a client process.
-    fn connect_client(
-        &self,
-        ctx: ClientContext,
-    ) -> impl Future<Output = io::Result<Self::Client>> + 'static;
+    /// Creates a client process (on a clone of the system, as [`System::start_node`]).
+    #[allow(async_fn_in_trait)]
+    async fn connect_client(&self, ctx: ClientContext) -> io::Result<Self::Client>;
 
     /// Checks the safety invariants after a simulation step (none by default: the client
     /// history is still checked against the workload's model).
@@ -228,21 +243,11 @@ pub trait System: Sync + 'static {
         Vec::new()
     }
 
-    /// This system with the named planted bug active.
-    fn with_mutant(&self, name: &str) -> Result<Self, String>
-    where
-        Self: Sized,
-    {
-        let known: Vec<&str> = self.mutants().iter().map(|m| m.name).collect();
-        Err(if known.is_empty() {
-            format!("`{}` has no planted bugs (asked for `{name}`)", self.name())
-        } else {
-            format!(
-                "unknown planted bug `{name}` for `{}`; known: {}",
-                self.name(),
-                known.join(", ")
-            )
-        })
+    /// This system with the named planted bug active. squall calls it only with a name from
+    /// [`System::mutants`] (it rejects others itself), so a system with one planted bug can
+    /// ignore the name.
+    fn with_mutant(&self, _name: &str) -> Self {
+        self.clone()
     }
 
     /// The shortest deadline a client operation of this system needs (the harness uses the

@@ -22,7 +22,6 @@ use squall::workload::{HistoryOp, Workload};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::rc::Rc;
 use std::str::FromStr;
@@ -183,19 +182,12 @@ impl System for Dice {
 
     fn checker(&self, _nodes: u8) {}
 
-    fn start_node(
-        &self,
-        ctx: NodeContext,
-        observed: Observed,
-    ) -> impl Future<Output = io::Result<()>> + 'static {
-        node(ctx, observed.draws, self.select)
+    async fn start_node(&self, ctx: NodeContext, observed: Observed) -> io::Result<()> {
+        node(ctx, observed.draws, self.select).await
     }
 
-    fn connect_client(
-        &self,
-        _ctx: ClientContext,
-    ) -> impl Future<Output = io::Result<NoopClient>> + 'static {
-        std::future::ready(Ok(NoopClient))
+    async fn connect_client(&self, _ctx: ClientContext) -> io::Result<NoopClient> {
+        Ok(NoopClient)
     }
 
     fn check_step(

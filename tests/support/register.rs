@@ -15,7 +15,6 @@ use squall::systems::{
 pub use squall::workload::register::RegOp;
 use squall::workload::register::Register as RegisterWorkload;
 use std::cell::RefCell;
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -165,28 +164,18 @@ impl System for Register {
 
     fn checker(&self, _nodes: u8) {}
 
-    fn start_node(
-        &self,
-        ctx: NodeContext,
-        observer: Observed,
-    ) -> impl Future<Output = io::Result<()>> + 'static {
-        node(ctx, observer, self.panic_on_garbage)
+    async fn start_node(&self, ctx: NodeContext, observer: Observed) -> io::Result<()> {
+        node(ctx, observer, self.panic_on_garbage).await
     }
 
-    fn connect_client(
-        &self,
-        ctx: ClientContext,
-    ) -> impl Future<Output = io::Result<RegClient>> + 'static {
-        let stale_reads = self.stale_reads;
-        async move {
-            let transport = Transport::bind(&ctx.net, ctx.addr).await?;
-            Ok(RegClient {
-                transport,
-                nodes: ctx.nodes,
-                next_id: 0,
-                stale_reads,
-            })
-        }
+    async fn connect_client(&self, ctx: ClientContext) -> io::Result<RegClient> {
+        let transport = Transport::bind(&ctx.net, ctx.addr).await?;
+        Ok(RegClient {
+            transport,
+            nodes: ctx.nodes,
+            next_id: 0,
+            stale_reads: self.stale_reads,
+        })
     }
 
     fn check_step(

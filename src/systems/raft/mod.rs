@@ -38,7 +38,6 @@ use crate::check::Violation;
 use crate::mutants::MutantInfo;
 use crate::systems::{ClientContext, Liveness, NodeContext, Property, StepContext, System};
 use crate::workload::kv::Kv;
-use std::future::Future;
 use std::io;
 
 /// The Raft KV system, optionally with a planted bug.
@@ -75,19 +74,12 @@ impl System for RaftKv {
         invariants::Checker::new(nodes)
     }
 
-    fn start_node(
-        &self,
-        ctx: NodeContext,
-        observer: Self::Observer,
-    ) -> impl Future<Output = io::Result<()>> + 'static {
-        node::run(ctx, observer, self.mutant)
+    async fn start_node(&self, ctx: NodeContext, observer: Self::Observer) -> io::Result<()> {
+        node::run(ctx, observer, self.mutant).await
     }
 
-    fn connect_client(
-        &self,
-        ctx: ClientContext,
-    ) -> impl Future<Output = io::Result<Self::Client>> + 'static {
-        client::RaftClient::connect(ctx, self.mutant)
+    async fn connect_client(&self, ctx: ClientContext) -> io::Result<Self::Client> {
+        client::RaftClient::connect(ctx, self.mutant).await
     }
 
     fn check_step(
@@ -118,8 +110,10 @@ impl System for RaftKv {
             .collect()
     }
 
-    fn with_mutant(&self, name: &str) -> Result<Self, String> {
-        Self::from_mutant_name(Some(name))
+    fn with_mutant(&self, name: &str) -> Self {
+        RaftKv {
+            mutant: name.parse().ok(),
+        }
     }
 
     fn leader(

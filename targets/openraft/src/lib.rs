@@ -31,7 +31,6 @@ use squall::check::Violation;
 use squall::mutants::MutantInfo;
 use squall::systems::{ClientContext, Liveness, NodeContext, StepContext, System};
 use squall::workload::kv::Kv;
-use std::future::Future;
 use std::io;
 use std::time::Duration;
 use types::Runtime;
@@ -145,29 +144,15 @@ impl System for OpenRaft {
         }
     }
 
-    fn start_node(
-        &self,
-        ctx: NodeContext,
-        observer: observe::Observer,
-    ) -> impl Future<Output = io::Result<()>> + 'static {
+    async fn start_node(&self, ctx: NodeContext, observer: observe::Observer) -> io::Result<()> {
         // Every random number openraft draws in this node comes from this seed.
-        let seed = ctx.seed;
-        Runtime::scope(
-            seed,
-            node::run(
-                ctx,
-                observer,
-                self.leader_restore,
-                !self.no_quorum_loss_probe,
-            ),
-        )
+        let (seed, probe) = (ctx.seed, !self.no_quorum_loss_probe);
+        let node = node::run(ctx, observer, self.leader_restore, probe);
+        Runtime::scope(seed, node).await
     }
 
-    fn connect_client(
-        &self,
-        ctx: ClientContext,
-    ) -> impl Future<Output = io::Result<client::KvClient>> + 'static {
-        client::KvClient::connect(ctx)
+    async fn connect_client(&self, ctx: ClientContext) -> io::Result<client::KvClient> {
+        client::KvClient::connect(ctx).await
     }
 
     fn check_step(
@@ -221,8 +206,8 @@ impl System for OpenRaft {
             .collect()
     }
 
-    fn with_mutant(&self, name: &str) -> Result<Self, String> {
-        OpenRaft::variant(Some(name))
+    fn with_mutant(&self, name: &str) -> Self {
+        OpenRaft::variant(Some(name)).unwrap_or_default()
     }
 
     fn leader(&self, _checks: &Checks, observer: &observe::Observer) -> Option<u8> {
