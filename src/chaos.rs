@@ -48,6 +48,8 @@ pub struct ChaosPlan {
     pub mutant: Option<String>,
     /// Where each scenario runs; `None`: where the system says ([`System::isolation`]).
     pub isolation: Option<Isolation>,
+    /// The properties checked (the scenarios' `check` line; empty: every property).
+    pub check: Vec<String>,
 }
 
 impl ChaosPlan {
@@ -234,7 +236,7 @@ fn report_failure<S: System>(
         failing.seed,
         system.name(),
         failing.seed,
-        mutant_flag(plan.mutant.as_deref()),
+        mutant_flag(plan.mutant.as_deref()) + &property_flags(&plan.check),
         plan.seed,
         failing.job,
         failing.position,
@@ -383,6 +385,11 @@ fn report_failure<S: System>(
     }
 }
 
+/// ` --property NAME` for each property of a selection (none: every property is checked).
+pub fn property_flags(check: &[String]) -> String {
+    check.iter().map(|n| format!(" --property {n}")).collect()
+}
+
 /// ` --mutant NAME`, or nothing.
 pub fn mutant_flag(mutant: Option<&str>) -> String {
     mutant.map(|m| format!(" --mutant {m}")).unwrap_or_default()
@@ -484,7 +491,10 @@ pub fn work<S: System>(
         let seed = plan.scenario_seed(job, exec);
         exec += 1;
         let scenario = match Scenario::from_seed::<S::Workload>(system.name(), seed) {
-            Ok(s) => s,
+            Ok(mut s) => {
+                s.check.clone_from(&plan.check);
+                s
+            }
             Err(e) => {
                 campaign
                     .harness_errors

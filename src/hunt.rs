@@ -51,6 +51,7 @@ pub fn hunt_chaos<S: System>(
         out: None,
         mutant: mutant.map(String::from),
         isolation: None,
+        check: Vec::new(),
     };
     let campaign = Campaign::default();
     work(system, &plan, 0, &campaign, started);

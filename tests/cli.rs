@@ -570,3 +570,78 @@ fn chaos_reports_a_finding_it_cannot_save() {
         "{t}"
     );
 }
+
+#[test]
+fn properties_are_listed_and_an_unknown_one_is_a_usage_error() {
+    let out = squall(&["properties", "raft"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    for name in ["no-panics", "election-safety", "linearizability"] {
+        assert!(listed.contains(name), "{listed}");
+    }
+    assert!(listed.contains("at most one leader per term"), "{listed}");
+    let out = squall(&["properties", "raft", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(list.as_array().is_some_and(|l| l.len() >= 19), "{list}");
+
+    for command in [
+        &["run", "raft", "--seed", "1", "--property", "no-such-thing"][..],
+        &[
+            "chaos",
+            "raft",
+            "--time",
+            "1s",
+            "--property",
+            "no-such-thing",
+        ][..],
+    ] {
+        let out = squall(command);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("unknown property `no-such-thing`"), "{err}");
+        assert!(err.contains("election-safety"), "{err}");
+    }
+}
+
+#[test]
+fn a_selection_reaches_the_verdict_and_the_repro_commands() {
+    // local-reads breaks linearizability only: checking election safety alone passes.
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/corpus/raft/mutants/local-reads.scn"
+    );
+    let replay = |extra: &[&str]| {
+        let mut args = vec!["replay", file, "--mutant", "local-reads", "--json"];
+        args.extend(extra);
+        let out = squall(&args);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON")
+    };
+    let all = replay(&[]);
+    assert_eq!(
+        (&all["verdict"], &all["properties"]),
+        (&"fail".into(), &"all".into()),
+        "{all}"
+    );
+    let only = replay(&["--property", "election-safety"]);
+    assert_eq!(only["verdict"], "pass", "{only}");
+    assert_eq!(
+        only["properties"],
+        serde_json::json!(["election-safety"]),
+        "{only}"
+    );
+    // A failing run under a selection prints commands that keep it.
+    let out = squall(&[
+        "replay",
+        file,
+        "--mutant",
+        "local-reads",
+        "--property",
+        "linearizability",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains("--mutant local-reads --property linearizability --trace"),
+        "{printed}"
+    );
+}

@@ -75,6 +75,7 @@ fn plan(out: Option<std::path::PathBuf>, isolation: Isolation, max_execs: u64) -
         out,
         mutant: None,
         isolation: Some(isolation),
+        check: Vec::new(),
     }
 }
 

@@ -7,6 +7,7 @@ use crate::scenario::FaultKind;
 use crate::shrink::{shrink, ShrinkBudget};
 use crate::sim::isolate::run_isolated;
 use crate::sim::runner::RunConfig;
+use crate::systems::property::slug;
 use crate::systems::Isolation;
 use crate::systems::System;
 use anyhow::{bail, Context, Result};
@@ -41,6 +42,10 @@ pub struct ChaosArgs {
     /// Activate a planted bug.
     #[arg(long)]
     pub mutant: Option<String>,
+    /// Check only this property (repeatable; `squall properties SYSTEM` lists them). No
+    /// panics and no node errors are always checked.
+    #[arg(long = "property", value_name = "NAME")]
+    pub properties: Vec<String>,
     /// Stop after this many scenarios.
     #[arg(long)]
     pub max_execs: Option<u64>,
@@ -91,15 +96,21 @@ pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
-    // Fail fast on an unknown system or mutant, before starting threads.
-    struct Probe;
-    impl Visit for Probe {
-        type Output = ();
-        fn visit<S: System>(self, _: &S) {}
+    // Fail fast on an unknown system, mutant or property, before starting threads.
+    struct Probe<'a>(&'a [String]);
+    impl Visit for Probe<'_> {
+        type Output = Result<()>;
+        fn visit<S: System>(self, system: &S) -> Result<()> {
+            super::properties::validate(system, self.0).map(drop)
+        }
     }
     catalog
-        .visit(&args.system, args.mutant.as_deref(), Probe)
-        .map_err(anyhow::Error::msg)?;
+        .visit(
+            &args.system,
+            args.mutant.as_deref(),
+            Probe(&args.properties),
+        )
+        .map_err(anyhow::Error::msg)??;
     let seed = args.seed.unwrap_or_else(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -118,6 +129,7 @@ pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result
         out: Some(args.out.clone()),
         mutant: args.mutant.clone(),
         isolation: args.isolation,
+        check: args.properties.iter().map(|n| slug(n)).collect(),
     };
     let campaign = Campaign::default();
     if !args.json {
@@ -365,6 +377,9 @@ pub struct ShrinkArgs {
     /// Activate a planted bug.
     #[arg(long)]
     pub mutant: Option<String>,
+    /// Check only this property (repeatable), instead of what the file's `check` line says.
+    #[arg(long = "property", value_name = "NAME")]
+    pub properties: Vec<String>,
     /// Most candidate runs.
     #[arg(long, default_value_t = 5000)]
     pub max_runs: usize,
@@ -383,7 +398,8 @@ impl Visit for ShrinkVisit<'_> {
     type Output = Result<u8>;
     fn visit<S: System>(self, system: &S) -> Result<u8> {
         let args = self.0;
-        let scenario = load_scenario::<S>(&args.file)?;
+        let mut scenario = load_scenario::<S>(&args.file)?;
+        super::properties::select(system, &mut scenario, &args.properties)?;
         let isolation = args.isolation.unwrap_or_else(|| system.isolation());
         let config = RunConfig {
             quiet_panics: true,

@@ -18,6 +18,7 @@ mod codec;
 mod determinism;
 mod duration;
 mod hunt;
+mod properties;
 mod run;
 
 use crate::systems::System;
@@ -232,6 +233,9 @@ enum Command {
     /// List the planted bugs.
     #[command(after_help = EXITS_SIMPLE)]
     Mutants(hunt::MutantsArgs),
+    /// List the properties a system is checked for, each with what it asserts.
+    #[command(after_help = EXITS_SIMPLE)]
+    Properties(properties::PropertiesArgs),
     /// Measure how fast squall finds a planted bug from scratch.
     #[command(after_help = EXITS_HUNT)]
     Hunt(hunt::HuntArgs),
@@ -271,6 +275,7 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Check(args) => run_check(&args),
         Command::Decode(args) => codec::decode(catalog, &args),
         Command::Mutants(args) => hunt::mutants(catalog, &args),
+        Command::Properties(args) => properties::properties(catalog, &args),
         Command::Hunt(args) => hunt::hunt(catalog, &args),
         Command::Encode(args) => codec::encode(catalog, &args),
         Command::Shrink(args) => chaos::shrink_file(catalog, &args),

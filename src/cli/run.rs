@@ -22,6 +22,10 @@ pub struct RunArgs {
     /// Activate a planted bug (see `squall mutants`).
     #[arg(long)]
     pub mutant: Option<String>,
+    /// Check only this property (repeatable; `squall properties SYSTEM` lists them). No
+    /// panics and no node errors are always checked.
+    #[arg(long = "property", value_name = "NAME")]
+    pub properties: Vec<String>,
     /// Print the step-by-step trace.
     #[arg(long)]
     pub trace: bool,
@@ -48,6 +52,10 @@ pub struct ReplayArgs {
     /// Activate a planted bug (see `squall mutants`).
     #[arg(long)]
     pub mutant: Option<String>,
+    /// Check only this property (repeatable; `squall properties SYSTEM` lists them),
+    /// instead of what the file's `check` line says (every property if it has none).
+    #[arg(long = "property", value_name = "NAME")]
+    pub properties: Vec<String>,
     /// Print the step-by-step trace.
     #[arg(long)]
     pub trace: bool,
@@ -100,6 +108,7 @@ pub fn report_json<Op>(scenario: &Scenario<Op>, report: &Report) -> serde_json::
         "seed": scenario.seed,
         "nodes": scenario.nodes,
         "steps": scenario.steps.len(),
+        "properties": if scenario.check.is_empty() { serde_json::json!("all") } else { serde_json::json!(scenario.check) },
         "verdict": if report.passed() { "pass" } else { "fail" },
         "failure": report.failure(),
         "ops": report.ops,
@@ -224,7 +233,8 @@ impl Visit for RunVisit<'_> {
 
     fn visit<S: System>(self, system: &S) -> Result<u8> {
         let args = self.args;
-        let scenario = scenario_from_seed(system, args.seed)?;
+        let mut scenario = scenario_from_seed(system, args.seed)?;
+        super::properties::select(system, &mut scenario, &args.properties)?;
         if let Some(path) = &args.save {
             write_new(path, &scenario.to_text())?;
         }
@@ -236,10 +246,12 @@ impl Visit for RunVisit<'_> {
         if !report.passed() && !args.json {
             let program = super::program();
             let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+            // The saved file carries the selection (its `check` line); the seed does not.
             let run = format!(
-                "{program} run {} --seed {}{mutant}",
+                "{program} run {} --seed {}{mutant}{}",
                 system.name(),
-                args.seed
+                args.seed,
+                super::properties::flags(&args.properties)
             );
             let shrink = match &args.save {
                 Some(file) => format!(
@@ -309,16 +321,18 @@ impl Visit for ReplayVisit<'_> {
 
     fn visit<S: System>(self, system: &S) -> Result<u8> {
         let args = self.args;
-        let scenario = load_scenario::<S>(&args.file)?;
+        let mut scenario = load_scenario::<S>(&args.file)?;
+        super::properties::select(system, &mut scenario, &args.properties)?;
         let history = HistoryFile::create(&args.history)?;
         let (report, code) = run_and_print(system, &scenario, args.trace, args.json)?;
         if !report.passed() && !args.json {
             let program = super::program();
             let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+            let props = super::properties::flags(&args.properties);
             let file = super::shell_word(&args.file.display().to_string());
             look_closer(
-                &format!("{program} replay {file}{mutant}"),
-                &format!("{program} shrink {file}{mutant}"),
+                &format!("{program} replay {file}{mutant}{props}"),
+                &format!("{program} shrink {file}{mutant}{props}"),
             );
         }
         if let Some(history) = history {

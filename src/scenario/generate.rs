@@ -116,6 +116,7 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
             nodes,
             seed,
             weather,
+            check: Vec::new(),
             steps,
         })
     }

@@ -32,6 +32,8 @@ pub struct Scenario<Op> {
     pub seed: u64,
     /// The fault kinds this scenario may use.
     pub weather: Weather,
+    /// The properties the run checks, by name (`check` line; empty: every property).
+    pub check: Vec<String>,
     /// What happens, in order.
     pub steps: Vec<Step<Op>>,
 }

@@ -112,6 +112,9 @@ impl<Op: fmt::Display> Scenario<Op> {
         let _ = writeln!(out, "nodes {}", self.nodes);
         let _ = writeln!(out, "seed {}", self.seed);
         let _ = writeln!(out, "weather {}", self.weather);
+        if !self.check.is_empty() {
+            let _ = writeln!(out, "check {}", self.check.join(" "));
+        }
         for step in &self.steps {
             let _ = writeln!(out, "{step}");
         }
@@ -248,6 +251,7 @@ impl<Op: FromStr<Err = String>> Scenario<Op> {
         let mut nodes = None;
         let mut seed = None;
         let mut weather: Option<(Weather, usize)> = None;
+        let mut check: Vec<String> = Vec::new();
         let mut steps = Vec::new();
         let mut step_lines = Vec::new();
         for (i, raw) in text.lines().enumerate() {
@@ -255,7 +259,7 @@ impl<Op: FromStr<Err = String>> Scenario<Op> {
             let Some(&(col, head)) = w.words.first() else {
                 continue;
             };
-            let header = matches!(head, "system" | "nodes" | "seed" | "weather");
+            let header = matches!(head, "system" | "nodes" | "seed" | "weather" | "check");
             if header && !steps.is_empty() {
                 return Err(w.err(col, format!("`{head}` must come before the first step")));
             }
@@ -287,6 +291,16 @@ impl<Op: FromStr<Err = String>> Scenario<Op> {
                         )
                     })?);
                     w.expect_len(2)?;
+                }
+                "check" => {
+                    if w.words.len() < 2 {
+                        return Err(w.err(
+                            w.end + 1,
+                            "missing property names (`squall properties SYSTEM` lists them)",
+                        ));
+                    }
+                    // Which names exist depends on the system: the runner checks them.
+                    check.extend(w.words[1..].iter().map(|(_, name)| name.to_string()));
                 }
                 "weather" => {
                     let mut set = Weather::CALM;
@@ -356,6 +370,7 @@ impl<Op: FromStr<Err = String>> Scenario<Op> {
             nodes,
             seed,
             weather,
+            check,
             steps,
         })
     }

@@ -38,7 +38,8 @@ pub fn seeded<R>(seed: u64, f: impl FnOnce() -> R) -> R {
 }
 
 /// Whether this thread's OS randomness is seeded now.
-pub fn is_seeded() -> bool {
+#[cfg(test)]
+fn is_seeded() -> bool {
     STREAM.try_with(|s| s.get().is_some()).unwrap_or(false)
 }
 

@@ -4,7 +4,7 @@
 //! thread seeded ([`entropy`]) and each scenario as isolated from the ones before it as its
 //! system needs ([`isolate`]).
 
-pub mod entropy;
+pub(crate) mod entropy;
 pub mod isolate;
 mod links;
 pub mod runner;

@@ -20,7 +20,8 @@ use crate::node::Disk;
 use crate::report::Trace;
 use crate::report::{Effects, Failure, FailureKind, OpCounts, Outcome, Report};
 use crate::scenario::{Fault, FaultKind, NodeId, Scenario, Step, MAX_CLIENTS};
-use crate::systems::OpOf;
+use crate::systems::property::harness;
+use crate::systems::{properties_of, OpOf, Property, Selection};
 use crate::systems::{
     Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System, Workload,
 };
@@ -186,11 +187,13 @@ pub fn run<S: System>(
             system.name()
         )));
     }
+    let known: Vec<Property> = properties_of(system).into_iter().map(|(_, p)| p).collect();
+    let selection = Selection::of(&scenario.check, &known).map_err(RunError::Scenario)?;
     install_panic_hook();
     // OS randomness drawn on this thread comes from the scenario's seed (see `entropy`).
     super::entropy::seeded(derive_seed(scenario.seed, 3), || {
         QUIET_PANICS.with(|q| q.set(config.quiet_panics));
-        let report = Runner::new(system, scenario, config).run();
+        let report = Runner::new(system, scenario, config, selection).run();
         QUIET_PANICS.with(|q| q.set(false));
         report
     })
@@ -219,10 +222,19 @@ struct Runner<'a, S: System> {
     abstract_state: u64,
     abstract_transitions: Vec<u64>,
     history_unknown: bool,
+    /// The properties this run checks.
+    selection: Selection,
+    /// Properties not selected that were violated (noted in the trace once each).
+    unchecked: Vec<String>,
 }
 
 impl<'a, S: System> Runner<'a, S> {
-    fn new(system: &'a S, scenario: &'a Scenario<OpOf<S>>, config: &'a RunConfig) -> Self {
+    fn new(
+        system: &'a S,
+        scenario: &'a Scenario<OpOf<S>>,
+        config: &'a RunConfig,
+        selection: Selection,
+    ) -> Self {
         let n = scenario.nodes;
         let mut sim = turmoil::Builder::new()
             .rng_seed(scenario.seed)
@@ -347,6 +359,8 @@ impl<'a, S: System> Runner<'a, S> {
             abstract_state: 0,
             abstract_transitions: Vec::new(),
             history_unknown: false,
+            selection,
+            unchecked: Vec::new(),
         }
     }
 
@@ -453,7 +467,7 @@ impl<'a, S: System> Runner<'a, S> {
             Ok(Err(e)) => {
                 return Err(failure(
                     FailureKind::Safety,
-                    "no node errors",
+                    harness::NO_NODE_ERRORS.name,
                     e.to_string(),
                     self.now(),
                 ))
@@ -469,7 +483,12 @@ impl<'a, S: System> Runner<'a, S> {
                             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                             .unwrap_or_else(|| "a task panicked".to_string())
                     });
-                return Err(failure(FailureKind::Safety, "no panics", msg, self.now()));
+                return Err(failure(
+                    FailureKind::Safety,
+                    harness::NO_PANICS.name,
+                    msg,
+                    self.now(),
+                ));
             }
         }
         self.links.finish_releases(&mut self.sim);
@@ -480,18 +499,23 @@ impl<'a, S: System> Runner<'a, S> {
             now,
             trace: &mut trace,
             faults: self.links.view(),
+            selection: &self.selection,
         };
-        self.system
-            .check_step(&mut self.checker, &self.observer, &mut ctx)
-            .map_err(|v: Violation| {
+        let checked = self
+            .system
+            .check_step(&mut self.checker, &self.observer, &mut ctx);
+        drop(trace);
+        if let Err(v) = checked {
+            if self.selection.includes(&v.property) {
                 let kind = if v.liveness {
                     FailureKind::Liveness
                 } else {
                     FailureKind::Safety
                 };
-                failure(kind, &v.property, v.detail, now)
-            })?;
-        drop(trace);
+                return Err(failure(kind, &v.property, v.detail, now));
+            }
+            self.not_checked(&v);
+        }
         if self.config.abstract_states {
             let state = self.system.abstract_state(&self.checker, &self.observer);
             if state != self.abstract_state {
@@ -644,6 +668,13 @@ impl<'a, S: System> Runner<'a, S> {
     /// Heals everything, restarts every node, waits (bounded) until the system is live, sends
     /// the probes, and waits until every operation has finished.
     fn liveness_phase(&mut self) -> Result<(), Failure> {
+        let (recovery, progress) = (
+            self.selection.includes(harness::RECOVERY_AFTER_HEAL.name),
+            self.selection.includes(harness::PROGRESS_AFTER_HEAL.name),
+        );
+        if !recovery && !progress {
+            return Ok(());
+        }
         self.note(format_args!("liveness: heal all, restart every node"));
         self.links.heal_all(&mut self.sim, &mut self.rng);
         self.links
@@ -675,6 +706,10 @@ impl<'a, S: System> Runner<'a, S> {
             if live == Liveness::Live && probed && outstanding == 0 {
                 break;
             }
+            if self.now() >= deadline && !recovery {
+                self.note(format_args!("liveness: not recovered (not checked)"));
+                break;
+            }
             if self.now() >= deadline {
                 let why = match live {
                     Liveness::Waiting(why) => why,
@@ -682,7 +717,7 @@ impl<'a, S: System> Runner<'a, S> {
                 };
                 return Err(Failure {
                     kind: FailureKind::Liveness,
-                    property: "recovery after heal".to_string(),
+                    property: harness::RECOVERY_AFTER_HEAL.name.to_string(),
                     detail: format!(
                         "not live {:.1}s after everything healed: {why}",
                         self.config.liveness_budget.as_secs_f64()
@@ -694,10 +729,10 @@ impl<'a, S: System> Runner<'a, S> {
             self.tick(None)?;
         }
         let failed = self.log.borrow().failed_probes.clone();
-        if !failed.is_empty() {
+        if !failed.is_empty() && progress {
             return Err(Failure {
                 kind: FailureKind::Liveness,
-                property: "progress after heal".to_string(),
+                property: harness::PROGRESS_AFTER_HEAL.name.to_string(),
                 detail: format!("liveness probe(s) did not succeed: {}", failed.join("; ")),
                 step: None,
                 at: self.now(),
@@ -707,8 +742,22 @@ impl<'a, S: System> Runner<'a, S> {
         Ok(())
     }
 
+    /// A violation of a property the run does not check: noted once per property.
+    fn not_checked(&mut self, v: &Violation) {
+        if !self.unchecked.contains(&v.property) {
+            self.unchecked.push(v.property.clone());
+            self.note(format_args!(
+                "not checked (not selected): {}: {}",
+                v.property, v.detail
+            ));
+        }
+    }
+
     fn check_history(&mut self) -> Option<Failure> {
         let model = S::Workload::model()?;
+        if !self.selection.includes(harness::LINEARIZABILITY.name) {
+            return None;
+        }
         let verdict = crate::check::history_verdict(model, &self.log.borrow().history);
         match verdict {
             HistoryVerdict::Consistent => {

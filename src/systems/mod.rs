@@ -21,7 +21,7 @@ pub mod property;
 pub use crate::node::{ClientContext, NodeContext};
 pub use crate::workload::{HistoryOp, Workload};
 pub use isolation::Isolation;
-pub use property::{Property, PropertyKind};
+pub use property::{Property, PropertyKind, Selection};
 
 use crate::check::Violation;
 use crate::history::Value;
@@ -74,6 +74,52 @@ pub struct StepContext<'a> {
     pub trace: &'a mut Trace,
     /// The faults in force during this step.
     pub faults: &'a Faults,
+    /// The properties this run checks.
+    pub selection: &'a Selection,
+}
+
+impl StepContext<'_> {
+    /// Whether this run checks `property`: a checker may skip the work of the others. (A
+    /// violation of one it does not check is ignored by the harness anyway.)
+    pub fn checks(&self, property: &Property) -> bool {
+        self.selection.includes(property.name)
+    }
+}
+
+/// Where a property comes from, as `squall properties` lists it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// Checked by the harness for every system.
+    Harness,
+    /// The system's own ([`System::properties`]).
+    System,
+    /// The workload's history checks.
+    Workload,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Origin::Harness => "harness",
+            Origin::System => "system",
+            Origin::Workload => "workload",
+        })
+    }
+}
+
+/// Every property a run of `system` checks (unless a selection narrows it): the harness's,
+/// the system's and its workload's, in that order.
+pub fn properties_of<S: System>(system: &S) -> Vec<(Origin, Property)> {
+    let mut all: Vec<(Origin, Property)> = property::harness::ALL
+        .iter()
+        .map(|p| (Origin::Harness, *p))
+        .collect();
+    all.extend(system.properties().into_iter().map(|p| (Origin::System, p)));
+    if S::Workload::model().is_some() {
+        all.push((Origin::Workload, property::harness::LINEARIZABILITY));
+    }
+    all
 }
 
 /// The faults in force, as the harness applied them: for properties that depend on the

@@ -65,11 +65,80 @@ impl Property {
         }
     }
 
+    /// Its name as the command line and scenario files spell it: lowercase words joined by
+    /// `-`, without punctuation ("a-leaders-match-index-is-true").
+    pub fn slug(&self) -> String {
+        slug(self.name)
+    }
+
     /// A violation of this property, explained by `detail`.
     pub fn violated(&self, detail: impl Into<String>) -> Violation {
         let mut v = Violation::new(self.name, detail);
         v.liveness = self.kind == PropertyKind::Liveness;
         v
+    }
+}
+
+/// `name` as a [`Property::slug`]: words of letters and digits, lowercase, joined by `-`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if (c == ' ' || c == '-' || c == '_') && !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+/// Which properties a run checks: every one (the default), or those a scenario's `check` line
+/// (or `--property`) names. The harness's safety properties, "no panics" and "no node
+/// errors", are always checked: after a node panics nothing else can be judged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// `None`: every property.
+    only: Option<Vec<&'static str>>,
+}
+
+impl Selection {
+    /// Every property.
+    pub fn all() -> Selection {
+        Selection::default()
+    }
+
+    /// The properties named in `names` (as [`Property::slug`] spells them, or as
+    /// [`Property::name`] does), out of `known`; an empty list
+    /// selects every property. An unknown name is an error that lists the known ones.
+    pub fn of(names: &[String], known: &[Property]) -> Result<Selection, String> {
+        if names.is_empty() {
+            return Ok(Selection::all());
+        }
+        let mut only: Vec<&'static str> = harness::ALWAYS.iter().map(|p| p.name).collect();
+        for name in names {
+            let wanted = slug(name);
+            let found = known.iter().find(|p| p.slug() == wanted).ok_or_else(|| {
+                let names: Vec<String> = known.iter().map(Property::slug).collect();
+                format!("unknown property `{name}`; known: {}", names.join(", "))
+            })?;
+            if !only.contains(&found.name) {
+                only.push(found.name);
+            }
+        }
+        Ok(Selection { only: Some(only) })
+    }
+
+    /// Whether the run checks the property named `name`.
+    pub fn includes(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|only| only.contains(&name))
+    }
+
+    /// Whether every property is checked.
+    pub fn is_all(&self) -> bool {
+        self.only.is_none()
     }
 }
 
@@ -97,9 +166,50 @@ pub mod harness {
         "progress after heal",
         "once the healed system reports itself recovered, every client's probe operation succeeds",
     );
+    /// The harness's properties that no selection turns off.
+    pub const ALWAYS: [Property; 2] = [NO_PANICS, NO_NODE_ERRORS];
+
+    /// Every property the harness checks, whatever the system.
+    pub const ALL: [Property; 4] = [
+        NO_PANICS,
+        NO_NODE_ERRORS,
+        RECOVERY_AFTER_HEAL,
+        PROGRESS_AFTER_HEAL,
+    ];
+
     /// Linearizability of the client history.
     pub const LINEARIZABILITY: Property = Property::consistency(
         "linearizability",
         "the client history has a linearization consistent with the workload's model (partial operations may or may not take effect)",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE: Property = Property::safety("a leader's match index is true", "…");
+    const TWO: Property = Property::consistency("linearizability", "…");
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_dashes() {
+        assert_eq!(ONE.slug(), "a-leaders-match-index-is-true");
+        assert_eq!(slug("  Election  Safety - "), "election-safety");
+    }
+
+    #[test]
+    fn a_selection_names_properties_by_slug_or_name_and_keeps_the_harness_on() {
+        let known = [harness::NO_PANICS, harness::NO_NODE_ERRORS, ONE, TWO];
+        assert!(Selection::of(&[], &known).expect("empty").is_all());
+        let s = Selection::of(&["a leader's match index is true".into()], &known).expect("name");
+        assert!(s.includes(ONE.name) && !s.includes(TWO.name));
+        assert!(s.includes("no panics") && s.includes("no node errors"));
+        let s = Selection::of(&["linearizability".into()], &known).expect("slug");
+        assert!(s.includes(TWO.name) && !s.includes(ONE.name) && !s.is_all());
+        let e = Selection::of(&["nope".into()], &known).expect_err("unknown");
+        assert!(
+            e.contains("unknown property `nope`; known: no-panics"),
+            "{e}"
+        );
+    }
 }

@@ -9,6 +9,7 @@
 use squall::check::Violation;
 use squall::history::Value;
 use squall::node::net::Transport;
+use squall::systems::Property;
 use squall::systems::{
     Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System,
 };
@@ -19,6 +20,12 @@ use std::io;
 use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::Duration;
+
+/// The register's per-step property.
+pub const BACKUP_FOLLOWS_PRIMARY: Property = Property::safety(
+    "backup follows primary",
+    "a backup holds a value only while the primary holds one",
+);
 
 /// What nodes publish: each node's current value.
 pub type Observed = Rc<RefCell<Vec<Option<u8>>>>;
@@ -178,6 +185,10 @@ impl System for Register {
         })
     }
 
+    fn properties(&self) -> Vec<Property> {
+        vec![BACKUP_FOLLOWS_PRIMARY]
+    }
+
     fn check_step(
         &self,
         _: &mut (),
@@ -194,10 +205,9 @@ impl System for Register {
                 .skip(1)
                 .find_map(|(i, v)| v.map(|v| (i, v)))
             {
-                return Err(Violation::new(
-                    "backup follows primary",
-                    format!("n{i} holds {v} but n0 holds nothing"),
-                ));
+                return Err(
+                    BACKUP_FOLLOWS_PRIMARY.violated(format!("n{i} holds {v} but n0 holds nothing"))
+                );
             }
         }
         Ok(())

@@ -9,15 +9,6 @@
 use super::invariants::Checker;
 use super::observer::{Observer, Role};
 
-/// The phase names, in a fixed order.
-pub const PHASES: [&str; 5] = [
-    "no-leader",
-    "election",
-    "replicating",
-    "steady",
-    "two-leaders",
-];
-
 /// What the cluster is doing.
 pub fn phase(checker: &Checker, observer: &Observer) -> &'static str {
     let reg = observer.0.borrow();

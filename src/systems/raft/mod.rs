@@ -18,16 +18,16 @@
 //!
 //! [`Transport`]: crate::node::net::Transport
 
-pub mod client;
-pub mod coverage;
-pub mod invariants;
-pub mod log;
-pub mod messages;
+pub(crate) mod client;
+pub(crate) mod coverage;
+pub(crate) mod invariants;
+pub(crate) mod log;
+pub(crate) mod messages;
 pub mod mutants;
-pub mod node;
-pub mod observer;
-pub mod progress;
-pub mod state_machine;
+pub(crate) mod node;
+pub(crate) mod observer;
+pub(crate) mod progress;
+pub(crate) mod state_machine;
 
 #[cfg(test)]
 mod tests;

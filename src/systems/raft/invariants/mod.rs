@@ -149,12 +149,27 @@ impl Checker {
     ) -> Result<(), Violation> {
         let mut pending = std::mem::take(&mut self.pending);
         observer.drain_into(&mut pending);
-        let result = pending
-            .drain(..)
-            .try_for_each(|event| self.event(event, ctx));
+        // A violation of a property the run does not check must not stop the checks of the
+        // rest: it is returned (for the trace) only if nothing selected broke.
+        let mut unchecked = None;
+        let mut result = Ok(());
+        for event in pending.drain(..) {
+            match self.event(event, ctx) {
+                Err(v) if ctx.selection.includes(&v.property) => {
+                    result = Err(v);
+                    break;
+                }
+                Err(v) => unchecked = unchecked.or(Some(v)),
+                Ok(()) => {}
+            }
+        }
+        pending.clear();
         self.pending = pending;
         result?;
-        self.progress.check(observer, ctx)
+        match self.progress.check(observer, ctx) {
+            Err(v) if ctx.selection.includes(&v.property) => Err(v),
+            other => unchecked.map_or(other, Err),
+        }
     }
 
     /// Length of `node`'s log as last published.
@@ -305,6 +320,7 @@ mod tests {
             now: Duration::ZERO,
             trace: &mut trace,
             faults: &crate::systems::Faults::default(),
+            selection: &crate::systems::Selection::all(),
         };
         for e in events {
             checker.event(e, &mut ctx)?;
