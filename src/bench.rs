@@ -80,7 +80,8 @@ pub fn bench_scenario<S: System>(
     nodes: u8,
     duration_ms: u64,
 ) -> Option<Scenario<OpOf<S>>> {
-    let mut s = Scenario::from_seed::<S::Workload>(system.name(), seed).ok()?;
+    let points = crate::systems::crash_point_names(system);
+    let mut s = Scenario::from_seed::<S::Workload>(system.name(), &points, seed).ok()?;
     if s.nodes != nodes || s.weather.is_calm() {
         return None;
     }

@@ -80,3 +80,25 @@ macro_rules! main {
 }
 
 pub use error::{Error, Result};
+
+/// Marks a crash point in node code: `squall::crash_point!("after-vote-sync");`. If a
+/// scenario armed this point for the node being run (`crash n1 at after-vote-sync`), the node
+/// crashes here: nothing it does afterwards takes effect ([`node::points`]). Declare the
+/// point in [`System::crash_points`](systems::System::crash_points). A no-op outside the
+/// simulator and in tasks the node spawns itself (use [`node::Points::pass`] there).
+#[macro_export]
+macro_rules! crash_point {
+    ($name:expr) => {
+        $crate::node::points::pass($name)
+    };
+}
+
+/// FoundationDB's BUGGIFY: true only in simulation, only at call sites the scenario's seed
+/// enables, only while the scenario has it on (`buggify on`), and then one time in four.
+/// `if squall::buggify!() { /* take the rare path */ }` ([`node::points`]).
+#[macro_export]
+macro_rules! buggify {
+    () => {
+        $crate::node::points::buggify(file!(), line!())
+    };
+}

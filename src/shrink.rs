@@ -129,6 +129,27 @@ fn with_step<Op: Clone>(s: &Scenario<Op>, i: usize, step: Step<Op>) -> Scenario<
 fn simpler_faults(fault: Fault) -> Vec<Fault> {
     match fault {
         Fault::PowerLoss(n) => vec![Fault::Crash(n)],
+        // A crash at a point is simpler as a crash now, or as the same point without power
+        // loss.
+        Fault::CrashAt {
+            node,
+            point,
+            power_loss,
+        } => {
+            let mut v = vec![if power_loss {
+                Fault::PowerLoss(node)
+            } else {
+                Fault::Crash(node)
+            }];
+            if power_loss {
+                v.push(Fault::CrashAt {
+                    node,
+                    point,
+                    power_loss: false,
+                });
+            }
+            v
+        }
         Fault::SplitLeader(2) => vec![Fault::IsolateLeader],
         Fault::SplitLeader(size) if size > 2 => {
             vec![Fault::IsolateLeader, Fault::SplitLeader(size - 1)]
@@ -160,10 +181,20 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
         Fault::PowerLoss(n) => Fault::PowerLoss(map(n)?),
         Fault::Restart(n) => Fault::Restart(map(n)?),
         Fault::Garbage(n) => Fault::Garbage(map(n)?),
+        Fault::CrashAt {
+            node,
+            point,
+            power_loss,
+        } => Fault::CrashAt {
+            node: map(node)?,
+            point,
+            power_loss,
+        },
         Fault::IsolateLeader
         | Fault::SplitLeader(_)
         | Fault::CrashLeader { .. }
-        | Fault::RestartAll => f,
+        | Fault::RestartAll
+        | Fault::Buggify(_) => f,
         Fault::Split(side) => Fault::Split(
             side.iter()
                 .map(&map)

@@ -645,3 +645,16 @@ fn a_selection_reaches_the_verdict_and_the_repro_commands() {
         "{printed}"
     );
 }
+
+#[test]
+fn crash_points_are_listed_with_squall_s_own_first() {
+    let out = squall(&["points", "raft"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let first = listed.find("disk-write").expect("disk-write");
+    let raft = listed.find("after-vote-persist").expect("the store's own");
+    assert!(first < raft, "{listed}");
+    let out = squall(&["points", "raft", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(list.as_array().is_some_and(|l| l.len() >= 7), "{list}");
+}

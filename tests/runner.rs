@@ -236,3 +236,59 @@ fn a_check_line_survives_the_text_form() {
         .expect_err("empty");
     assert!(err.to_string().contains("missing property names"), "{err}");
 }
+
+#[test]
+fn a_crash_point_strikes_between_a_write_and_its_sync() {
+    // n0 syncs each write right after making it: a power loss armed at the write loses it,
+    // and the reply that would have followed never leaves: the client's retry after the
+    // restart is what succeeds.
+    let s = scenario(
+        "system register\nnodes 3\nseed 6\nc0 write 5\nwait 100ms\npowerloss n0 at disk-write\n\
+         c0 write 6\nwait 300ms\nrestart n0\nc1 read\nwait 300ms\n",
+    );
+    let report = run(&Register::default(), &s, &traced()).expect("runs");
+    assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
+    let e = report.effects;
+    assert_eq!(
+        (e.points_armed, e.points_fired, e.power_losses),
+        (1, 1, 1),
+        "{e}"
+    );
+    assert!(e.lost_writes >= 1, "{e}");
+    assert!(
+        report.trace.contains("n0 lost power at disk-write"),
+        "{}",
+        report.trace
+    );
+    let at = |text: &str, line: &str| text.find(line).unwrap_or_else(|| panic!("{line}: {text}"));
+    let t = &report.trace;
+    assert!(at(t, "c0 ok write 6") > at(t, "step 6: restart n0"), "{t}");
+    // Unarmed, the same write is synced and acknowledged at once.
+    let calm = scenario(&s.to_text().replace("powerloss n0 at disk-write\n", ""));
+    let report = run(&Register::default(), &calm, &traced()).expect("runs");
+    let t = &report.trace;
+    assert!(at(t, "c0 ok write 6") < at(t, "restart n0"), "{t}");
+}
+
+#[test]
+fn a_crash_point_that_is_never_passed_never_fires_and_unknown_points_are_refused() {
+    let s =
+        scenario("system register\nnodes 3\nseed 6\ncrash n1 at disk-sync\nc0 read\nwait 100ms\n");
+    let report = run(&Register::default(), &s, &RunConfig::default()).expect("runs");
+    // n1 is a backup that only copies writes: no write, no sync, no crash.
+    assert_eq!(
+        (report.effects.points_armed, report.effects.points_fired),
+        (1, 0)
+    );
+    assert_eq!(report.effects.crashes, 0);
+    let s = scenario("system register\nnodes 3\nseed 6\ncrash n1 at nowhere\n");
+    let err = run(&Register::default(), &s, &RunConfig::default()).expect_err("unknown point");
+    assert!(
+        err.to_string().contains("unknown crash point `nowhere`"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("disk-write, disk-sync, net-send"),
+        "{err}"
+    );
+}

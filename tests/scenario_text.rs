@@ -16,7 +16,7 @@ fn parse(text: &str) -> Result<Scenario<RegOp>, ParseError> {
 const EVERY_STEP: &str = "system register
 nodes 5
 seed 18446744073709551615
-weather partition partial loss duplicate reorder crash powerloss garbage
+weather partition partial loss duplicate reorder crash powerloss garbage buggify
 c0 write 5
 c3 read
 wait 1s
@@ -42,14 +42,21 @@ split leader 2
 crash leader
 powerloss leader
 restart all
+crash n3 at disk-write
+powerloss n4 at after-vote-persist
+buggify on
+buggify off
 ";
+
+/// Crash points the generator may arm in these tests.
+const POINTS: &[&str] = &["disk-write", "disk-sync", "net-send", "after-vote-persist"];
 
 #[test]
 fn every_step_round_trips_exactly() {
     let s = parse(EVERY_STEP).expect("parses");
     assert_eq!(s.to_text(), EVERY_STEP);
     assert_eq!(parse(&s.to_text()).expect("reparses"), s);
-    assert_eq!(s.steps.len(), 25);
+    assert_eq!(s.steps.len(), 29);
     assert_eq!(s.duration_ms(), 2500);
 }
 
@@ -159,15 +166,21 @@ fn garbage_text_is_an_error_not_a_panic() {
 #[test]
 fn random_bytes_make_varied_scenarios_that_round_trip() {
     let (mut with_faults, mut with_ops, mut with_waits, mut aimed_at_leader) = (0, 0, 0, 0);
+    let mut crash_points = 0;
     let mut sizes = std::collections::BTreeSet::new();
     let mut kinds = std::collections::BTreeSet::new();
     for seed in 0..500u64 {
         let bytes = squall::scenario::generate::seed_bytes(seed);
         let mut u = arbitrary::Unstructured::new(&bytes);
         let s: Scenario<RegOp> =
-            Scenario::generate("register", &mut u, |_, _| {}).expect("generates");
+            Scenario::generate_with("register", POINTS, &mut u, |_, _| {}).expect("generates");
         s.validate().expect("generated scenarios are valid");
         assert_eq!(parse(&s.to_text()).expect("reparses"), s);
+        crash_points += s
+            .steps
+            .iter()
+            .filter(|st| matches!(st, Step::Fault(Fault::CrashAt { .. })))
+            .count();
         sizes.insert(s.nodes);
         let faults: Vec<&Fault> = s
             .steps
@@ -211,6 +224,7 @@ fn random_bytes_make_varied_scenarios_that_round_trip() {
         "{aimed_at_leader} faults aimed at the leader"
     );
     assert!(with_ops > 450, "{with_ops}/500 have 3+ ops");
+    assert!(crash_points > 50, "{crash_points} crashes at a point");
     assert!(with_waits > 450, "{with_waits}/500 run 300ms+");
 }
 
@@ -238,11 +252,11 @@ fn generated_scenarios_encode_back_to_the_bytes_that_make_them() {
         let bytes = squall::scenario::generate::seed_bytes(seed);
         let mut u = arbitrary::Unstructured::new(&bytes);
         let s: Scenario<RegOp> =
-            Scenario::generate("register", &mut u, |_, _| {}).expect("generates");
-        let encoded = s.to_bytes(reg_op_bytes).expect("encodable");
+            Scenario::generate_with("register", POINTS, &mut u, |_, _| {}).expect("generates");
+        let encoded = s.to_bytes_with(POINTS, reg_op_bytes).expect("encodable");
         let mut u = arbitrary::Unstructured::new(&encoded);
         let back: Scenario<RegOp> =
-            Scenario::generate("register", &mut u, |_, _| {}).expect("generates");
+            Scenario::generate_with("register", POINTS, &mut u, |_, _| {}).expect("generates");
         assert_eq!(back, s, "seed {seed}");
     }
 }
@@ -250,10 +264,10 @@ fn generated_scenarios_encode_back_to_the_bytes_that_make_them() {
 #[test]
 fn a_hand_written_scenario_encodes_to_fuzzer_input() {
     let s = parse(EVERY_STEP).expect("parses");
-    let encoded = s.to_bytes(reg_op_bytes).expect("encodable");
+    let encoded = s.to_bytes_with(POINTS, reg_op_bytes).expect("encodable");
     let mut u = arbitrary::Unstructured::new(&encoded);
     let back: Scenario<RegOp> =
-        Scenario::generate("register", &mut u, |_, _| {}).expect("generates");
+        Scenario::generate_with("register", POINTS, &mut u, |_, _| {}).expect("generates");
     // The long waits are split into 500 ms pieces; everything else survives.
     assert_eq!(back.duration_ms(), s.duration_ms());
     assert_eq!(back.seed, s.seed);

@@ -48,8 +48,14 @@ impl Visit for Decode<'_> {
         let bytes = std::fs::read(&args.file)
             .with_context(|| format!("reading {}", args.file.display()))?;
         let mut u = Unstructured::new(&bytes);
-        let scenario = Scenario::<OpOf<S>>::generate(system.name(), &mut u, S::Workload::uniquify)
-            .map_err(|e| anyhow::anyhow!("{}: cannot decode: {e}", args.file.display()))?;
+        let points = crate::systems::crash_point_names(system);
+        let scenario = Scenario::<OpOf<S>>::generate_with(
+            system.name(),
+            &points,
+            &mut u,
+            S::Workload::uniquify,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: cannot decode: {e}", args.file.display()))?;
         let text = scenario.to_text();
         if args.no_replay {
             print!("{text}");
@@ -103,12 +109,15 @@ struct Encode<'a>(&'a PathBuf, &'a PathBuf);
 
 impl Visit for Encode<'_> {
     type Output = Result<()>;
-    fn visit<S: System>(self, _system: &S) -> Result<()> {
+    fn visit<S: System>(self, system: &S) -> Result<()> {
         let (file, out) = (self.0, self.1);
         let scenario = load_scenario::<S>(file)?;
-        let bytes = scenario.to_bytes(S::Workload::op_bytes).with_context(|| {
-            format!("{}: this scenario has no fuzzer-input form", file.display())
-        })?;
+        let points = crate::systems::crash_point_names(system);
+        let bytes = scenario
+            .to_bytes_with(&points, S::Workload::op_bytes)
+            .with_context(|| {
+                format!("{}: this scenario has no fuzzer-input form", file.display())
+            })?;
         let name = file
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

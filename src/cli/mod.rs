@@ -236,6 +236,9 @@ enum Command {
     /// List the properties a system is checked for, each with what it asserts.
     #[command(after_help = EXITS_SIMPLE)]
     Properties(properties::PropertiesArgs),
+    /// List the crash points a system's nodes pass, which scenarios can arm.
+    #[command(after_help = EXITS_SIMPLE)]
+    Points(properties::PointsArgs),
     /// Measure how fast squall finds a planted bug from scratch.
     #[command(after_help = EXITS_HUNT)]
     Hunt(hunt::HuntArgs),
@@ -276,6 +279,7 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Decode(args) => codec::decode(catalog, &args),
         Command::Mutants(args) => hunt::mutants(catalog, &args),
         Command::Properties(args) => properties::properties(catalog, &args),
+        Command::Points(args) => properties::points(catalog, &args),
         Command::Hunt(args) => hunt::hunt(catalog, &args),
         Command::Encode(args) => codec::encode(catalog, &args),
         Command::Shrink(args) => chaos::shrink_file(catalog, &args),

@@ -90,3 +90,45 @@ pub(super) fn select<S: System, Op>(
 pub(super) fn flags(names: &[String]) -> String {
     crate::chaos::property_flags(names)
 }
+
+/// Arguments of `squall points`.
+#[derive(clap::Args, Debug)]
+pub struct PointsArgs {
+    /// The system.
+    pub system: String,
+    /// Print the list as JSON (one document on stdout).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) fn points(catalog: &impl Catalog, args: &PointsArgs) -> Result<u8> {
+    catalog
+        .visit(&args.system, None, ListPoints { json: args.json })
+        .map_err(anyhow::Error::msg)?
+}
+
+struct ListPoints {
+    json: bool,
+}
+
+impl Visit for ListPoints {
+    type Output = Result<u8>;
+
+    fn visit<S: System>(self, system: &S) -> Result<u8> {
+        let all = crate::systems::crash_points(system);
+        if self.json {
+            let text = serde_json::to_string_pretty(&all).context("encoding the list")?;
+            println!("{text}");
+            return Ok(EXIT_PASS);
+        }
+        for p in &all {
+            println!("{}\n    {}", p.name, p.description);
+        }
+        println!(
+            "\n{} crash points. A scenario arms one with `crash nX at NAME` (or `powerloss nX at \
+             NAME`): the node crashes the next time it passes it.",
+            all.len()
+        );
+        Ok(EXIT_PASS)
+    }
+}

@@ -11,6 +11,7 @@
 //! state file need (append, truncate, replace), kept as a list of pending operations so that
 //! a sync costs what was written since the last one, not the file's size.
 
+use super::points::Points;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -45,12 +46,23 @@ struct DiskState {
 #[derive(Clone, Default)]
 pub struct Disk {
     state: Rc<RefCell<DiskState>>,
+    /// The node's crash points: the disk marks `disk-write` and `disk-sync`, and ignores
+    /// every write and sync once the node has crashed at an armed point.
+    points: Points,
 }
 
 impl Disk {
     /// An empty disk.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty disk that marks its crash points in `points`.
+    pub fn with_points(points: Points) -> Self {
+        Disk {
+            state: Rc::default(),
+            points,
+        }
     }
 
     /// The file's current contents (empty if it does not exist).
@@ -79,38 +91,65 @@ impl Disk {
 
     /// Appends bytes to the file (not yet durable).
     pub fn append(&self, name: &str, bytes: &[u8]) {
-        let mut state = self.state.borrow_mut();
-        let file = state.files.entry(name.to_string()).or_default();
-        let at = file.current.len();
-        file.current.extend_from_slice(bytes);
-        file.pending.push(Pending::Append(at));
-        file.appending = true;
+        if self.points.is_crashed() {
+            return;
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            let file = state.files.entry(name.to_string()).or_default();
+            let at = file.current.len();
+            file.current.extend_from_slice(bytes);
+            file.pending.push(Pending::Append(at));
+            file.appending = true;
+        }
+        self.points.pass("disk-write");
     }
 
     /// Cuts the file to `len` bytes (not yet durable).
     pub fn truncate(&self, name: &str, len: usize) {
-        let mut state = self.state.borrow_mut();
-        let file = state.files.entry(name.to_string()).or_default();
-        if len < file.current.len() {
+        if self.points.is_crashed() {
+            return;
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            let file = state.files.entry(name.to_string()).or_default();
+            if len >= file.current.len() {
+                return;
+            }
             file.current.truncate(len);
             file.pending.push(Pending::Truncate(len));
             file.appending = false;
         }
+        self.points.pass("disk-write");
     }
 
     /// Replaces the file's contents (not yet durable).
     pub fn replace(&self, name: &str, bytes: &[u8]) {
-        let mut state = self.state.borrow_mut();
-        let file = state.files.entry(name.to_string()).or_default();
-        file.current.clear();
-        file.current.extend_from_slice(bytes);
-        file.pending.clear();
-        file.pending.push(Pending::Replace);
-        file.appending = false;
+        if self.points.is_crashed() {
+            return;
+        }
+        {
+            let mut state = self.state.borrow_mut();
+            let file = state.files.entry(name.to_string()).or_default();
+            file.current.clear();
+            file.current.extend_from_slice(bytes);
+            file.pending.clear();
+            file.pending.push(Pending::Replace);
+            file.appending = false;
+        }
+        self.points.pass("disk-write");
     }
 
     /// Makes everything written to the file durable (fsync).
     pub fn sync(&self, name: &str) {
+        if self.points.is_crashed() {
+            return;
+        }
+        self.sync_file(name);
+        self.points.pass("disk-sync");
+    }
+
+    fn sync_file(&self, name: &str) {
         let mut state = self.state.borrow_mut();
         state.syncs += 1;
         let Some(file) = state.files.get_mut(name) else {
@@ -251,5 +290,27 @@ mod tests {
         assert!(disk.is_dirty("vote"));
         disk.power_loss();
         assert_eq!(disk.read("vote"), b"t1");
+    }
+
+    #[test]
+    fn a_crash_point_freezes_the_disk_after_the_write_that_passed_it() {
+        use super::super::points::{Armed, Points};
+        let points = Points::new(0, 1);
+        let disk = Disk::with_points(points.clone());
+        disk.append("log", b"abc");
+        disk.sync("log");
+        points.arm(Some(Armed {
+            point: "disk-write",
+            power_loss: true,
+        }));
+        disk.append("log", b"def");
+        assert!(points.is_crashed(), "the write passed the armed point");
+        // What the frozen node does next never reaches the disk.
+        disk.sync("log");
+        disk.append("log", b"ghi");
+        assert_eq!(disk.read("log"), b"abcdef");
+        assert!(disk.is_dirty("log"));
+        disk.power_loss();
+        assert_eq!(disk.read("log"), b"abc");
     }
 }

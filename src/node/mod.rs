@@ -1,16 +1,18 @@
 //! What a node gets from squall: its durable [`Disk`], its message [`Transport`] over the
 //! simulated (or a real) network, which carries typed messages in checksummed [`frame`]s,
-//! and the [`NodeContext`] it starts with. The simulator
+//! its crash points and BUGGIFY ([`points`]), and the [`NodeContext`] it starts with. The simulator
 //! ([`crate::sim`]) builds these; systems ([`crate::systems`]) use them; neither imports the
 //! other's internals through here.
 
 pub mod disk;
 pub mod frame;
 pub mod net;
+pub mod points;
 
 pub use disk::Disk;
 pub use frame::FrameError;
 pub use net::{Net, Received, Transport, MAX_FRAME};
+pub use points::{PointInfo, Points};
 
 use crate::scenario::NodeId;
 use std::net::SocketAddr;
@@ -29,6 +31,10 @@ pub struct NodeContext {
     pub net: Net,
     /// How many times this node has started before.
     pub incarnation: u32,
+    /// The node's crash points and buggify ([`points`]); inert on real sockets. The
+    /// [`crash_point!`](crate::crash_point) and [`buggify!`](crate::buggify) macros find it
+    /// by themselves in the node's main future; a task the node spawns uses this handle.
+    pub points: Points,
 }
 
 impl NodeContext {

@@ -17,6 +17,7 @@
 //! a system frames itself.
 
 use super::frame::{self, FrameError};
+use super::points::Points;
 use crate::report::Effects;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -160,6 +161,9 @@ pub struct Transport {
     /// does not allocate. Taken out while in use, so concurrent sends (from several tasks of
     /// one host) each get a buffer rather than a borrow conflict.
     scratch: Cell<Vec<u8>>,
+    /// The crash points of the node that bound it (inert for clients): a send marks
+    /// `net-send`, and a node that crashed at an armed point sends nothing.
+    points: Points,
 }
 
 impl Transport {
@@ -175,6 +179,7 @@ impl Transport {
                     faults: Some(faults.clone()),
                     local: addr,
                     scratch: Cell::default(),
+                    points: super::points::current(),
                 })
             }
             Net::Real => {
@@ -185,6 +190,7 @@ impl Transport {
                     faults: None,
                     local,
                     scratch: Cell::default(),
+                    points: Points::default(),
                 })
             }
         }
@@ -197,6 +203,15 @@ impl Transport {
 
     /// Sends one frame to `to`. Loss and duplication happen here in the simulator.
     pub async fn send(&self, to: SocketAddr, frame: &[u8]) -> io::Result<()> {
+        if self.points.is_crashed() {
+            return Ok(());
+        }
+        self.send_frame(to, frame).await?;
+        self.points.pass("net-send");
+        Ok(())
+    }
+
+    async fn send_frame(&self, to: SocketAddr, frame: &[u8]) -> io::Result<()> {
         if frame.len() > MAX_FRAME {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

@@ -33,6 +33,13 @@ pub struct Effects {
     pub garbage: u64,
     /// Simulated milliseconds summed over nodes while a node was down.
     pub node_down_ms: u64,
+    /// Crash points armed (`crash nX at POINT`).
+    pub points_armed: u64,
+    /// Armed crash points a node passed, crashing there (counted in `crashes` or
+    /// `power_losses` too).
+    pub points_fired: u64,
+    /// Times `buggify!()` returned true.
+    pub buggified: u64,
 }
 
 impl Effects {
@@ -62,6 +69,9 @@ impl Effects {
         self.restarts += o.restarts;
         self.garbage += o.garbage;
         self.node_down_ms += o.node_down_ms;
+        self.points_armed += o.points_armed;
+        self.points_fired += o.points_fired;
+        self.buggified += o.buggified;
     }
 }
 
@@ -86,6 +96,18 @@ impl fmt::Display for Effects {
             self.restarts,
             self.node_down_ms,
             self.garbage
-        )
+        )?;
+        // Shown only when used, so that verdicts of scenarios without them read as before.
+        if self.points_armed > 0 {
+            write!(
+                f,
+                " crash-points={} (fired {})",
+                self.points_armed, self.points_fired
+            )?;
+        }
+        if self.buggified > 0 {
+            write!(f, " buggified={}", self.buggified)?;
+        }
+        Ok(())
     }
 }

@@ -10,7 +10,7 @@
 //! [`Scenario::to_bytes`] turns a readable scenario (a corpus file) into fuzzer input that
 //! decodes back to it — how the fuzz corpus is seeded from `corpus/<system>/*.scn`.
 
-use super::{Fault, FaultKind, NodeId, NodeSet, Scenario, Step, Weather, MAX_CLIENTS};
+use super::{Fault, FaultKind, NodeId, NodeSet, Point, Scenario, Step, Weather, MAX_CLIENTS};
 use arbitrary::{Arbitrary, Result, Unstructured};
 
 /// Most steps a generated scenario has.
@@ -63,17 +63,30 @@ fn wait_ms(r: u8) -> u32 {
 }
 
 impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
-    /// Decodes a scenario for `system` from fuzzer bytes. `uniquify(op, n)` lets the system make
-    /// the n-th operation's written value unique, which makes histories easier to check.
+    /// Decodes a scenario for `system` from fuzzer bytes, with no crash points to arm (see
+    /// [`Scenario::generate_with`]).
     pub fn generate(
         system: &str,
+        u: &mut Unstructured<'a>,
+        uniquify: impl FnMut(&mut Op, u32),
+    ) -> Result<Self> {
+        Self::generate_with(system, &[], u, uniquify)
+    }
+
+    /// Decodes a scenario for `system` from fuzzer bytes. `points` are the crash points its
+    /// nodes pass (squall's and the system's own), which crash steps may arm. `uniquify(op,
+    /// n)` lets the system make the n-th operation's written value unique, which makes
+    /// histories easier to check.
+    pub fn generate_with(
+        system: &str,
+        points: &[&'static str],
         u: &mut Unstructured<'a>,
         mut uniquify: impl FnMut(&mut Op, u32),
     ) -> Result<Self> {
         let nodes = NODE_SIZES[usize::from(byte(u)) % NODE_SIZES.len()];
         let seed = u64::from_le_bytes(std::array::from_fn(|_| byte(u)));
         // One bit per fault kind: every scenario its own mix (swarm testing).
-        let bits = byte(u);
+        let bits = u16::from_le_bytes([byte(u), byte(u)]);
         let weather = FaultKind::ALL
             .into_iter()
             .enumerate()
@@ -107,7 +120,7 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
                 Step::Wait { ms }
             } else {
                 let kind = kinds[usize::from(byte(u)) % kinds.len()];
-                Step::Fault(fault(u, kind, nodes, &mut damage))
+                Step::Fault(fault(u, kind, nodes, points, &mut damage))
             };
             steps.push(step);
         }
@@ -132,7 +145,13 @@ fn link(u: &mut Unstructured<'_>, nodes: u8) -> (NodeId, NodeId) {
     (a, b)
 }
 
-fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Fault {
+fn fault(
+    u: &mut Unstructured<'_>,
+    kind: FaultKind,
+    nodes: u8,
+    points: &[&'static str],
+    damage: &mut Damage,
+) -> Fault {
     let roll = byte(u) % 10;
     match kind {
         FaultKind::Partition => match roll {
@@ -214,6 +233,19 @@ fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Dama
                     damage.leader_down = true;
                     Fault::CrashLeader { power_loss }
                 }
+                // A crash in the middle of what the node is doing, at a point it passes.
+                0..=1 if !points.is_empty() => {
+                    let n = node(u, nodes);
+                    let point = Point(points[usize::from(byte(u)) % points.len()]);
+                    if !damage.down.contains(&n) {
+                        damage.down.push(n);
+                    }
+                    Fault::CrashAt {
+                        node: n,
+                        point,
+                        power_loss,
+                    }
+                }
                 _ => {
                     let n = node(u, nodes);
                     if !damage.down.contains(&n) {
@@ -228,6 +260,7 @@ fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Dama
             }
         }
         FaultKind::Garbage => Fault::Garbage(node(u, nodes)),
+        FaultKind::Buggify => Fault::Buggify(roll < 7),
     }
 }
 
@@ -256,6 +289,16 @@ impl<Op> Scenario<Op> {
     /// ...) are approximated or skipped; `None` if the scenario exceeds the generator's bounds
     /// or an operation has no byte form.
     pub fn to_bytes(&self, op_bytes: impl Fn(&Op) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
+        self.to_bytes_with(&[], op_bytes)
+    }
+
+    /// [`Scenario::to_bytes`] for [`Scenario::generate_with`] with the crash points `points`
+    /// (a crash at a point not among them is skipped).
+    pub fn to_bytes_with(
+        &self,
+        points: &[&'static str],
+        op_bytes: impl Fn(&Op) -> Option<Vec<u8>>,
+    ) -> Option<Vec<u8>> {
         let nodes = self.nodes;
         let mut out = vec![index_of(&NODE_SIZES, &nodes)?];
         out.extend_from_slice(&self.seed.to_le_bytes());
@@ -263,13 +306,12 @@ impl<Op> Scenario<Op> {
             Step::Fault(f) => f.kind().map_or(w, |k| w.with(k)),
             _ => w,
         });
-        out.push(
-            FaultKind::ALL
-                .iter()
-                .enumerate()
-                .filter(|(_, k)| weather.allows(**k))
-                .fold(0u8, |b, (i, _)| b | (1 << i)),
-        );
+        let bits = FaultKind::ALL
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| weather.allows(**k))
+            .fold(0u16, |b, (i, _)| b | (1 << i));
+        out.extend_from_slice(&bits.to_le_bytes());
         let kinds: Vec<FaultKind> = weather.kinds().collect();
         out.push(0); // the usual step mix
         let mut damage = Damage::default();
@@ -300,7 +342,8 @@ impl<Op> Scenario<Op> {
                     let Some(kind) = f.kind().or_else(|| heal_kind(f, &kinds)) else {
                         continue;
                     };
-                    let Some(fault_bytes) = fault_bytes(*f, kind, nodes, &mut damage) else {
+                    let Some(fault_bytes) = fault_bytes(*f, kind, nodes, points, &mut damage)
+                    else {
                         continue;
                     };
                     bytes.push(80);
@@ -322,12 +365,19 @@ fn heal_kind(f: &Fault, kinds: &[FaultKind]) -> Option<FaultKind> {
         Fault::HealAll => &[FaultKind::Partition, FaultKind::Partial],
         Fault::Heal(..) => &[FaultKind::Partial],
         Fault::Restart(_) | Fault::RestartAll => &[FaultKind::Crash, FaultKind::PowerLoss],
+        Fault::Buggify(false) => &[FaultKind::Buggify],
         _ => &[],
     };
     wanted.iter().copied().find(|k| kinds.contains(k))
 }
 
-fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Option<Vec<u8>> {
+fn fault_bytes(
+    f: Fault,
+    kind: FaultKind,
+    nodes: u8,
+    points: &[&'static str],
+    damage: &mut Damage,
+) -> Option<Vec<u8>> {
     Some(match (kind, f) {
         (FaultKind::Partition, Fault::Isolate(n)) => vec![0, n],
         (FaultKind::Partition, Fault::IsolateLeader) => {
@@ -410,9 +460,24 @@ fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Opt
             if !damage.down.contains(&n) {
                 damage.down.push(n);
             }
-            vec![0, n]
+            vec![2, n]
+        }
+        (
+            FaultKind::Crash | FaultKind::PowerLoss,
+            Fault::CrashAt {
+                node,
+                point,
+                power_loss,
+            },
+        ) if power_loss == (kind == FaultKind::PowerLoss) => {
+            let i = points.iter().position(|p| *p == point.0)?;
+            if !damage.down.contains(&node) {
+                damage.down.push(node);
+            }
+            vec![0, node, i as u8]
         }
         (FaultKind::Garbage, Fault::Garbage(n)) => vec![0, n],
+        (FaultKind::Buggify, Fault::Buggify(on)) => vec![if on { 0 } else { 9 }],
         _ => return None,
     })
 }
@@ -437,9 +502,11 @@ pub fn seed_bytes(seed: u64) -> Vec<u8> {
 
 impl<Op> Scenario<Op> {
     /// The scenario `squall run SYSTEM --seed N` runs: generated from [`seed_bytes`] with the
-    /// workload's operations, its own seed set to `seed` so that the file shows it.
+    /// workload's operations and the crash points `points`, its own seed set to `seed` so
+    /// that the file shows it.
     pub fn from_seed<W: crate::workload::Workload<Op = Op>>(
         system: &str,
+        points: &[&'static str],
         seed: u64,
     ) -> std::result::Result<Self, String>
     where
@@ -447,7 +514,7 @@ impl<Op> Scenario<Op> {
     {
         let bytes = seed_bytes(seed);
         let mut u = Unstructured::new(&bytes);
-        let mut scenario = Scenario::generate(system, &mut u, W::uniquify)
+        let mut scenario = Scenario::generate_with(system, points, &mut u, W::uniquify)
             .map_err(|e| format!("generating a scenario from seed {seed}: {e}"))?;
         scenario.seed = seed;
         Ok(scenario)

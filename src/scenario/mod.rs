@@ -151,6 +151,41 @@ pub enum Fault {
     },
     /// Start every crashed node again.
     RestartAll,
+    /// Arm the crash point `point` in `node`: the next time the node passes it, it crashes
+    /// there, in the middle of whatever it was doing ([`crate::node::points`]). Re-arming
+    /// replaces the armed point; the liveness phase disarms every point.
+    CrashAt {
+        /// The node.
+        node: NodeId,
+        /// The point's name: one of squall's ([`crate::node::points::BUILT_IN`]) or the
+        /// system's own.
+        point: Point,
+        /// A power loss (unsynced writes are lost) rather than a process crash.
+        power_loss: bool,
+    },
+    /// Turn BUGGIFY on or off in every node ([`crate::node::points`]); the liveness phase
+    /// turns it off.
+    Buggify(bool),
+}
+
+/// A crash point's name in a scenario. Names are interned: a scenario step stays `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Point(pub &'static str);
+
+impl Point {
+    /// The point named `name`; a name not seen before is interned (leaked once: scenario
+    /// files name few points).
+    pub fn named(name: &str) -> Point {
+        use std::sync::Mutex;
+        static NAMES: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+        let mut names = NAMES.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(known) = names.iter().find(|n| **n == name) {
+            return Point(known);
+        }
+        let leaked: &'static str = Box::leak(name.to_string().into_boxed_str());
+        names.push(leaked);
+        Point(leaked)
+    }
 }
 
 /// Fault kinds, for [`Weather`] and fault coverage.
@@ -174,11 +209,13 @@ pub enum FaultKind {
     PowerLoss,
     /// Garbage frames into nodes.
     Garbage,
+    /// BUGGIFY: node code takes its rare paths on purpose.
+    Buggify,
 }
 
 impl FaultKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
         FaultKind::Partition,
         FaultKind::Partial,
         FaultKind::Loss,
@@ -187,6 +224,7 @@ impl FaultKind {
         FaultKind::Crash,
         FaultKind::PowerLoss,
         FaultKind::Garbage,
+        FaultKind::Buggify,
     ];
 
     /// The kind's name in scenario text.
@@ -200,6 +238,7 @@ impl FaultKind {
             FaultKind::Crash => "crash",
             FaultKind::PowerLoss => "powerloss",
             FaultKind::Garbage => "garbage",
+            FaultKind::Buggify => "buggify",
         }
     }
 
@@ -262,12 +301,23 @@ impl Fault {
             Fault::Hold(..) | Fault::Release(..) | Fault::Latency(..) | Fault::Delay(_) => {
                 FaultKind::Reorder
             }
-            Fault::Crash(_) | Fault::CrashLeader { power_loss: false } => FaultKind::Crash,
-            Fault::PowerLoss(_) | Fault::CrashLeader { power_loss: true } => FaultKind::PowerLoss,
+            Fault::Crash(_)
+            | Fault::CrashLeader { power_loss: false }
+            | Fault::CrashAt {
+                power_loss: false, ..
+            } => FaultKind::Crash,
+            Fault::PowerLoss(_)
+            | Fault::CrashLeader { power_loss: true }
+            | Fault::CrashAt {
+                power_loss: true, ..
+            } => FaultKind::PowerLoss,
+            Fault::Buggify(true) => FaultKind::Buggify,
             Fault::Garbage(_) => FaultKind::Garbage,
-            Fault::Heal(..) | Fault::HealAll | Fault::Restart(_) | Fault::RestartAll => {
-                return None
-            }
+            Fault::Heal(..)
+            | Fault::HealAll
+            | Fault::Restart(_)
+            | Fault::RestartAll
+            | Fault::Buggify(false) => return None,
         })
     }
 
@@ -279,7 +329,8 @@ impl Fault {
             | Fault::Crash(n)
             | Fault::PowerLoss(n)
             | Fault::Restart(n)
-            | Fault::Garbage(n) => one(n),
+            | Fault::Garbage(n)
+            | Fault::CrashAt { node: n, .. } => one(n),
             Fault::Split(side) => side,
             Fault::Cut(a, b)
             | Fault::Heal(a, b)
@@ -295,7 +346,8 @@ impl Fault {
             | Fault::IsolateLeader
             | Fault::SplitLeader(_)
             | Fault::CrashLeader { .. }
-            | Fault::RestartAll => NodeSet::default(),
+            | Fault::RestartAll
+            | Fault::Buggify(_) => NodeSet::default(),
         }
     }
 }

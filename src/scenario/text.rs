@@ -58,6 +58,15 @@ impl fmt::Display for Fault {
             Fault::CrashLeader { power_loss: false } => write!(f, "crash leader"),
             Fault::CrashLeader { power_loss: true } => write!(f, "powerloss leader"),
             Fault::RestartAll => write!(f, "restart all"),
+            Fault::CrashAt {
+                node,
+                point,
+                power_loss,
+            } => {
+                let what = if power_loss { "powerloss" } else { "crash" };
+                write!(f, "{what} n{node} at {}", point.0)
+            }
+            Fault::Buggify(on) => write!(f, "buggify {}", if on { "on" } else { "off" }),
         }
     }
 }
@@ -423,6 +432,32 @@ fn parse_step<Op: FromStr<Err = String>>(
         "restart" if w.is(1, "all") => {
             w.expect_len(2)?;
             Fault::RestartAll
+        }
+        "crash" | "powerloss" if w.is(2, "at") => {
+            let node = w.node(1, nodes)?;
+            let (col, name) = w.get(3, "crash point name (`squall points SYSTEM` lists them)")?;
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':')
+            {
+                return Err(w.err(col, format!("`{name}` is not a crash point name")));
+            }
+            w.expect_len(4)?;
+            Fault::CrashAt {
+                node,
+                point: crate::scenario::Point::named(name),
+                power_loss: head == "powerloss",
+            }
+        }
+        "buggify" => {
+            let (col, word) = w.get(1, "`on` or `off`")?;
+            let on = match word {
+                "on" => true,
+                "off" => false,
+                _ => return Err(w.err(col, format!("expected `on` or `off`, found `{word}`"))),
+            };
+            w.expect_len(2)?;
+            Fault::Buggify(on)
         }
         "isolate" => Fault::Isolate(one(w)?),
         "crash" => Fault::Crash(one(w)?),

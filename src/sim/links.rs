@@ -133,13 +133,19 @@ impl Links {
             duplicate_percent: net.duplicate_percent,
             delay_percent: net.delay_percent,
             since: self.view.since,
+            changes: self.view.changes,
         };
         drop(net);
         // A latency change is a change although `links` may look the same (a slow link got
         // slower): the steady-state clocks of the checks restart too.
         let latency_changed = std::mem::take(&mut self.latency_changed);
         if latency_changed || view != self.view {
-            self.view = Faults { since: now, ..view };
+            let changes = self.view.changes + 1;
+            self.view = Faults {
+                since: now,
+                changes,
+                ..view
+            };
         }
     }
 

@@ -16,6 +16,7 @@ use super::links::Links;
 use crate::check::{HistoryVerdict, Violation};
 use crate::history::{Event, EventType, History};
 use crate::node::net::{Net, NetFaults, Transport};
+use crate::node::points::{Armed, Points, WithPoints};
 use crate::node::Disk;
 use crate::report::Trace;
 use crate::report::{Effects, Failure, FailureKind, OpCounts, Outcome, Report};
@@ -189,6 +190,19 @@ pub fn run<S: System>(
     }
     let known: Vec<Property> = properties_of(system).into_iter().map(|(_, p)| p).collect();
     let selection = Selection::of(&scenario.check, &known).map_err(RunError::Scenario)?;
+    let points = crate::systems::crash_point_names(system);
+    for step in &scenario.steps {
+        if let Step::Fault(Fault::CrashAt { point, .. }) = step {
+            if !points.contains(&point.0) {
+                return Err(RunError::Scenario(format!(
+                    "unknown crash point `{}` for `{}`; known: {}",
+                    point.0,
+                    system.name(),
+                    points.join(", ")
+                )));
+            }
+        }
+    }
     install_panic_hook();
     // OS randomness drawn on this thread comes from the scenario's seed (see `entropy`).
     super::entropy::seeded(derive_seed(scenario.seed, 3), || {
@@ -213,6 +227,8 @@ struct Runner<'a, S: System> {
     queues: Vec<mpsc::UnboundedSender<Queued<OpOf<S>>>>,
     garbage: mpsc::UnboundedSender<(SocketAddr, Vec<u8>)>,
     disks: Vec<Disk>,
+    /// Each node's crash points and buggify.
+    points: Vec<Points>,
     /// Which nodes are down, and since when.
     down_since: Vec<Option<Duration>>,
     rng: Xoshiro256PlusPlus,
@@ -259,15 +275,19 @@ impl<'a, S: System> Runner<'a, S> {
         let peers: Vec<SocketAddr> = (0..n)
             .map(|i| SocketAddr::new(node_ip(i), NODE_PORT))
             .collect();
-        let disks: Vec<Disk> = (0..n).map(|_| Disk::new()).collect();
+        let points: Vec<Points> = (0..n)
+            .map(|i| Points::new(i, derive_seed(scenario.seed, 6000 + u64::from(i))))
+            .collect();
+        let disks: Vec<Disk> = points.iter().cloned().map(Disk::with_points).collect();
 
         for id in 0..n {
             let incarnation = Rc::new(Cell::new(0u32));
-            let (peers, disk, observer, faults) = (
+            let (peers, disk, observer, faults, points) = (
                 peers.clone(),
                 disks[usize::from(id)].clone(),
                 observer.clone(),
                 faults.clone(),
+                points[usize::from(id)].clone(),
             );
             let seed = scenario.seed;
             sim.host(node_ip(id), move || {
@@ -280,12 +300,16 @@ impl<'a, S: System> Runner<'a, S> {
                     seed: derive_seed(seed, 1000 + u64::from(id) * 1000 + u64::from(inc)),
                     net: Net::Sim(faults.clone()),
                     incarnation: inc,
+                    points: points.clone(),
                 };
+                points.restart(ctx.seed);
                 let (system, observer) = (system.clone(), observer.clone());
-                async move {
+                // The node's crash points and buggify are "current" while its future is
+                // polled, for the macros (`crate::node::points`).
+                WithPoints::new(points.clone(), async move {
                     let node = system.start_node(ctx, observer).await;
                     node.map_err(|e| format!("node n{id}: {e}").into())
-                }
+                })
             });
         }
 
@@ -351,6 +375,7 @@ impl<'a, S: System> Runner<'a, S> {
             queues,
             garbage,
             disks,
+            points,
             down_since: vec![None; usize::from(n)],
             rng: Xoshiro256PlusPlus::seed_from_u64(derive_seed(scenario.seed, 2)),
             effects: Effects::default(),
@@ -387,6 +412,7 @@ impl<'a, S: System> Runner<'a, S> {
         }
         let mut effects = self.effects;
         effects.add(&self.links.effects());
+        effects.buggified = self.points.iter().map(Points::buggified).sum();
         let text = trace.borrow().text().to_string();
         let log = self.log.borrow();
         Ok(Report {
@@ -492,6 +518,7 @@ impl<'a, S: System> Runner<'a, S> {
             }
         }
         self.links.finish_releases(&mut self.sim);
+        self.crash_fired_points();
         let now = self.now();
         let mut trace = self.trace.borrow_mut();
         let mut ctx = StepContext {
@@ -599,6 +626,18 @@ impl<'a, S: System> Runner<'a, S> {
                 }
             }
             Fault::RestartAll => (0..n).for_each(|x| self.restart(x)),
+            Fault::CrashAt {
+                node,
+                point,
+                power_loss,
+            } => {
+                self.effects.points_armed += 1;
+                self.points[usize::from(node)].arm(Some(Armed {
+                    point: point.0,
+                    power_loss,
+                }));
+            }
+            Fault::Buggify(on) => self.points.iter().for_each(|p| p.set_buggify(on)),
             Fault::Garbage(x) => {
                 let len = self.rng.random_range(1..=256usize);
                 let bytes: Vec<u8> = (0..len).map(|_| self.rng.random()).collect();
@@ -676,6 +715,10 @@ impl<'a, S: System> Runner<'a, S> {
             return Ok(());
         }
         self.note(format_args!("liveness: heal all, restart every node"));
+        for p in &self.points {
+            p.arm(None);
+            p.set_buggify(false);
+        }
         self.links.heal_all(&mut self.sim, &mut self.rng);
         self.links
             .reset_latencies(&mut self.sim, self.config.max_latency);
@@ -740,6 +783,28 @@ impl<'a, S: System> Runner<'a, S> {
         }
         self.note(format_args!("liveness: recovered"));
         Ok(())
+    }
+
+    /// Crashes every node that passed its armed crash point during the last step (it has been
+    /// frozen since: `crate::node::points`).
+    fn crash_fired_points(&mut self) {
+        let mut crashed = false;
+        for x in 0..self.scenario.nodes {
+            if let Some(armed) = self.points[usize::from(x)].take_fired() {
+                self.effects.points_fired += 1;
+                let what = if armed.power_loss {
+                    "lost power"
+                } else {
+                    "crashed"
+                };
+                self.note(format_args!("n{x} {what} at {}", armed.point));
+                self.stop(x, armed.power_loss);
+                crashed = true;
+            }
+        }
+        if crashed {
+            self.refresh_faults();
+        }
     }
 
     /// A violation of a property the run does not check: noted once per property.

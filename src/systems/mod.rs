@@ -18,6 +18,7 @@ pub mod raft;
 mod isolation;
 pub mod property;
 
+pub use crate::node::points::PointInfo;
 pub use crate::node::{ClientContext, NodeContext};
 pub use crate::workload::{HistoryOp, Workload};
 pub use isolation::Isolation;
@@ -142,6 +143,10 @@ pub struct Faults {
     pub delay_percent: u8,
     /// Simulated time at which any of the above last changed.
     pub since: Duration,
+    /// How many times any of the above changed: two changes at the same instant (a crash
+    /// point firing, then a fault step) leave `since` equal but not the state, so a check
+    /// that caches what it derived from the faults keys on this.
+    pub changes: u64,
 }
 
 impl Faults {
@@ -205,6 +210,18 @@ impl Faults {
             .copied()
             .unwrap_or(false)
     }
+}
+
+/// Every crash point `system`'s nodes pass: squall's own, then the system's.
+pub fn crash_points<S: System>(system: &S) -> Vec<PointInfo> {
+    let mut all = crate::node::points::BUILT_IN.to_vec();
+    all.extend(system.crash_points());
+    all
+}
+
+/// The names of [`crash_points`], which generated scenarios arm.
+pub fn crash_point_names<S: System>(system: &S) -> Vec<&'static str> {
+    crash_points(system).iter().map(|p| p.name).collect()
 }
 
 /// `system` with the planted bug `name`, which must be one of its [`System::mutants`].
@@ -275,6 +292,13 @@ pub trait System: Clone + Sync + 'static {
     /// recovered? By default it has, and the workload's liveness probes must then succeed.
     fn liveness(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> Liveness {
         Liveness::Live
+    }
+
+    /// The crash points its nodes pass besides squall's own ([`crate::node::points::BUILT_IN`]):
+    /// scenarios arm them (`crash n1 at NAME`), `squall points SYSTEM` lists them. Node code
+    /// marks each with [`crash_point!`](crate::crash_point).
+    fn crash_points(&self) -> Vec<PointInfo> {
+        Vec::new()
     }
 
     /// The properties [`check_step`](System::check_step) asserts, each with a one-line

@@ -36,9 +36,31 @@ pub use mutants::Mutant;
 
 use crate::check::Violation;
 use crate::mutants::MutantInfo;
-use crate::systems::{ClientContext, Liveness, NodeContext, Property, StepContext, System};
+use crate::systems::{
+    ClientContext, Liveness, NodeContext, PointInfo, Property, StepContext, System,
+};
 use crate::workload::kv::Kv;
 use std::io;
+
+/// Where the Raft store marks crash points (besides squall's disk and transport points).
+pub const CRASH_POINTS: [PointInfo; 4] = [
+    PointInfo::new(
+        "after-vote-persist",
+        "a vote was granted and written (synced unless a planted bug delays it), its reply not yet sent",
+    ),
+    PointInfo::new(
+        "after-append-persist",
+        "a follower synced the entries of an AppendEntries, its acknowledgment not yet sent",
+    ),
+    PointInfo::new(
+        "after-leader-append",
+        "a leader synced a client's command to its log, before replicating it",
+    ),
+    PointInfo::new(
+        "after-apply",
+        "an entry was applied and its client's reply queued, not yet sent",
+    ),
+];
 
 /// The Raft KV system, optionally with a planted bug.
 #[derive(Clone, Copy, Debug, Default)]
@@ -93,6 +115,10 @@ impl System for RaftKv {
 
     fn liveness(&self, checker: &Self::Checker, observer: &Self::Observer) -> Liveness {
         checker.liveness(observer)
+    }
+
+    fn crash_points(&self) -> Vec<PointInfo> {
+        CRASH_POINTS.to_vec()
     }
 
     fn properties(&self) -> Vec<Property> {

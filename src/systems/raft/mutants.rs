@@ -36,11 +36,15 @@ pub enum Mutant {
     NoPreVote,
     /// A follower acknowledges entries before syncing its log.
     UnsyncedLog,
+    /// A vote is synced only after the reply granting it has been sent.
+    VoteReplyBeforeSync,
+    /// A new term is synced only after the replies of the step that adopted it.
+    TermSyncAfterReply,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 12] = [
+    pub const ALL: [Mutant; 14] = [
         Mutant::CommitPreviousTerm,
         Mutant::UnsyncedVote,
         Mutant::LogLengthElection,
@@ -53,6 +57,8 @@ impl Mutant {
         Mutant::FixedElectionTimeout,
         Mutant::NoPreVote,
         Mutant::UnsyncedLog,
+        Mutant::VoteReplyBeforeSync,
+        Mutant::TermSyncAfterReply,
     ];
 
     /// Kebab-case name (`--mutant NAME`).
@@ -70,6 +76,8 @@ impl Mutant {
             Mutant::FixedElectionTimeout => "fixed-election-timeout",
             Mutant::NoPreVote => "no-prevote",
             Mutant::UnsyncedLog => "unsynced-log",
+            Mutant::VoteReplyBeforeSync => "vote-reply-before-sync",
+            Mutant::TermSyncAfterReply => "term-sync-after-reply",
         }
     }
 
@@ -110,6 +118,12 @@ impl Mutant {
             Mutant::UnsyncedLog => {
                 "a follower acknowledges AppendEntries before syncing its log, so a power loss forgets acknowledged entries"
             }
+            Mutant::VoteReplyBeforeSync => {
+                "the vote is synced, but only after the reply granting it has gone out in the same event-loop turn (persistence pipelined behind the send, against the rule of etcd raft's Ready loop that state is persisted before messages are sent); only a crash between the send and the sync loses the vote"
+            }
+            Mutant::TermSyncAfterReply => {
+                "a follower adopting a leader's newer term syncs its log at once but its term only after replying in the same turn; a crash between the two leaves entries of a term the node no longer remembers"
+            }
         }
     }
 
@@ -130,6 +144,8 @@ impl Mutant {
             Mutant::FixedElectionTimeout => "liveness",
             Mutant::NoPreVote => "progress while faults persist",
             Mutant::UnsyncedLog => "persisted state survives restarts",
+            Mutant::VoteReplyBeforeSync => "persisted state survives restarts",
+            Mutant::TermSyncAfterReply => "terms never decrease",
         }
     }
 }

@@ -97,6 +97,8 @@ pub struct Node {
 
     /// Messages to send, drained by the run loop.
     pub outbox: Vec<(SocketAddr, Message)>,
+    /// Only two mutants set it: term and vote are synced after the outbox is sent.
+    sync_meta_after_send: bool,
 }
 
 impl Node {
@@ -107,6 +109,15 @@ impl Node {
         mutant: Option<Mutant>,
         now: Instant,
     ) -> Node {
+        // What a crashed process wrote but never synced is still in the page cache and reads
+        // back now; a power loss later would take it away after this incarnation acted on it
+        // (voted in the term it read, say). Recovery makes it durable first. (Found by a crash
+        // between a write and its sync, which no crash between steps can reach.)
+        for file in [super::log::META_FILE, super::log::LOG_FILE] {
+            if ctx.disk.is_dirty(file) {
+                ctx.disk.sync(file);
+            }
+        }
         let meta = Meta::load(&ctx.disk).unwrap_or_default();
         let recovered = Log::recover(&ctx.disk);
         let n = ctx.peers.len();
@@ -136,6 +147,7 @@ impl Node {
             term_start: 0,
             pending: BTreeMap::new(),
             outbox: Vec::new(),
+            sync_meta_after_send: false,
         };
         node.reset_election_timer(now);
         {
@@ -198,6 +210,13 @@ impl Node {
             if p != self.id {
                 self.send(p, msg());
             }
+        }
+    }
+
+    /// After the outbox is sent: what two planted bugs sync too late.
+    pub fn after_send(&mut self) {
+        if std::mem::take(&mut self.sync_meta_after_send) {
+            self.disk.sync(super::log::META_FILE);
         }
     }
 
@@ -267,7 +286,9 @@ impl Node {
         let was_leader = self.role == Role::Leader;
         self.term = term;
         self.voted_for = None;
-        self.persist_meta(true);
+        let late = self.mutant == Some(Mutant::TermSyncAfterReply);
+        self.persist_meta(!late);
+        self.sync_meta_after_send |= late;
         self.role = Role::Follower;
         self.leader = None;
         self.votes.clear();
@@ -368,7 +389,10 @@ impl Node {
             && self.log_ok(m.last_index, m.last_term);
         if granted {
             self.voted_for = Some(from);
-            self.persist_meta(self.mutant != Some(Mutant::UnsyncedVote));
+            let late = self.mutant == Some(Mutant::VoteReplyBeforeSync);
+            self.persist_meta(self.mutant != Some(Mutant::UnsyncedVote) && !late);
+            self.sync_meta_after_send |= late;
+            crate::crash_point!("after-vote-persist");
             self.reset_election_timer(now);
             let (node, term) = (self.id, self.term);
             self.observer.push(Event::Voted {
@@ -499,6 +523,7 @@ impl Node {
         if wrote && self.mutant != Some(Mutant::UnsyncedLog) {
             self.log.sync(&self.disk);
         }
+        crate::crash_point!("after-append-persist");
         let commit = leader_commit.min(last_new);
         if commit > self.commit {
             self.set_commit(commit);
@@ -563,6 +588,9 @@ impl Node {
                 if self.next_index[p] <= last {
                     self.send_append(from);
                 }
+            } else if crate::buggify!() {
+                // BUGGIFY: an early retry, which the follower sees as a duplicate.
+                self.send_append(from);
             }
         } else {
             // Not `clamp`: it panics if a (wrongly) high match index passes `last`.
@@ -632,6 +660,7 @@ impl Node {
             command: Command::Kv { client, seq, op },
         });
         self.log.sync(&self.disk);
+        crate::crash_point!("after-leader-append");
         self.advance_commit();
         for p in 0..self.peers.len() as u8 {
             if p != self.id {
@@ -645,7 +674,14 @@ impl Node {
         let next = self.next_index[p].clamp(1, self.log.last_index() + 1);
         let prev_index = next - 1;
         let prev_term = self.log.term_at(prev_index).unwrap_or(0);
-        let entries = self.log.entries_from(next, MAX_ENTRIES_PER_APPEND);
+        // BUGGIFY: an AppendEntries that carries nothing (the follower still checks the
+        // consistency of its log, and the leader must come back for the entries).
+        let batch = if crate::buggify!() {
+            0
+        } else {
+            MAX_ENTRIES_PER_APPEND
+        };
+        let entries = self.log.entries_from(next, batch);
         let msg = AppendEntries {
             from: self.id,
             term: self.term,
@@ -709,6 +745,7 @@ impl Node {
                         let outcome = Outcome::Done(result);
                         self.outbox
                             .push((p.reply_to, ClientReply { seq, outcome }.into()));
+                        crate::crash_point!("after-apply");
                     }
                 }
             }
@@ -866,6 +903,7 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
             // UDP is best effort; a failed send is a lost message, which Raft tolerates.
             let _ = transport.send_msg(to, &msg).await;
         }
+        node.after_send();
     }
 }
 
@@ -886,6 +924,7 @@ mod tests {
             seed: 1,
             net: Net::Real,
             incarnation: 0,
+            points: Default::default(),
         };
         let now = Instant::now();
         (Node::new(&ctx, observer.clone(), None, now), observer, now)

@@ -26,8 +26,8 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 /// Incremental state of the check.
 #[derive(Debug, Default)]
 pub struct Progress {
-    /// The fault state this was computed for (its `since`).
-    since: Option<Duration>,
+    /// The fault state this was computed for (its `changes`).
+    changes: Option<u64>,
     /// Nodes of a fully connected majority of running nodes, if there is one.
     clique: Option<NodeSet>,
     /// The clique's highest term once it settled, and its leader.
@@ -38,8 +38,8 @@ impl Progress {
     /// Checks after a step.
     pub fn check(&mut self, observer: &Observer, ctx: &StepContext<'_>) -> Result<(), Violation> {
         let faults = ctx.faults;
-        if self.since != Some(faults.since) {
-            self.since = Some(faults.since);
+        if self.changes != Some(faults.changes) {
+            self.changes = Some(faults.changes);
             self.settled = None;
             // Loss and delays legitimately cost elections; only a clean network is held to
             // this.

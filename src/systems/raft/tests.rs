@@ -12,6 +12,11 @@ use crate::node::disk::Disk;
 use crate::node::net::Net;
 use crate::scenario::Scenario;
 use crate::sim::runner::{run, RunConfig};
+
+/// The crash points generated Raft scenarios arm.
+fn points() -> Vec<&'static str> {
+    crate::systems::crash_point_names(&RaftKv::default())
+}
 use crate::systems::{Client, ClientContext, NodeContext, OpResult};
 use crate::workload::kv::KvOp;
 use std::net::SocketAddr;
@@ -57,7 +62,8 @@ fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
 fn the_same_scenario_gives_the_same_trace() {
     let system = RaftKv::default();
     for seed in [3, 17, 40] {
-        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", seed).expect("generates");
+        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", &points(), seed)
+            .expect("generates");
         let a = run(&system, &s, &traced()).expect("runs");
         let b = run(&system, &s, &traced()).expect("runs");
         assert!(a.trace.contains("became leader"), "{}", a.trace);
@@ -79,7 +85,8 @@ fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
     let mut failures = Vec::new();
     let (mut sim_ms, mut ok, mut info, mut fail, mut dropped, mut crashes) = (0u128, 0, 0, 0, 0, 0);
     for seed in first..first + count {
-        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", seed).expect("generates");
+        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", &points(), seed)
+            .expect("generates");
         let report = run(&system, &s, &config).expect("runs");
         sim_ms += report.sim_time.as_millis();
         ok += report.ops.ok;
@@ -204,6 +211,7 @@ fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
                 seed: 100 + u64::from(id),
                 net: Net::Real,
                 incarnation: 0,
+                points: Default::default(),
             };
             tokio::task::spawn_local(super::node::run(ctx, observer.clone(), None));
         }
@@ -238,4 +246,36 @@ fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
         "{:?}",
         registry.nodes
     );
+}
+
+#[test]
+fn buggify_and_crash_points_keep_runs_deterministic() {
+    let config = RunConfig {
+        trace: true,
+        ..RunConfig::default()
+    };
+    let text = |seed: u64| {
+        format!(
+            "system raft\nnodes 3\nseed {seed}\nbuggify on\nc0 put k1 1\nc1 append k1 2\n\
+             wait 300ms\npowerloss n1 at after-append-persist\nc2 append k1 3\nwait 400ms\n\
+             restart n1\nc0 get k1\nwait 400ms\n"
+        )
+    };
+    // Which call sites buggify enables depends on the seed: find a run that took one.
+    let (seed, a) = (1..40u64)
+        .map(|seed| {
+            let s = Scenario::from_text(&text(seed)).expect("parses");
+            (seed, run(&RaftKv::default(), &s, &config).expect("runs"))
+        })
+        .find(|(_, r)| r.effects.buggified > 0)
+        .expect("some seed enables a buggify site the leader passes");
+    let s = Scenario::from_text(&text(seed)).expect("parses");
+    let b = run(&RaftKv::default(), &s, &config).expect("runs");
+    assert!(a.passed(), "{:?}\n{}", a.outcome, a.trace);
+    assert_eq!(a.trace, b.trace);
+    assert_eq!(a.effects.points_fired, 1, "{}", a.trace);
+    // Off, the same scenario takes no buggify path.
+    let off = Scenario::from_text(&text(seed).replace("buggify on\n", "")).expect("parses");
+    let c = run(&RaftKv::default(), &off, &config).expect("runs");
+    assert_eq!(c.effects.buggified, 0);
 }
