@@ -23,7 +23,6 @@ pub mod observe;
 pub mod progress;
 pub mod store;
 pub mod types;
-pub mod wire;
 
 use openraft::rt::WatchReceiver;
 use openraft::ServerState;
