@@ -18,6 +18,7 @@ mod common;
 use common::ExtraCounters;
 use libfuzzer_sys::fuzz_target;
 use squall::fuzzing::{fuzz_one, FuzzOutcome};
+use squall::systems::with_mutant;
 use squall_openraft::OpenRaft;
 use std::sync::OnceLock;
 
@@ -25,8 +26,11 @@ fn setup() -> &'static (OpenRaft, bool) {
     static SETUP: OnceLock<(OpenRaft, bool)> = OnceLock::new();
     SETUP.get_or_init(|| {
         let (mutant, feedback) = common::settings();
-        let system =
-            OpenRaft::variant(mutant.as_deref()).unwrap_or_else(|e| panic!("SQUALL_MUTANT: {e}"));
+        let system = match mutant {
+            None => OpenRaft::default(),
+            Some(name) => with_mutant(&OpenRaft::default(), &name)
+                .unwrap_or_else(|e| panic!("SQUALL_MUTANT: {e}")),
+        };
         (system, feedback)
     })
 }

@@ -1,18 +1,21 @@
 //! What a node gets from squall: its durable [`Disk`], its message [`Transport`] over the
 //! simulated (or a real) network, which carries typed messages in checksummed [`frame`]s,
-//! its crash points and BUGGIFY ([`points`]), and the [`NodeContext`] it starts with. The simulator
-//! ([`crate::sim`]) builds these; systems ([`crate::systems`]) use them; neither imports the
-//! other's internals through here.
+//! typed request/response calls over it ([`Rpc`]), its crash points and BUGGIFY
+//! ([`points`]), and the [`NodeContext`] it starts with. The simulator ([`crate::sim`])
+//! builds these; systems ([`crate::systems`]) use them; neither imports the other's
+//! internals through here.
 
 pub mod disk;
 pub mod frame;
 pub mod net;
 pub mod points;
+pub mod rpc;
 
 pub use disk::Disk;
 pub use frame::FrameError;
 pub use net::{Net, Received, Transport, MAX_FRAME};
 pub use points::{PointInfo, Points};
+pub use rpc::{CallError, Reply, Rpc};
 
 use crate::scenario::NodeId;
 use std::net::SocketAddr;

@@ -1,111 +1,62 @@
-//! openraft's RPCs over squall's datagram transport.
+//! What nodes and clients ask each other, and openraft's network on squall's request/response
+//! layer ([`Rpc`]), which gives every request an id unique per node incarnation, matches the
+//! answer to it, drops late and duplicated answers and garbage, and fails a call at its
+//! deadline. The deadline here is openraft's own soft TTL for the RPC; openraft retries.
 //!
 //! Why datagrams and not turmoil TCP: squall's message faults (loss, duplication, garbage)
 //! live in its transport, so openraft sees them all; and a lost datagram costs one RPC, where
-//! a lost TCP segment stalls the stream forever (turmoil never retransmits). The price is
-//! request/response matching, done here: every request carries an id, unique per node
-//! incarnation, and a call waits for the matching response until its deadline — openraft's
-//! own soft TTL for the RPC — then fails, and openraft retries. Late or duplicated responses
-//! find no waiter and are dropped.
+//! a lost TCP segment stalls the stream forever (turmoil never retransmits).
 
 use crate::compat::Snapshot;
-use crate::types::{TypeConfig, Vote};
-use crate::wire::{encode, Frame, Request, Response};
+use crate::types::{Command, TypeConfig, Vote};
 use openraft::error::{NetworkError, RPCError, ReplicationClosed, StreamingError, Unreachable};
 use openraft::network::{RPCOption, RaftNetworkFactory};
 use openraft::raft::{
     AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, VoteRequest, VoteResponse,
 };
 use openraft::RaftNetworkV2;
-use squall::node::net::Transport;
-use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
+use squall::node::Rpc;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::rc::Rc;
-use std::time::Duration;
-use tokio::sync::oneshot;
 
-/// A node's endpoint: its transport, and the requests it is waiting on.
-pub struct Rpc {
-    /// The node's bound transport (requests in and out, responses in and out).
-    pub transport: Transport,
-    next_id: Cell<u64>,
-    waiting: RefCell<BTreeMap<u64, oneshot::Sender<Response>>>,
+/// Requests: openraft's RPCs between nodes, and the KV clients' operations.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Replication and heartbeats.
+    Append(AppendEntriesRequest<TypeConfig>),
+    /// A vote request.
+    Vote(VoteRequest<TypeConfig>),
+    /// A pre-vote request.
+    PreVote(VoteRequest<TypeConfig>),
+    /// A client's write.
+    Write(Command),
+    /// A client's linearizable read of key `k{0}`.
+    Read(u8),
 }
 
-/// Why a call failed.
-pub enum CallError {
-    /// No matching response before the deadline.
-    TimedOut,
-    /// The transport failed to send.
-    Send(std::io::Error),
+/// Answers.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Response {
+    /// To `Append`.
+    Append(AppendEntriesResponse<TypeConfig>),
+    /// To `Vote` and `PreVote`.
+    Vote(VoteResponse<TypeConfig>),
+    /// A client operation took effect; the key's value (after a write, or as read).
+    Done(String),
+    /// This node is not the leader; the leader it knows of, if any.
+    NotLeader(Option<u64>),
+    /// The receiver failed to handle the request (openraft error text).
+    Error(String),
 }
 
-impl std::fmt::Display for CallError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CallError::TimedOut => f.write_str("no response before the deadline"),
-            CallError::Send(e) => write!(f, "send failed: {e}"),
-        }
-    }
-}
-
-impl Rpc {
-    /// An endpoint whose request ids start at `incarnation << 40`, so a response meant for an
-    /// earlier incarnation never matches a request of this one.
-    pub fn new(transport: Transport, incarnation: u32) -> Self {
-        Rpc {
-            transport,
-            next_id: Cell::new(u64::from(incarnation) << 40),
-            waiting: RefCell::new(BTreeMap::new()),
-        }
-    }
-
-    /// Sends `body` to `to` and waits up to `deadline` for the answer.
-    pub async fn call(
-        &self,
-        to: SocketAddr,
-        body: Request,
-        deadline: Duration,
-    ) -> Result<Response, CallError> {
-        let id = self.next_id.get() + 1;
-        self.next_id.set(id);
-        let (tx, rx) = oneshot::channel();
-        self.waiting.borrow_mut().insert(id, tx);
-        let frame = encode(&Frame::Request { id, body });
-        let result = match self.transport.send(to, &frame).await {
-            Err(e) => Err(CallError::Send(e)),
-            Ok(()) => match tokio::time::timeout(deadline, rx).await {
-                Ok(Ok(response)) => Ok(response),
-                _ => Err(CallError::TimedOut),
-            },
-        };
-        self.waiting.borrow_mut().remove(&id);
-        result
-    }
-
-    /// Hands a received response to its waiter, if it still waits.
-    pub fn deliver(&self, id: u64, body: Response) {
-        if let Some(tx) = self.waiting.borrow_mut().remove(&id) {
-            let _ = tx.send(body);
-        }
-    }
-
-    /// Answers request `id` from `to`.
-    pub async fn respond(&self, to: SocketAddr, id: u64, body: Response) {
-        // A lost answer is a lost datagram: the caller times out and retries.
-        let _ = self
-            .transport
-            .send(to, &encode(&Frame::Response { id, body }))
-            .await;
-    }
-}
+/// A node's or a client's endpoint.
+pub type Endpoint = Rpc<Request, Response>;
 
 /// Creates a connection per peer for openraft; connecting is free (datagrams).
 pub struct Network {
     /// This node's endpoint.
-    pub rpc: Rc<Rpc>,
+    pub rpc: Endpoint,
     /// Every node's address, by node id.
     pub peers: Vec<SocketAddr>,
 }
@@ -114,19 +65,17 @@ impl RaftNetworkFactory<TypeConfig> for Network {
     type Network = Peer;
 
     async fn new_client(&mut self, target: u64, _node: &openraft::impls::EmptyNode) -> Peer {
-        let addr = usize::try_from(target)
-            .ok()
-            .and_then(|t| self.peers.get(t).copied());
+        let addr = usize::try_from(target).ok().and_then(|t| self.peers.get(t));
         Peer {
             rpc: self.rpc.clone(),
-            addr,
+            addr: addr.copied(),
         }
     }
 }
 
 /// openraft's view of one peer.
 pub struct Peer {
-    rpc: Rc<Rpc>,
+    rpc: Endpoint,
     addr: Option<SocketAddr>,
 }
 
@@ -137,24 +86,28 @@ fn network_error(e: impl std::fmt::Display) -> RPCError<TypeConfig> {
 impl Peer {
     async fn call(
         &self,
-        body: Request,
-        deadline: Duration,
+        request: Request,
+        option: RPCOption,
     ) -> Result<Response, RPCError<TypeConfig>> {
-        let Some(addr) = self.addr else {
-            return Err(RPCError::Unreachable(Unreachable::from_string(
-                "no such node",
-            )));
-        };
-        match self.rpc.call(addr, body, deadline).await {
+        let addr = (self.addr)
+            .ok_or_else(|| RPCError::Unreachable(Unreachable::from_string("no such node")))?;
+        match self.rpc.call(addr, &request, option.soft_ttl()).await {
             Ok(Response::Error(e)) => Err(network_error(format!("remote: {e}"))),
             Ok(response) => Ok(response),
             Err(e) => Err(network_error(e)),
         }
     }
-}
 
-fn unexpected(r: &Response) -> RPCError<TypeConfig> {
-    network_error(format!("unexpected response {r:?}"))
+    async fn ask_vote(
+        &self,
+        request: Request,
+        option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        match self.call(request, option).await? {
+            Response::Vote(r) => Ok(r),
+            other => Err(network_error(format!("unexpected response {other:?}"))),
+        }
+    }
 }
 
 impl RaftNetworkV2<TypeConfig> for Peer {
@@ -165,9 +118,9 @@ impl RaftNetworkV2<TypeConfig> for Peer {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
-        match self.call(Request::Append(rpc), option.soft_ttl()).await? {
+        match self.call(Request::Append(rpc), option).await? {
             Response::Append(r) => Ok(r),
-            other => Err(unexpected(&other)),
+            other => Err(network_error(format!("unexpected response {other:?}"))),
         }
     }
 
@@ -176,10 +129,7 @@ impl RaftNetworkV2<TypeConfig> for Peer {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        match self.call(Request::Vote(rpc), option.soft_ttl()).await? {
-            Response::Vote(r) => Ok(r),
-            other => Err(unexpected(&other)),
-        }
+        self.ask_vote(Request::Vote(rpc), option).await
     }
 
     async fn pre_vote(
@@ -187,10 +137,7 @@ impl RaftNetworkV2<TypeConfig> for Peer {
         rpc: VoteRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
-        match self.call(Request::PreVote(rpc), option.soft_ttl()).await? {
-            Response::Vote(r) => Ok(r),
-            other => Err(unexpected(&other)),
-        }
+        self.ask_vote(Request::PreVote(rpc), option).await
     }
 
     async fn full_snapshot(

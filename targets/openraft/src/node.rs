@@ -1,20 +1,17 @@
 //! One openraft node as a turmoil host: storage from the node's disk, the network on squall's
-//! transport, and a loop that serves peers' RPCs and clients' operations.
+//! transport, serving peers' RPCs and clients' operations.
 
 use crate::compat;
-use crate::network::{Network, Rpc};
+use crate::network::{Endpoint, Network, Request, Response};
 use crate::observe::Observer;
 use crate::store::{Kv, LogStore, StateMachine};
 use crate::types::{Runtime, TypeConfig};
-use crate::wire::{decode, Frame, Request, Response};
-use openraft::error::{ClientWriteError, LinearizableReadError, RaftError};
-use openraft::{AsyncRuntime, Config, Raft, ReadPolicy, SnapshotPolicy};
-use squall::node::net::{Transport, MAX_FRAME};
-use squall::systems::NodeContext;
+use openraft::error::{ForwardToLeader, RaftError};
+use openraft::{AsyncRuntime, Config, Raft, ReadPolicy, SnapshotPolicy, TryAsRef};
+use squall::prelude::*;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::io;
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -73,15 +70,12 @@ pub async fn run(
     let id = usize::from(ctx.id);
     let _alive = observer.alive(id);
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
-    let rpc = Rc::new(Rpc::new(transport, ctx.incarnation));
+    let rpc = Endpoint::new(transport, ctx.incarnation);
     let (log, pristine) = LogStore::open(id, ctx.disk.clone(), observer.clone())?;
     let kv = Rc::new(RefCell::new(Kv::default()));
     let sm = StateMachine::new(id, kv.clone(), observer.clone());
-    let config = Arc::new(
-        config(leader_restore, quorum_loss_probe)
-            .validate()
-            .map_err(io_error)?,
-    );
+    let config = config(leader_restore, quorum_loss_probe).validate();
+    let config = Arc::new(config.map_err(io_error)?);
     let network = Network {
         rpc: rpc.clone(),
         peers: ctx.peers.clone(),
@@ -100,62 +94,46 @@ pub async fn run(
             let _ = raft.initialize(members).await;
         });
     }
-    serve(rpc, raft, kv).await
+    // Each request in a task of its own, spawned through openraft's runtime so that it
+    // inherits the node's seeded RNG.
+    rpc.serve(|request, reply| {
+        let (raft, kv) = (raft.clone(), kv.clone());
+        Runtime::spawn(async move {
+            // A lost answer is a lost datagram: the caller times out and retries.
+            let _ = reply.send(&handle(&raft, &kv, request).await).await;
+        });
+    })
+    .await
 }
 
-/// Receives frames: requests are handled each in its own task, responses go to their waiter.
-async fn serve(rpc: Rc<Rpc>, raft: Node, kv: Rc<RefCell<Kv>>) -> io::Result<()> {
-    let mut buf = vec![0u8; MAX_FRAME];
-    loop {
-        let (len, from) = rpc.transport.recv(&mut buf).await?;
-        // Garbage and corrupted frames are dropped, never trusted.
-        match decode(&buf[..len]) {
-            None => {}
-            Some(Frame::Response { id, body }) => rpc.deliver(id, body),
-            Some(Frame::Request { id, body }) => {
-                let (rpc, raft, kv) = (rpc.clone(), raft.clone(), kv.clone());
-                Runtime::spawn(async move {
-                    let answer = handle(&raft, &kv, body).await;
-                    rpc.respond(from, id, answer).await;
-                });
-            }
-        }
-    }
-}
-
-async fn handle(raft: &Node, kv: &Rc<RefCell<Kv>>, request: Request) -> Response {
+async fn handle(raft: &Node, kv: &RefCell<Kv>, request: Request) -> Response {
+    let error = |e: RaftError<TypeConfig>| Response::Error(e.to_string());
     match request {
-        Request::Append(rpc) => match raft.append_entries(rpc).await {
-            Ok(r) => Response::Append(r),
-            Err(e) => Response::Error(e.to_string()),
-        },
-        Request::Vote(rpc) => match raft.vote(rpc).await {
-            Ok(r) => Response::Vote(r),
-            Err(e) => Response::Error(e.to_string()),
-        },
-        Request::PreVote(rpc) => match raft.pre_vote(rpc).await {
-            Ok(r) => Response::Vote(r),
-            Err(e) => Response::Error(e.to_string()),
-        },
+        Request::Append(rpc) => {
+            (raft.append_entries(rpc).await).map_or_else(error, Response::Append)
+        }
+        Request::Vote(rpc) => (raft.vote(rpc).await).map_or_else(error, Response::Vote),
+        Request::PreVote(rpc) => (raft.pre_vote(rpc).await).map_or_else(error, Response::Vote),
         Request::Write(cmd) => match raft.client_write(cmd).await {
             Ok(r) => Response::Done(r.data.value),
-            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(f))) => {
-                Response::NotLeader(f.leader_id)
-            }
-            Err(e) => Response::Error(e.to_string()),
+            Err(e) => refused(e),
         },
         Request::Read(key) => match raft.ensure_linearizable(ReadPolicy::ReadIndex).await {
             // The state machine has applied everything up to the read index.
             Ok(_) => Response::Done(kv.borrow().get(key)),
-            Err(RaftError::APIError(LinearizableReadError::ForwardToLeader(f))) => {
-                Response::NotLeader(f.leader_id)
-            }
-            Err(e) => Response::Error(e.to_string()),
+            Err(e) => refused(e),
         },
     }
 }
 
-/// Where a client sends its requests: node addresses by id.
-pub fn node_addr(nodes: &[SocketAddr], id: u64) -> Option<SocketAddr> {
-    usize::try_from(id).ok().and_then(|i| nodes.get(i).copied())
+/// A client operation openraft refused: the leader to ask instead, if that is why.
+fn refused<E>(e: RaftError<TypeConfig, E>) -> Response
+where
+    E: TryAsRef<ForwardToLeader<TypeConfig>> + std::fmt::Debug,
+    RaftError<TypeConfig, E>: std::fmt::Display,
+{
+    match e.forward_to_leader() {
+        Some(f) => Response::NotLeader(f.leader_id),
+        None => Response::Error(e.to_string()),
+    }
 }

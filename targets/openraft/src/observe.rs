@@ -6,7 +6,9 @@
 //! between steps, when no node code runs, so a `RefCell` is enough.
 
 use crate::types::{Metrics, TypeConfig};
+use openraft::rt::WatchReceiver;
 use openraft::type_config::alias::WatchReceiverOf;
+use openraft::ServerState;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -84,6 +86,15 @@ impl Observer {
         f(&mut self.nodes.borrow_mut())
     }
 
+    /// The latest metrics of every running node, with its id.
+    pub fn running(&self) -> Vec<(usize, Metrics)> {
+        let nodes = self.nodes.borrow();
+        let running = nodes.iter().enumerate().filter(|(_, v)| v.up);
+        running
+            .filter_map(|(i, v)| Some((i, v.metrics.as_ref()?.borrow_watched().clone())))
+            .collect()
+    }
+
     /// Marks node `id` as running until the returned guard is dropped (when turmoil drops the
     /// node's tasks on a crash).
     pub fn alive(&self, id: usize) -> Alive {
@@ -93,6 +104,15 @@ impl Observer {
             id,
         }
     }
+}
+
+/// Whether a node leads and has committed an entry of its own term (openraft commits a blank
+/// entry on election, so this took a quorum's acknowledgements in that term).
+pub fn leads_and_commits(m: &Metrics) -> bool {
+    let committed_in_term = m
+        .local_committed
+        .is_some_and(|c| c.leader_id.term == m.current_term);
+    m.state == ServerState::Leader && committed_in_term
 }
 
 /// Marks a node down when dropped.

@@ -14,11 +14,11 @@
 //! force; [`Bound`] derives it, and says when nothing can be asserted at all.
 
 use crate::node;
-use crate::observe::Observer;
+use crate::observe::{self, Observer};
 use crate::store::FSYNC;
-use openraft::rt::WatchReceiver;
-use openraft::ServerState;
+use crate::types::Metrics;
 use squall::check::Violation;
+use squall::scenario::{NodeId, NodeSet};
 use squall::sim::runner::RunConfig;
 use squall::systems::{Faults, StepContext};
 use std::time::Duration;
@@ -155,8 +155,9 @@ pub struct Progress {
     bound: Bound,
     /// Report a missed bound as a violation (off: only note in the trace when progress came).
     enforce: bool,
-    /// The fault state last analysed (its `since`), and what it expects.
-    analysed: Option<(Duration, Expect)>,
+    /// The fault state last analysed (its `changes`: two changes at one instant leave
+    /// `since` equal), and what it expects.
+    analysed: Option<(u64, Expect)>,
     /// Whether the current fault state has already seen a leader that commits.
     satisfied: bool,
 }
@@ -177,39 +178,12 @@ impl Progress {
         self.n / 2 + 1
     }
 
-    /// Whether `set` (a bit set of nodes) is fully connected and running.
-    fn connected(faults: &Faults, set: u32) -> bool {
-        let members: Vec<usize> = (0..faults.up.len())
-            .filter(|i| set & (1 << i) != 0)
-            .collect();
-        members.iter().all(|&a| {
-            faults.up[a]
-                && members
-                    .iter()
-                    .all(|&b| faults.links[a][b] && faults.links[b][a])
-        })
-    }
-
-    /// The largest fully connected set of running nodes, as a bit set (at most 2^7 subsets;
-    /// the first of the largest).
-    fn largest_connected(&self, faults: &Faults) -> u32 {
-        (0u32..1 << self.n)
-            .filter(|&s| Self::connected(faults, s))
-            .fold(0, |best, s| {
-                if s.count_ones() > best.count_ones() {
-                    s
-                } else {
-                    best
-                }
-            })
-    }
-
     /// Whether a running node outside `set` reaches a member of it (a possible old leader
     /// that keeps the member leased).
-    fn bridged(&self, faults: &Faults, set: u32) -> bool {
-        let inside = |i: usize| set & (1 << i) != 0;
-        (0..self.n).any(|x| {
-            !inside(x) && faults.up[x] && (0..self.n).any(|m| inside(m) && faults.reach[x][m])
+    fn bridged(&self, faults: &Faults, set: NodeSet) -> bool {
+        (0..self.n as u8).any(|x| {
+            let reaches = |m: u8| faults.reach[usize::from(x)][usize::from(m)];
+            !set.contains(x) && faults.up[usize::from(x)] && set.iter().any(reaches)
         })
     }
 
@@ -223,26 +197,17 @@ impl Progress {
 
     /// What a fault state lets the check expect (see [`Bound`]).
     fn expect(&self, faults: &Faults) -> Expect {
-        let set = self.largest_connected(faults);
-        let connected = set.count_ones() as usize;
-        if connected < self.majority() || faults.delay_percent > 0 || self.has_slow_link(faults) {
+        let Some(set) = faults.connected_majority() else {
+            return Expect::Nothing;
+        };
+        if faults.delay_percent > 0 || self.has_slow_link(faults) {
             return Expect::Nothing;
         }
-        let rounds = Bound::rounds(faults.loss_percent, connected, self.majority());
+        let rounds = Bound::rounds(faults.loss_percent, set.len(), self.majority());
         if rounds == u32::MAX {
             return Expect::Nothing;
         }
         Expect::Within(self.bound.allowed(rounds, self.bridged(faults, set)))
-    }
-
-    /// Whether node `i` has links both ways, healthy or only slow, to enough running nodes to
-    /// form a quorum with itself. (Its quorum need not be fully connected: followers need only
-    /// hear the leader.)
-    fn has_quorum(&self, faults: &Faults, i: usize) -> bool {
-        let reachable = (0..self.n)
-            .filter(|&j| j != i && faults.up[j] && faults.reach[i][j] && faults.reach[j][i])
-            .count();
-        faults.up[i] && reachable + 1 >= self.majority()
     }
 
     /// Checks after one step.
@@ -256,10 +221,10 @@ impl Progress {
             return Ok(());
         }
         let expect = match self.analysed {
-            Some((since, expect)) if since == faults.since => expect,
+            Some((changes, expect)) if changes == faults.changes => expect,
             _ => {
                 let expect = self.expect(faults);
-                self.analysed = Some((faults.since, expect));
+                self.analysed = Some((faults.changes, expect));
                 self.satisfied = false;
                 expect
             }
@@ -270,23 +235,15 @@ impl Progress {
         if self.satisfied {
             return Ok(());
         }
-        let leaders: Vec<(usize, u64)> = observer.with_all(|nodes| {
-            nodes
-                .iter()
-                .enumerate()
-                .filter(|(_, v)| v.up)
-                .filter_map(|(i, v)| {
-                    let m = v.metrics.as_ref()?.borrow_watched();
-                    let committed_in_term = m
-                        .local_committed
-                        .is_some_and(|c| c.leader_id.term == m.current_term);
-                    (m.state == ServerState::Leader && committed_in_term)
-                        .then_some((i, m.current_term))
-                })
-                .collect()
-        });
+        // A leader counts if it has links both ways, healthy or only slow, to a quorum. (Its
+        // quorum need not be fully connected: followers need only hear the leader.)
+        let leads = |(i, m): &(usize, Metrics)| {
+            observe::leads_and_commits(m) && faults.reaches_majority(*i as NodeId)
+        };
+        let leader = observer.running().into_iter().find(leads);
         let steady = ctx.now.saturating_sub(faults.since);
-        if let Some(&(i, term)) = leaders.iter().find(|&&(i, _)| self.has_quorum(faults, i)) {
+        if let Some((i, m)) = leader {
+            let term = m.current_term;
             self.satisfied = true;
             // A leader that had already committed when the faults changed is not news.
             if steady < NEWS {

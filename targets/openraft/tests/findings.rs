@@ -6,6 +6,7 @@
 use squall::report::FailureKind;
 use squall::scenario::Scenario;
 use squall::sim::runner::{run, RunConfig};
+use squall::systems::with_mutant;
 use squall_openraft::OpenRaft;
 use std::path::Path;
 
@@ -20,7 +21,7 @@ fn scenario(name: &str) -> Scenario<squall_openraft::KvOp> {
 #[test]
 fn leader_restore_after_power_loss_reuses_a_log_id() {
     let s = scenario("001-leader-restore-log-id-reuse.scn");
-    let with_restore = OpenRaft::variant(Some("leader-restore")).expect("known variant");
+    let with_restore = with_mutant(&OpenRaft::default(), "leader-restore").expect("known variant");
     let report = run(&with_restore, &s, &RunConfig::default()).expect("valid scenario");
     let failure = report
         .failure()
@@ -38,7 +39,7 @@ fn leader_restore_after_power_loss_reuses_a_log_id() {
 #[test]
 fn a_leader_that_reaches_one_follower_blocks_a_connected_majority() {
     let s = scenario("002-leader-lease-blocks-connected-majority.scn");
-    let default = OpenRaft::variant(Some("no-quorum-loss-probe")).expect("known variant");
+    let default = with_mutant(&OpenRaft::default(), "no-quorum-loss-probe").expect("known variant");
     let report = run(&default, &s, &RunConfig::default()).expect("valid scenario");
     let failure = report
         .failure()
