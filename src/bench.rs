@@ -2,7 +2,7 @@
 //! reproduced. Times are wall-clock and per-thread CPU time side by side: the machines are
 //! shared and noisy, so compare ratios from one run and quote medians.
 
-use crate::scenario::{Scenario, Step};
+use crate::scenario::{FaultKind, Scenario, Step};
 use crate::sim::isolate::run_isolated;
 use crate::sim::runner::RunConfig;
 use crate::systems::Isolation;
@@ -80,8 +80,48 @@ pub fn bench_scenario<S: System>(
     nodes: u8,
     duration_ms: u64,
 ) -> Option<Scenario<OpOf<S>>> {
-    let points = crate::systems::crash_point_names(system);
+    bench_scenario_with(system, seed, nodes, duration_ms, false)
+}
+
+/// The fault kinds squall had before crash points and BUGGIFY: `--classic` benchmarks only
+/// these, to compare speed side by side with builds that had nothing else.
+pub const CLASSIC_KINDS: [FaultKind; 8] = [
+    FaultKind::Partition,
+    FaultKind::Partial,
+    FaultKind::Loss,
+    FaultKind::Duplicate,
+    FaultKind::Reorder,
+    FaultKind::Crash,
+    FaultKind::PowerLoss,
+    FaultKind::Garbage,
+];
+
+/// [`bench_scenario`]; with `classic`, generated without crash points and with every fault
+/// of a kind outside [`CLASSIC_KINDS`] dropped.
+pub fn bench_scenario_with<S: System>(
+    system: &S,
+    seed: u64,
+    nodes: u8,
+    duration_ms: u64,
+    classic: bool,
+) -> Option<Scenario<OpOf<S>>> {
+    let points = if classic {
+        Vec::new()
+    } else {
+        crate::systems::crash_point_names(system)
+    };
     let mut s = Scenario::from_seed::<S::Workload>(system.name(), &points, seed).ok()?;
+    if classic {
+        s.steps.retain(|st| match st {
+            Step::Fault(f) => f.kind().is_none_or(|k| CLASSIC_KINDS.contains(&k)),
+            _ => true,
+        });
+        s.weather = s
+            .weather
+            .kinds()
+            .filter(|k| CLASSIC_KINDS.contains(k))
+            .fold(crate::scenario::Weather::CALM, crate::scenario::Weather::with);
+    }
     if s.nodes != nodes || s.weather.is_calm() {
         return None;
     }
@@ -119,9 +159,10 @@ pub fn bench_sim<S: System>(
     first_seed: u64,
     tick: Duration,
     isolation: Isolation,
+    classic: bool,
 ) -> SimBench {
     let scenarios: Vec<_> = (first_seed..)
-        .filter_map(|seed| bench_scenario(system, seed, nodes, duration_ms))
+        .filter_map(|seed| bench_scenario_with(system, seed, nodes, duration_ms, classic))
         .take(count)
         .collect();
     let config = RunConfig {

@@ -40,6 +40,10 @@ pub struct SimBenchArgs {
     /// Where each scenario runs: `thread` or `process` (default: what the system declares).
     #[arg(long)]
     pub isolation: Option<crate::systems::Isolation>,
+    /// Only the fault kinds squall had before crash points and BUGGIFY (no crash points, no
+    /// buggify, nothing newer): to compare speed side by side with older builds.
+    #[arg(long)]
+    pub classic: bool,
     /// Print the result as JSON (one document on stdout).
     #[arg(long)]
     pub json: bool,
@@ -88,6 +92,7 @@ impl Visit for SimVisit<'_> {
                 a.seed,
                 tick,
                 isolation,
+                a.classic,
             );
             if !a.json {
                 println!(
