@@ -85,16 +85,7 @@ pub fn bench_scenario<S: System>(
 
 /// The fault kinds squall had before crash points and BUGGIFY: `--classic` benchmarks only
 /// these, to compare speed side by side with builds that had nothing else.
-pub const CLASSIC_KINDS: [FaultKind; 8] = [
-    FaultKind::Partition,
-    FaultKind::Partial,
-    FaultKind::Loss,
-    FaultKind::Duplicate,
-    FaultKind::Reorder,
-    FaultKind::Crash,
-    FaultKind::PowerLoss,
-    FaultKind::Garbage,
-];
+pub const CLASSIC_KINDS: &[FaultKind] = FaultKind::ALL.split_at(8).0;
 
 /// [`bench_scenario`]; with `classic`, generated without crash points and with every fault
 /// of a kind outside [`CLASSIC_KINDS`] dropped.
@@ -120,7 +111,10 @@ pub fn bench_scenario_with<S: System>(
             .weather
             .kinds()
             .filter(|k| CLASSIC_KINDS.contains(k))
-            .fold(crate::scenario::Weather::CALM, crate::scenario::Weather::with);
+            .fold(
+                crate::scenario::Weather::CALM,
+                crate::scenario::Weather::with,
+            );
     }
     if s.nodes != nodes || s.weather.is_calm() {
         return None;
@@ -148,19 +142,36 @@ pub fn bench_scenario_with<S: System>(
         .then_some(s)
 }
 
-/// Runs `count` benchmark scenarios (seeds from `first_seed` on) and measures them. `tick` is
-/// the simulated time per step (squall runs use 10 ms; the benchmark can compare);
-/// `isolation` is where each scenario runs.
-pub fn bench_sim<S: System>(
-    system: &S,
-    count: usize,
-    nodes: u8,
-    duration_ms: u64,
-    first_seed: u64,
-    tick: Duration,
-    isolation: Isolation,
-    classic: bool,
-) -> SimBench {
+/// What a simulation benchmark runs.
+#[derive(Clone, Copy, Debug)]
+pub struct SimPlan {
+    /// How many scenarios.
+    pub count: usize,
+    /// Cluster size.
+    pub nodes: u8,
+    /// Simulated time of each scenario's steps.
+    pub duration_ms: u64,
+    /// The first seed tried.
+    pub first_seed: u64,
+    /// Simulated time per step (squall runs use 10 ms; the benchmark can compare).
+    pub tick: Duration,
+    /// Where each scenario runs.
+    pub isolation: Isolation,
+    /// Only the fault kinds older builds had ([`bench_scenario_with`]).
+    pub classic: bool,
+}
+
+/// Runs the benchmark scenarios of `plan` and measures them.
+pub fn bench_sim<S: System>(system: &S, plan: &SimPlan) -> SimBench {
+    let SimPlan {
+        count,
+        nodes,
+        duration_ms,
+        first_seed,
+        tick,
+        isolation,
+        classic,
+    } = *plan;
     let scenarios: Vec<_> = (first_seed..)
         .filter_map(|seed| bench_scenario_with(system, seed, nodes, duration_ms, classic))
         .take(count)

@@ -20,7 +20,7 @@
 //!    person can read, which joins the regression corpus ([`corpus`]) pinned by snapshots.
 //!
 //! Around that flow: [`chaos`] (blind search), [`fuzzing`] (coverage-guided, the body of
-//! the cargo-fuzz targets), [`hunt`] (time to find planted bugs), [`determinism`] (the gate
+//! the cargo-fuzz targets), `hunt` (time to find planted bugs), [`determinism`] (the gate
 //! across orders and processes), [`Check`] (all of it from a `#[test]`) and [`cli`] (the
 //! `squall` command, which a user's binary gets with [`main!`]).
 //!

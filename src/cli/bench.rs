@@ -84,16 +84,16 @@ impl Visit for SimVisit<'_> {
         let mut failures = 0;
         let mut passes = Vec::new();
         for pass in 1..=a.passes {
-            let b = bench_sim(
-                system,
-                a.scenarios,
-                a.nodes,
+            let plan = crate::bench::SimPlan {
+                count: a.scenarios,
+                nodes: a.nodes,
                 duration_ms,
-                a.seed,
+                first_seed: a.seed,
                 tick,
                 isolation,
-                a.classic,
-            );
+                classic: a.classic,
+            };
+            let b = bench_sim(system, &plan);
             if !a.json {
                 println!(
                     "{pass:>4}  {:>11.1}  {:>12.0}  {:>11.0}  {:>18.2}  {:>5}  {:>8}",

@@ -5,9 +5,9 @@
 //! builds these; systems ([`crate::systems`]) use them; neither imports the other's
 //! internals through here.
 
-pub mod disk;
+pub(crate) mod disk;
 pub mod frame;
-pub mod net;
+pub(crate) mod net;
 pub mod points;
 pub mod rpc;
 

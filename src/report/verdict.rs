@@ -77,7 +77,7 @@ pub struct OpCounts {
 }
 
 /// Everything a run produced. Serializable, so that a run in a child process
-/// ([`super::isolate`]) hands it back whole.
+/// ([`crate::sim::isolate`]) hands it back whole.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Report {
     /// The verdict.

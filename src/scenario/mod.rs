@@ -214,7 +214,8 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// Every kind, in a fixed order.
+    /// Every kind, in a fixed order: the order of the weather's bits in generated scenarios,
+    /// so a new kind is appended, never inserted.
     pub const ALL: [FaultKind; 9] = [
         FaultKind::Partition,
         FaultKind::Partial,

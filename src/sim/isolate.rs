@@ -1,7 +1,7 @@
 //! How much of the process a scenario shares with the scenarios run before it.
 //!
-//! [`run`](super::runner::run) runs a scenario on the calling thread with its OS randomness
-//! seeded ([`super::entropy`]). [`Isolation::Thread`] adds a fresh thread, which resets
+//! [`super::runner::run`] runs a scenario on the calling thread with its OS randomness
+//! seeded (`sim::entropy`). [`Isolation::Thread`] adds a fresh thread, which resets
 //! thread-local state (std's `RandomState` keys, `rand`'s thread RNG), but not state a
 //! third-party crate keeps per process: a global counter its thread-local PRNG is seeded
 //! from (`futures::select!` does exactly this), a lazily initialised static, a cache. Such

@@ -1,7 +1,7 @@
 //! The simulator: turning a scenario into turmoil calls, step by step ([`runner`]), with the
 //! state of the link faults kept by its own type (`links::Links`: cut, held, slow and
 //! releasing links, and the fault view checkers read), the OS randomness of the scenario's
-//! thread seeded ([`entropy`]) and each scenario as isolated from the ones before it as its
+//! thread seeded (`entropy`) and each scenario as isolated from the ones before it as its
 //! system needs ([`isolate`]).
 
 pub(crate) mod entropy;

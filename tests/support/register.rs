@@ -8,7 +8,7 @@
 
 use squall::check::Violation;
 use squall::history::Value;
-use squall::node::net::Transport;
+use squall::node::Transport;
 use squall::systems::Property;
 use squall::systems::{
     Client, ClientContext, Liveness, NodeContext, OpResult, StepContext, System,

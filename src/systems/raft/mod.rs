@@ -7,16 +7,16 @@
 //! so they are linearizable without relying on clocks.
 //!
 //! Map of the module:
-//! - [`messages`]: wire messages, one struct per message, and the log's disk records;
-//! - [`log`]: the in-memory log, its chain digests and its disk format;
-//! - [`state_machine`]: the KV map and client sessions;
-//! - [`node`]: one Raft node (sans-IO core + the run loop over a [`Transport`]);
-//! - [`client`]: the client process, with leader guessing and retries;
-//! - [`observer`]: the registry nodes publish events into;
-//! - [`invariants`]: the incremental per-step safety checker and the liveness condition;
+//! - `messages`: wire messages, one struct per message, and the log's disk records;
+//! - `log`: the in-memory log, its chain digests and its disk format;
+//! - `state_machine`: the KV map and client sessions;
+//! - `node`: one Raft node (sans-IO core + the run loop over a [`Transport`]);
+//! - `client`: the client process, with leader guessing and retries;
+//! - `observer`: the registry nodes publish events into;
+//! - `invariants`: the incremental per-step safety checker and the liveness condition;
 //! - [`mutants`]: planted bugs behind one runtime switch.
 //!
-//! [`Transport`]: crate::node::net::Transport
+//! [`Transport`]: crate::node::Transport
 
 pub(crate) mod client;
 pub(crate) mod coverage;

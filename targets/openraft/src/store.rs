@@ -26,7 +26,7 @@ use futures_util::{Stream, StreamExt};
 use openraft::storage::{EntryResponder, IOFlushed, LogState, RaftLogStorage, RaftStateMachine};
 use openraft::type_config::alias::SnapshotMetaOf;
 use openraft::{AsyncRuntime, EntryPayload, RaftLogReader, RaftSnapshotBuilder};
-use squall::node::disk::Disk;
+use squall::node::Disk;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
