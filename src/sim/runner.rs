@@ -819,6 +819,24 @@ impl<'a, S: System> Runner<'a, S> {
     }
 
     fn check_history(&mut self) -> Option<Failure> {
+        let own = S::Workload::history_properties();
+        if !own.is_empty() {
+            let selection = &self.selection;
+            let verdict = S::Workload::check_history(&self.log.borrow().history, &|p| {
+                selection.includes(p.name)
+            });
+            if let Some(v) = verdict {
+                return Some(Failure {
+                    kind: FailureKind::Consistency,
+                    property: v.property,
+                    detail: v.detail,
+                    step: None,
+                    at: self.now(),
+                });
+            }
+            let names: Vec<&str> = own.iter().map(|p| p.name).collect();
+            self.note(format_args!("history: {}: hold", names.join(", ")));
+        }
         let model = S::Workload::model()?;
         if !self.selection.includes(harness::LINEARIZABILITY.name) {
             return None;

@@ -120,6 +120,11 @@ pub fn properties_of<S: System>(system: &S) -> Vec<(Origin, Property)> {
     if S::Workload::model().is_some() {
         all.push((Origin::Workload, property::harness::LINEARIZABILITY));
     }
+    all.extend(
+        S::Workload::history_properties()
+            .into_iter()
+            .map(|p| (Origin::Workload, p)),
+    );
     all
 }
 

@@ -9,15 +9,19 @@
 //! [`kv`]), which is what makes side-by-side comparisons possible.
 //!
 //! Shipped: [`register`] (read/write one register), [`cas`] (read/write/compare-and-set, the
-//! etcd model) and [`kv`] (get/put/append on keys). A `bank` workload (transfers between
-//! accounts, judged by atomicity and conservation) is the transaction systems' to add.
+//! etcd model), [`kv`] (get/put/append on keys) and [`bank`] (transfers between accounts,
+//! judged by atomicity and conservation through its own history checks,
+//! [`Workload::check_history`]).
 
+pub mod bank;
 pub mod cas;
 pub mod kv;
 pub mod register;
 
 use crate::check::model::ModelKind;
-use crate::history::{Function, Value};
+use crate::check::Violation;
+use crate::history::{Function, History, Value};
+use crate::systems::Property;
 use std::fmt;
 use std::str::FromStr;
 
@@ -76,6 +80,21 @@ pub trait Workload: 'static {
     /// live, and that must succeed for the run to count as live (proof that the recovery is
     /// real). `None` skips the probe.
     fn liveness_probe(_client: u8) -> Option<Self::Op> {
+        None
+    }
+
+    /// The workload's own checks of the client history besides linearizability against
+    /// [`Workload::model`] (the bank's conservation and atomicity), as named properties.
+    fn history_properties() -> Vec<Property> {
+        Vec::new()
+    }
+
+    /// Runs the checks of [`Workload::history_properties`] that `selected` accepts on a
+    /// finished run's history: the first violation found.
+    fn check_history(
+        _history: &History,
+        _selected: &dyn Fn(&Property) -> bool,
+    ) -> Option<Violation> {
         None
     }
 }
