@@ -91,12 +91,13 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec!["raft"]
+        vec!["raft", "twopc"]
     }
 
     fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
         match system {
             "raft" => crate::systems::raft::RaftKv::default().mutants(),
+            "twopc" => crate::systems::twopc::TwoPc::default().mutants(),
             _ => Vec::new(),
         }
     }
@@ -110,6 +111,10 @@ impl Catalog for BuiltIn {
         match name {
             "raft" => {
                 let system = crate::systems::raft::RaftKv::from_mutant_name(mutant)?;
+                Ok(visit.visit(&system))
+            }
+            "twopc" => {
+                let system = crate::systems::twopc::TwoPc::from_mutant_name(mutant)?;
                 Ok(visit.visit(&system))
             }
             other => Err(format!(

@@ -1,0 +1,205 @@
+//! Wire messages and write-ahead-log records of the 2PC store.
+//!
+//! Every message carries its transaction id ([`TxId`]), so a late or duplicated message is
+//! matched to its transaction and handled idempotently, never to another one.
+
+use crate::node::frame::checksum;
+use crate::workload::bank::TxId;
+use serde::{Deserialize, Serialize};
+
+/// The largest frame the store sends or receives.
+pub const RECEIVE_BUFFER: usize = 16 * 1024;
+
+/// An account's change in one transaction: (account, signed amount).
+pub type Write = (u8, i64);
+
+/// Every participant's writes in one transaction, by participant.
+pub type Writes = Vec<(u8, Vec<Write>)>;
+
+/// Every message between clients, the coordinator and the participants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    /// Client → coordinator: run this transfer as transaction `tx` (resent until answered).
+    Begin {
+        /// Transaction id.
+        tx: TxId,
+        /// Debited account.
+        from: u8,
+        /// Credited account.
+        to: u8,
+        /// Amount.
+        amount: u32,
+    },
+    /// Coordinator → client: the transaction's outcome.
+    Outcome {
+        /// Transaction id.
+        tx: TxId,
+        /// Committed (and applied at every participant) or aborted.
+        committed: bool,
+    },
+    /// Client → participant: read `accounts` (all of the participant's when empty). With
+    /// `lock`, take a read lock on all of them (a read-all's snapshot), refused while a
+    /// prepared transaction holds one.
+    Read {
+        /// The read's id.
+        tx: TxId,
+        /// Accounts to read; empty: all of the participant's.
+        accounts: Vec<u8>,
+        /// Whether to take a read lock.
+        lock: bool,
+        /// The client's attempt, echoed (a late answer to an earlier attempt is stale).
+        attempt: u32,
+    },
+    /// Participant → client: committed balances and the transfers applied to them.
+    ReadReply {
+        /// The read's id.
+        tx: TxId,
+        /// Balances read.
+        balances: Vec<(u8, i64)>,
+        /// Committed transfers that touched them.
+        seen: Vec<TxId>,
+        /// The lock was refused (a prepared transaction holds an account): retry.
+        busy: bool,
+        /// The attempt answered.
+        attempt: u32,
+    },
+    /// Client → participant: release the read lock of read `tx`.
+    Unlock {
+        /// The read's id.
+        tx: TxId,
+    },
+    /// Coordinator → participant: phase 1.
+    Prepare {
+        /// Transaction id.
+        tx: TxId,
+        /// The participant's writes.
+        writes: Vec<Write>,
+    },
+    /// Participant → coordinator: its vote.
+    Vote {
+        /// Transaction id.
+        tx: TxId,
+        /// Voter.
+        node: u8,
+        /// Yes (prepared, record synced) or no.
+        yes: bool,
+    },
+    /// Coordinator → participant: phase 2 (or the answer to an inquiry).
+    Decide {
+        /// Transaction id.
+        tx: TxId,
+        /// Commit or abort.
+        commit: bool,
+    },
+    /// Participant → coordinator: the decision is applied (and logged).
+    Ack {
+        /// Transaction id.
+        tx: TxId,
+        /// Acknowledging participant.
+        node: u8,
+    },
+    /// In-doubt participant → coordinator: what was decided?
+    Inquire {
+        /// Transaction id.
+        tx: TxId,
+        /// Asking participant.
+        node: u8,
+    },
+}
+
+/// A record in a node's write-ahead log. The coordinator's log holds `Decision` and `Done`;
+/// a participant's holds `Prepared`, `Committed` and `Aborted`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Record {
+    /// The coordinator decided (forced before any participant hears of it).
+    Decision {
+        /// Transaction id.
+        tx: TxId,
+        /// Commit or abort.
+        commit: bool,
+        /// Every participant's writes.
+        writes: Vec<(u8, Vec<Write>)>,
+    },
+    /// Every participant acknowledged the decision: nothing left to re-drive.
+    Done {
+        /// Transaction id.
+        tx: TxId,
+    },
+    /// The participant prepared (forced before it votes yes).
+    Prepared {
+        /// Transaction id.
+        tx: TxId,
+        /// Its writes.
+        writes: Vec<Write>,
+    },
+    /// The participant committed a prepared transaction.
+    Committed {
+        /// Transaction id.
+        tx: TxId,
+    },
+    /// The participant aborted a prepared transaction.
+    Aborted {
+        /// Transaction id.
+        tx: TxId,
+    },
+}
+
+/// Encodes one record: `[len: u32 LE][checksum: u32 LE][postcard Record]`.
+pub fn encode_record(record: &Record) -> Vec<u8> {
+    let payload = postcard::to_allocvec(record).unwrap_or_default();
+    let mut out = Vec::with_capacity(payload.len() + 8);
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&checksum(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    out
+}
+
+/// Decodes the record at the start of `bytes` and its length, or `None` for a torn or
+/// garbled tail.
+pub fn decode_record(bytes: &[u8]) -> Option<(Record, usize)> {
+    if bytes.len() < 8 {
+        return None;
+    }
+    let len = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let sum = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    let payload = bytes.get(8..8usize.checked_add(len)?)?;
+    if checksum(payload) != sum {
+        return None;
+    }
+    Some((postcard::from_bytes(payload).ok()?, 8 + len))
+}
+
+/// Reads a whole log: its intact records, and the length of the intact prefix (a torn tail
+/// after it is cut off by the caller).
+pub fn read_log(bytes: &[u8]) -> (Vec<Record>, usize) {
+    let mut records = Vec::new();
+    let mut at = 0;
+    while let Some((r, len)) = bytes.get(at..).and_then(decode_record) {
+        records.push(r);
+        at += len;
+    }
+    (records, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_round_trip_and_torn_tails_are_cut() {
+        let a = Record::Prepared {
+            tx: TxId { client: 1, seq: 2 },
+            writes: vec![(0, -5), (3, 5)],
+        };
+        let b = Record::Committed {
+            tx: TxId { client: 1, seq: 2 },
+        };
+        let mut bytes = encode_record(&a);
+        bytes.extend(encode_record(&b));
+        let whole = bytes.len();
+        assert_eq!(read_log(&bytes), (vec![a.clone(), b], whole));
+        bytes.truncate(whole - 1);
+        let first = encode_record(&a).len();
+        assert_eq!(read_log(&bytes), (vec![a], first));
+    }
+}
