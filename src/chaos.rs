@@ -178,6 +178,7 @@ impl Campaign {
                 FaultKind::Crash => effects.crashes == 0,
                 FaultKind::PowerLoss => effects.power_losses == 0,
                 FaultKind::Garbage => effects.garbage == 0,
+                FaultKind::Forge => effects.forged == 0,
             })
             .collect()
     }
@@ -490,7 +491,11 @@ pub fn work<S: System>(
         }
         let seed = plan.scenario_seed(job, exec);
         exec += 1;
-        let scenario = match Scenario::from_seed::<S::Workload>(system.name(), seed) {
+        let scenario = match Scenario::from_seed_with::<S::Workload>(
+            system.name(),
+            crate::systems::supported_faults(system),
+            seed,
+        ) {
             Ok(mut s) => {
                 s.check.clone_from(&plan.check);
                 s

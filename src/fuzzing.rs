@@ -92,10 +92,12 @@ pub fn fuzz_one<S: System>(
 ) -> FuzzOutcome<OpOf<S>> {
     let bytes = expand_input(data);
     let mut u = Unstructured::new(&bytes);
-    let scenario = match Scenario::generate(system.name(), &mut u, S::Workload::uniquify) {
-        Ok(s) => s,
-        Err(e) => return FuzzOutcome::Rejected(e.to_string()),
-    };
+    let supported = crate::systems::supported_faults(system);
+    let scenario =
+        match Scenario::generate_with(system.name(), supported, &mut u, S::Workload::uniquify) {
+            Ok(s) => s,
+            Err(e) => return FuzzOutcome::Rejected(e.to_string()),
+        };
     let config = RunConfig {
         abstract_states: use_feedback,
         ..RunConfig::default()

@@ -160,6 +160,7 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
         Fault::PowerLoss(n) => Fault::PowerLoss(map(n)?),
         Fault::Restart(n) => Fault::Restart(map(n)?),
         Fault::Garbage(n) => Fault::Garbage(map(n)?),
+        Fault::Forge(n, k) => Fault::Forge(map(n)?, k),
         Fault::IsolateLeader
         | Fault::SplitLeader(_)
         | Fault::CrashLeader { .. }

@@ -150,8 +150,9 @@ impl<S: System> Check<S> {
         let count = env_u64("SQUALL_SCENARIOS").unwrap_or(self.scenarios);
         for i in 0..count {
             let scenario_seed = derive_seed(seed, i);
-            let scenario = match Scenario::<OpOf<S>>::from_seed::<S::Workload>(
+            let scenario = match Scenario::<OpOf<S>>::from_seed_with::<S::Workload>(
                 self.system.name(),
+                crate::systems::supported_faults(&self.system),
                 scenario_seed,
             ) {
                 Ok(s) => s,

@@ -48,8 +48,13 @@ impl Visit for Decode<'_> {
         let bytes = std::fs::read(&args.file)
             .with_context(|| format!("reading {}", args.file.display()))?;
         let mut u = Unstructured::new(&bytes);
-        let scenario = Scenario::<OpOf<S>>::generate(system.name(), &mut u, S::Workload::uniquify)
-            .map_err(|e| anyhow::anyhow!("{}: cannot decode: {e}", args.file.display()))?;
+        let scenario = Scenario::<OpOf<S>>::generate_with(
+            system.name(),
+            crate::systems::supported_faults(system),
+            &mut u,
+            S::Workload::uniquify,
+        )
+        .map_err(|e| anyhow::anyhow!("{}: cannot decode: {e}", args.file.display()))?;
         let text = scenario.to_text();
         if args.no_replay {
             print!("{text}");

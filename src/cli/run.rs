@@ -5,6 +5,7 @@ use crate::report::Report;
 use crate::scenario::Scenario;
 use crate::sim::isolate::run_isolated;
 use crate::sim::runner::RunConfig;
+use crate::systems::supported_faults;
 use crate::systems::Isolation;
 use crate::systems::OpOf;
 use crate::systems::System;
@@ -70,7 +71,8 @@ pub struct ReplayArgs {
 
 /// Generates the scenario `squall run SYSTEM --seed N` runs.
 pub fn scenario_from_seed<S: System>(system: &S, seed: u64) -> Result<Scenario<OpOf<S>>> {
-    Scenario::from_seed::<S::Workload>(system.name(), seed).map_err(anyhow::Error::msg)
+    Scenario::from_seed_with::<S::Workload>(system.name(), supported_faults(system), seed)
+        .map_err(anyhow::Error::msg)
 }
 
 /// Reads and parses a scenario file, naming the file in any error.

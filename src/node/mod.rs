@@ -5,10 +5,12 @@
 //! other's internals through here.
 
 pub mod disk;
+pub mod forge;
 pub mod frame;
 pub mod net;
 
 pub use disk::Disk;
+pub use forge::{Forged, Forger};
 pub use frame::FrameError;
 pub use net::{Net, Received, Transport, MAX_FRAME};
 

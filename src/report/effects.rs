@@ -31,6 +31,9 @@ pub struct Effects {
     pub restarts: u64,
     /// Garbage frames sent into nodes.
     pub garbage: u64,
+    /// Forged messages delivered to nodes (received by their transport).
+    #[serde(default)]
+    pub forged: u64,
     /// Simulated milliseconds summed over nodes while a node was down.
     pub node_down_ms: u64,
 }
@@ -61,6 +64,7 @@ impl Effects {
         self.torn_tails += o.torn_tails;
         self.restarts += o.restarts;
         self.garbage += o.garbage;
+        self.forged += o.forged;
         self.node_down_ms += o.node_down_ms;
     }
 }
@@ -86,6 +90,12 @@ impl fmt::Display for Effects {
             self.restarts,
             self.node_down_ms,
             self.garbage
-        )
+        )?;
+        // Only when there were any, so that the line of a run without forgeries (and every
+        // corpus snapshot taken before forgeries existed) stays as it was.
+        if self.forged > 0 {
+            write!(f, " forged={}", self.forged)?;
+        }
+        Ok(())
     }
 }

@@ -6,6 +6,13 @@
 //! scenario's weather, heals and restarts aim at what is actually broken, and waits are
 //! spread around the protocols' timeouts (tens to hundreds of milliseconds).
 //!
+//! Fault kinds that need the system's cooperation ([`FaultKind::Forge`]) are drawn only for a
+//! system that supports them ([`Scenario::generate_with`]), and then in one scenario of four:
+//! their bit lives in the step-mix byte, whose low two bits pick the mix, so that the bytes of
+//! a scenario without them decode as they always did. A forgery suspends a crash-fault-tolerant
+//! system's own properties for the rest of its run, so the kind is kept rarer than the others
+//! (each on in one scenario of two), which cost no checking.
+//!
 //! Every decision reads whole bytes and maps them with `%`, so the decoding can be inverted:
 //! [`Scenario::to_bytes`] turns a readable scenario (a corpus file) into fuzzer input that
 //! decodes back to it — how the fuzz corpus is seeded from `corpus/<system>/*.scn`.
@@ -31,6 +38,8 @@ const DELAY: [u8; 5] = [2, 5, 10, 20, 0];
 /// above): the usual mix first (what [`Scenario::to_bytes`] encodes), then fault-heavy ones
 /// and an op-heavy one.
 const MIXES: [(u8, u8); 4] = [(45, 75), (30, 60), (25, 50), (55, 85)];
+/// The step-mix byte's bits that turn on forgeries (for systems that take them): both set.
+const FORGE_BITS: u8 = 0b1100;
 
 /// What the generator knows of the cluster it is breaking, so heals and restarts hit targets.
 #[derive(Default, Clone)]
@@ -63,10 +72,22 @@ fn wait_ms(r: u8) -> u32 {
 }
 
 impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
-    /// Decodes a scenario for `system` from fuzzer bytes. `uniquify(op, n)` lets the system make
-    /// the n-th operation's written value unique, which makes histories easier to check.
+    /// Decodes a scenario for `system` from fuzzer bytes, with the fault kinds every system
+    /// takes ([`Weather::universal`]). `uniquify(op, n)` lets the system make the n-th
+    /// operation's written value unique, which makes histories easier to check.
     pub fn generate(
         system: &str,
+        u: &mut Unstructured<'a>,
+        uniquify: impl FnMut(&mut Op, u32),
+    ) -> Result<Self> {
+        Self::generate_with(system, Weather::universal(), u, uniquify)
+    }
+
+    /// [`Scenario::generate`] for a system that takes the fault kinds in `supported`
+    /// ([`crate::systems::supported_faults`]); the kinds outside it are never drawn.
+    pub fn generate_with(
+        system: &str,
+        supported: Weather,
         u: &mut Unstructured<'a>,
         mut uniquify: impl FnMut(&mut Op, u32),
     ) -> Result<Self> {
@@ -74,16 +95,20 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
         let seed = u64::from_le_bytes(std::array::from_fn(|_| byte(u)));
         // One bit per fault kind: every scenario its own mix (swarm testing).
         let bits = byte(u);
-        let weather = FaultKind::ALL
+        let mut weather = FaultKind::UNIVERSAL
             .into_iter()
             .enumerate()
-            .filter(|(i, _)| bits & (1 << i) != 0)
+            .filter(|(i, kind)| bits & (1 << i) != 0 && supported.allows(*kind))
             .fold(Weather::CALM, |w, (_, kind)| w.with(kind));
-        let kinds: Vec<FaultKind> = weather.kinds().collect();
         // The step mix is drawn per scenario too: fault-heavy scenarios reach the
         // multi-fault choreographies (Figure 8) that an average mix almost never strings
         // together, op-heavy ones load the protocol between fewer faults.
-        let (op_below, wait_below) = MIXES[usize::from(byte(u)) % MIXES.len()];
+        let mix = byte(u);
+        let (op_below, wait_below) = MIXES[usize::from(mix) % MIXES.len()];
+        if supported.allows(FaultKind::Forge) && mix & FORGE_BITS == FORGE_BITS {
+            weather = weather.with(FaultKind::Forge);
+        }
+        let kinds: Vec<FaultKind> = weather.kinds().collect();
         let mut steps = Vec::new();
         let mut damage = Damage::default();
         let mut duration = 0u64;
@@ -228,6 +253,7 @@ fn fault(u: &mut Unstructured<'_>, kind: FaultKind, nodes: u8, damage: &mut Dama
             }
         }
         FaultKind::Garbage => Fault::Garbage(node(u, nodes)),
+        FaultKind::Forge => Fault::Forge(node(u, nodes), byte(u)),
     }
 }
 
@@ -264,14 +290,19 @@ impl<Op> Scenario<Op> {
             _ => w,
         });
         out.push(
-            FaultKind::ALL
+            FaultKind::UNIVERSAL
                 .iter()
                 .enumerate()
                 .filter(|(_, k)| weather.allows(**k))
                 .fold(0u8, |b, (i, _)| b | (1 << i)),
         );
         let kinds: Vec<FaultKind> = weather.kinds().collect();
-        out.push(0); // the usual step mix
+        // The usual step mix, with forgeries if the scenario has them.
+        out.push(if weather.allows(FaultKind::Forge) {
+            FORGE_BITS
+        } else {
+            0
+        });
         let mut damage = Damage::default();
         let mut count = 0;
         for step in &self.steps {
@@ -413,6 +444,7 @@ fn fault_bytes(f: Fault, kind: FaultKind, nodes: u8, damage: &mut Damage) -> Opt
             vec![0, n]
         }
         (FaultKind::Garbage, Fault::Garbage(n)) => vec![0, n],
+        (FaultKind::Forge, Fault::Forge(n, k)) => vec![0, n, k],
         _ => return None,
     })
 }
@@ -436,8 +468,8 @@ pub fn seed_bytes(seed: u64) -> Vec<u8> {
 }
 
 impl<Op> Scenario<Op> {
-    /// The scenario `squall run SYSTEM --seed N` runs: generated from [`seed_bytes`] with the
-    /// workload's operations, its own seed set to `seed` so that the file shows it.
+    /// A scenario generated from [`seed_bytes`] with the workload's operations and the fault
+    /// kinds every system takes, its own seed set to `seed` so that the file shows it.
     pub fn from_seed<W: crate::workload::Workload<Op = Op>>(
         system: &str,
         seed: u64,
@@ -445,9 +477,22 @@ impl<Op> Scenario<Op> {
     where
         Op: for<'b> Arbitrary<'b>,
     {
+        Self::from_seed_with::<W>(system, Weather::universal(), seed)
+    }
+
+    /// The scenario `squall run SYSTEM --seed N` runs: [`Scenario::from_seed`] with the fault
+    /// kinds the system supports ([`crate::systems::supported_faults`]).
+    pub fn from_seed_with<W: crate::workload::Workload<Op = Op>>(
+        system: &str,
+        supported: Weather,
+        seed: u64,
+    ) -> std::result::Result<Self, String>
+    where
+        Op: for<'b> Arbitrary<'b>,
+    {
         let bytes = seed_bytes(seed);
         let mut u = Unstructured::new(&bytes);
-        let mut scenario = Scenario::generate(system, &mut u, W::uniquify)
+        let mut scenario = Scenario::generate_with(system, supported, &mut u, W::uniquify)
             .map_err(|e| format!("generating a scenario from seed {seed}: {e}"))?;
         scenario.seed = seed;
         Ok(scenario)

@@ -133,6 +133,12 @@ pub enum Fault {
     Restart(NodeId),
     /// Send the node a frame of garbage bytes; it must reject it without harm.
     Garbage(NodeId),
+    /// Deliver to the node a well-formed message of the system's own type with arbitrary
+    /// contents, as if another node had sent it (a byzantine peer). The second field picks
+    /// which one: the message and the peer it impersonates are drawn from the scenario's
+    /// seed, the node and this number, so a forgery stays the same when other steps are
+    /// removed. A no-op for a system that has no [`Forger`](crate::node::Forger).
+    Forge(NodeId, u8),
     /// Repair every cut link, then isolate whichever node leads now (Jepsen's partition of
     /// the primary: each such partition replaces the last). Held links, latency, loss,
     /// duplication and delays stay. Resolved when it is applied, from what the system reports
@@ -174,11 +180,28 @@ pub enum FaultKind {
     PowerLoss,
     /// Garbage frames into nodes.
     Garbage,
+    /// Forged messages into nodes: only for systems that opt in (they name their message
+    /// type, see [`crate::node::forge`]).
+    Forge,
 }
 
 impl FaultKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [FaultKind; 8] = [
+    pub const ALL: [FaultKind; 9] = [
+        FaultKind::Partition,
+        FaultKind::Partial,
+        FaultKind::Loss,
+        FaultKind::Duplicate,
+        FaultKind::Reorder,
+        FaultKind::Crash,
+        FaultKind::PowerLoss,
+        FaultKind::Garbage,
+        FaultKind::Forge,
+    ];
+
+    /// The kinds every system can take, in [`FaultKind::ALL`] order; the others need the
+    /// system's cooperation ([`FaultKind::Forge`]).
+    pub const UNIVERSAL: [FaultKind; 8] = [
         FaultKind::Partition,
         FaultKind::Partial,
         FaultKind::Loss,
@@ -200,6 +223,7 @@ impl FaultKind {
             FaultKind::Crash => "crash",
             FaultKind::PowerLoss => "powerloss",
             FaultKind::Garbage => "garbage",
+            FaultKind::Forge => "forge",
         }
     }
 
@@ -224,6 +248,13 @@ impl Weather {
     /// Every fault kind.
     pub fn all() -> Self {
         FaultKind::ALL
+            .into_iter()
+            .fold(Weather::CALM, Weather::with)
+    }
+
+    /// Every fault kind any system can take ([`FaultKind::UNIVERSAL`]).
+    pub fn universal() -> Self {
+        FaultKind::UNIVERSAL
             .into_iter()
             .fold(Weather::CALM, Weather::with)
     }
@@ -265,6 +296,7 @@ impl Fault {
             Fault::Crash(_) | Fault::CrashLeader { power_loss: false } => FaultKind::Crash,
             Fault::PowerLoss(_) | Fault::CrashLeader { power_loss: true } => FaultKind::PowerLoss,
             Fault::Garbage(_) => FaultKind::Garbage,
+            Fault::Forge(..) => FaultKind::Forge,
             Fault::Heal(..) | Fault::HealAll | Fault::Restart(_) | Fault::RestartAll => {
                 return None
             }
@@ -279,7 +311,8 @@ impl Fault {
             | Fault::Crash(n)
             | Fault::PowerLoss(n)
             | Fault::Restart(n)
-            | Fault::Garbage(n) => one(n),
+            | Fault::Garbage(n)
+            | Fault::Forge(n, _) => one(n),
             Fault::Split(side) => side,
             Fault::Cut(a, b)
             | Fault::Heal(a, b)

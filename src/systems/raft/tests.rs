@@ -78,8 +78,10 @@ fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
     };
     let mut failures = Vec::new();
     let (mut sim_ms, mut ok, mut info, mut fail, mut dropped, mut crashes) = (0u128, 0, 0, 0, 0, 0);
+    let supported = crate::systems::supported_faults(&system);
     for seed in first..first + count {
-        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", seed).expect("generates");
+        let s = Scenario::from_seed_with::<crate::workload::kv::Kv>("raft", supported, seed)
+            .expect("generates");
         let report = run(&system, &s, &config).expect("runs");
         sim_ms += report.sim_time.as_millis();
         ok += report.ops.ok;
