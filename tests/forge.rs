@@ -13,6 +13,7 @@ use register::Register;
 use squall::report::Report;
 use squall::scenario::{Fault, FaultKind, Scenario, Step};
 use squall::sim::runner::{run, RunConfig};
+use squall::systems::raft::RaftKv;
 use squall::systems::supported_faults;
 use std::net::SocketAddr;
 
@@ -120,6 +121,18 @@ fn forgeries_are_the_same_in_every_run_and_after_other_steps_are_removed() {
             .map(|l| l.split_once("forged as").map(|x| x.1.to_string()))
     };
     assert_eq!(forged(&with), forged(&without));
+}
+
+#[test]
+fn raft_runs_with_forgeries_are_deterministic() {
+    let text = "system raft\nnodes 3\nseed 21\nwait 300ms\nc0 put k1 1\nforge n0 1\nforge n1 2\nforge n2 3\n\
+                wait 200ms\nc1 append k1 2\nforge n0 4\nwait 300ms\nc2 get k1\nwait 300ms\n";
+    let a = run_text(&RaftKv::default(), text);
+    let b = run_text(&RaftKv::default(), text);
+    assert!(a.passed(), "{:?}\n{}", a.outcome, a.trace);
+    assert_eq!(a.trace, b.trace);
+    assert_eq!(a.history, b.history);
+    assert_eq!(a.effects.forged, 4);
 }
 
 #[test]

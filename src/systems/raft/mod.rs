@@ -36,6 +36,8 @@ pub use mutants::Mutant;
 
 use crate::check::Violation;
 use crate::mutants::MutantInfo;
+use crate::node::Forger;
+use crate::scenario::NodeId;
 use crate::systems::{ClientContext, Liveness, NodeContext, Property, StepContext, System};
 use crate::workload::kv::Kv;
 use std::io;
@@ -142,5 +144,21 @@ impl System for RaftKv {
     /// findings are still replayed in a fresh process.
     fn isolation(&self) -> crate::systems::Isolation {
         crate::systems::Isolation::Shared
+    }
+
+    /// Nodes exchange [`messages::Message`]; forged ones are drawn by its `Arbitrary` impl.
+    /// The store is crash-fault tolerant only: under forged messages squall checks that it
+    /// does not panic, stays within bounded memory and recovers once the forger stops.
+    fn forger(&self) -> Option<Forger> {
+        Some(Forger::of::<messages::Message>())
+    }
+
+    fn memory(&self, observer: &Self::Observer, node: NodeId) -> u64 {
+        observer
+            .0
+            .borrow()
+            .nodes
+            .get(usize::from(node))
+            .map_or(0, |v| v.memory)
     }
 }
