@@ -36,11 +36,14 @@ pub enum Mutant {
     NoPreVote,
     /// A follower acknowledges entries before syncing its log.
     UnsyncedLog,
+    /// A follower stages an AppendEntries' entries in a fixed buffer sized by the batch limit
+    /// honest leaders keep to: only a forged message overflows it.
+    FixedAppendBatch,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 12] = [
+    pub const ALL: [Mutant; 13] = [
         Mutant::CommitPreviousTerm,
         Mutant::UnsyncedVote,
         Mutant::LogLengthElection,
@@ -53,6 +56,7 @@ impl Mutant {
         Mutant::FixedElectionTimeout,
         Mutant::NoPreVote,
         Mutant::UnsyncedLog,
+        Mutant::FixedAppendBatch,
     ];
 
     /// Kebab-case name (`--mutant NAME`).
@@ -70,6 +74,7 @@ impl Mutant {
             Mutant::FixedElectionTimeout => "fixed-election-timeout",
             Mutant::NoPreVote => "no-prevote",
             Mutant::UnsyncedLog => "unsynced-log",
+            Mutant::FixedAppendBatch => "fixed-append-batch",
         }
     }
 
@@ -110,6 +115,9 @@ impl Mutant {
             Mutant::UnsyncedLog => {
                 "a follower acknowledges AppendEntries before syncing its log, so a power loss forgets acknowledged entries"
             }
+            Mutant::FixedAppendBatch => {
+                "a follower copies an AppendEntries' entries into a fixed buffer sized by the leaders' batch limit before checking anything, trusting the sender to keep to it: a forged AppendEntries with more entries indexes past the buffer and panics (in C, a buffer overflow); only forged messages reach it"
+            }
         }
     }
 
@@ -130,6 +138,7 @@ impl Mutant {
             Mutant::FixedElectionTimeout => "liveness",
             Mutant::NoPreVote => "progress while faults persist",
             Mutant::UnsyncedLog => "persisted state survives restarts",
+            Mutant::FixedAppendBatch => "no panics",
         }
     }
 }

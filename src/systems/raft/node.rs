@@ -432,6 +432,15 @@ impl Node {
     }
 
     fn on_append(&mut self, m: AppendEntries, now: Instant) {
+        if self.mutant == Some(Mutant::FixedAppendBatch) {
+            // The planted bug: the entries are staged in a buffer sized by the batch limit
+            // every honest leader keeps to, before anything else is checked.
+            let mut batch: [Option<&Entry>; MAX_ENTRIES_PER_APPEND] =
+                [None; MAX_ENTRIES_PER_APPEND];
+            for (k, entry) in m.entries.iter().enumerate() {
+                batch[k] = Some(entry);
+            }
+        }
         let AppendEntries {
             from,
             term,
