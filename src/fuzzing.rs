@@ -6,6 +6,9 @@
 //! coverage counters ([`Feedback`]) — so the search is rewarded for reaching new protocol
 //! situations (a new role pattern, a new term gap, a leader with uncommitted entries ...),
 //! not only new lines of code.
+//!
+//! The forged-message target (`raft_forge`: one node, one forged message per input) has its
+//! body in [`crate::systems::raft::forged`], next to the node it drives.
 
 use crate::report::Failure;
 use crate::scenario::Scenario;

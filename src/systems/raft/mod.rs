@@ -14,12 +14,14 @@
 //! - [`client`]: the client process, with leader guessing and retries;
 //! - [`observer`]: the registry nodes publish events into;
 //! - [`invariants`]: the incremental per-step safety checker and the liveness condition;
-//! - [`mutants`]: planted bugs behind one runtime switch.
+//! - [`mutants`]: planted bugs behind one runtime switch;
+//! - [`forged`]: one node and one forged message, the body of the `raft_forge` fuzz target.
 //!
 //! [`Transport`]: crate::node::net::Transport
 
 pub(crate) mod client;
 pub(crate) mod coverage;
+pub mod forged;
 pub(crate) mod invariants;
 pub(crate) mod log;
 pub(crate) mod messages;

@@ -229,6 +229,21 @@ impl Node {
         });
     }
 
+    /// Its role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Its current term.
+    pub fn term(&self) -> Term {
+        self.term
+    }
+
+    /// Index of its last log entry.
+    pub fn last_index(&self) -> Index {
+        self.log.last_index()
+    }
+
     /// Bytes of state that input grows: the log, the state machine and its sessions, the
     /// requests waiting for their entry, the messages not yet sent (for the bounded-memory
     /// check).
