@@ -32,6 +32,11 @@ fuzz time="600" target="raft": (fuzz-seeds target)
     cd fuzz && mkdir -p corpus/{{target}} && RUSTFLAGS="--cfg tokio_unstable" \
         cargo +nightly fuzz run {{target}} -s none corpus/{{target}} seeds/{{target}} -- -max_total_time={{time}}
 
+# Forged messages into one Raft node (inputs are messages, not scenarios: no seeds).
+fuzz-forge time="600":
+    cd fuzz && mkdir -p corpus/raft_forge && RUSTFLAGS="--cfg tokio_unstable" \
+        cargo +nightly fuzz run raft_forge -s none corpus/raft_forge -- -max_total_time={{time}}
+
 # openraft under the fuzzer (same as `just fuzz TIME openraft`).
 fuzz-openraft time="600": (fuzz time "openraft")
 

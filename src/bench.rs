@@ -96,12 +96,12 @@ pub fn bench_scenario_with<S: System>(
     duration_ms: u64,
     classic: bool,
 ) -> Option<Scenario<OpOf<S>>> {
-    let points = if classic {
-        Vec::new()
+    let offer = if classic {
+        crate::scenario::generate::Offer::default()
     } else {
-        crate::systems::crash_point_names(system)
+        crate::systems::offer(system)
     };
-    let mut s = Scenario::from_seed::<S::Workload>(system.name(), &points, seed).ok()?;
+    let mut s = Scenario::from_seed::<S::Workload>(system.name(), &offer, seed).ok()?;
     if classic {
         s.steps.retain(|st| match st {
             Step::Fault(f) => f.kind().is_none_or(|k| CLASSIC_KINDS.contains(&k)),

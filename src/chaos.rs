@@ -179,6 +179,7 @@ impl Campaign {
                 FaultKind::PowerLoss => effects.power_losses == 0,
                 FaultKind::Garbage => effects.garbage == 0,
                 FaultKind::Buggify => effects.buggified == 0,
+                FaultKind::Forge => effects.forged == 0,
             })
             .collect()
     }
@@ -478,7 +479,7 @@ pub fn work<S: System>(
         *effects = Effects::default();
     };
     let isolation = plan.isolation.unwrap_or_else(|| system.isolation());
-    let points = crate::systems::crash_point_names(system);
+    let offer = crate::systems::offer(system);
     let mut exec = 0u64;
     loop {
         if Instant::now() >= plan.deadline || campaign.stop.load(Ordering::Relaxed) {
@@ -492,7 +493,7 @@ pub fn work<S: System>(
         }
         let seed = plan.scenario_seed(job, exec);
         exec += 1;
-        let scenario = match Scenario::from_seed::<S::Workload>(system.name(), &points, seed) {
+        let scenario = match Scenario::from_seed::<S::Workload>(system.name(), &offer, seed) {
             Ok(mut s) => {
                 s.check.clone_from(&plan.check);
                 s

@@ -6,6 +6,9 @@
 //! coverage counters ([`Feedback`]) — so the search is rewarded for reaching new protocol
 //! situations (a new role pattern, a new term gap, a leader with uncommitted entries ...),
 //! not only new lines of code.
+//!
+//! The forged-message target (`raft_forge`: one node, one forged message per input) has its
+//! body in [`crate::systems::raft::forged`], next to the node it drives.
 
 use crate::report::Failure;
 use crate::scenario::Scenario;
@@ -92,9 +95,9 @@ pub fn fuzz_one<S: System>(
 ) -> FuzzOutcome<OpOf<S>> {
     let bytes = expand_input(data);
     let mut u = Unstructured::new(&bytes);
-    let points = crate::systems::crash_point_names(system);
+    let offer = crate::systems::offer(system);
     let scenario =
-        match Scenario::generate_with(system.name(), &points, &mut u, S::Workload::uniquify) {
+        match Scenario::generate_with(system.name(), &offer, &mut u, S::Workload::uniquify) {
             Ok(s) => s,
             Err(e) => return FuzzOutcome::Rejected(e.to_string()),
         };

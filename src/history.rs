@@ -9,6 +9,10 @@
 //! key), which covers the sequential models in [`crate::check`] and Porcupine's and Jepsen's
 //! formats. The JSON form of a [`History`] is squall's history file format (see the README).
 
+/// Number of client processes (`c0`..`c3`): a history numbers a client's processes
+/// `client + MAX_CLIENTS * k` after its k-th indeterminate operation.
+pub const MAX_CLIENTS: u8 = 4;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

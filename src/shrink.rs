@@ -190,6 +190,7 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
             point,
             power_loss,
         },
+        Fault::Forge(n, k) => Fault::Forge(map(n)?, k),
         Fault::IsolateLeader
         | Fault::SplitLeader(_)
         | Fault::CrashLeader { .. }

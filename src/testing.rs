@@ -148,12 +148,12 @@ impl<S: System> Check<S> {
             .or(self.seed)
             .unwrap_or_else(clock_seed);
         let count = env_u64("SQUALL_SCENARIOS").unwrap_or(self.scenarios);
-        let points = crate::systems::crash_point_names(&self.system);
+        let offer = crate::systems::offer(&self.system);
         for i in 0..count {
             let scenario_seed = derive_seed(seed, i);
             let scenario = match Scenario::<OpOf<S>>::from_seed::<S::Workload>(
                 self.system.name(),
-                &points,
+                &offer,
                 scenario_seed,
             ) {
                 Ok(s) => s,

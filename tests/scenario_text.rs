@@ -6,6 +6,7 @@
 mod register;
 
 use register::RegOp;
+use squall::scenario::generate::Offer;
 use squall::scenario::text::ParseError;
 use squall::scenario::{Fault, FaultKind, Scenario, Step};
 
@@ -48,8 +49,13 @@ buggify on
 buggify off
 ";
 
-/// Crash points the generator may arm in these tests.
-const POINTS: &[&str] = &["disk-write", "disk-sync", "net-send", "after-vote-persist"];
+/// What the generator may draw in these tests: every fault kind, and these crash points.
+fn points() -> Offer {
+    Offer {
+        kinds: squall::scenario::Weather::all(),
+        points: vec!["disk-write", "disk-sync", "net-send", "after-vote-persist"],
+    }
+}
 
 #[test]
 fn every_step_round_trips_exactly() {
@@ -173,7 +179,7 @@ fn random_bytes_make_varied_scenarios_that_round_trip() {
         let bytes = squall::scenario::generate::seed_bytes(seed);
         let mut u = arbitrary::Unstructured::new(&bytes);
         let s: Scenario<RegOp> =
-            Scenario::generate_with("register", POINTS, &mut u, |_, _| {}).expect("generates");
+            Scenario::generate_with("register", &points(), &mut u, |_, _| {}).expect("generates");
         s.validate().expect("generated scenarios are valid");
         assert_eq!(parse(&s.to_text()).expect("reparses"), s);
         crash_points += s
@@ -217,7 +223,7 @@ fn random_bytes_make_varied_scenarios_that_round_trip() {
         with_waits += usize::from(s.duration_ms() >= 300);
     }
     assert_eq!(sizes.into_iter().collect::<Vec<_>>(), vec![3, 4, 5, 6, 7]);
-    assert_eq!(kinds.len(), FaultKind::ALL.len());
+    assert_eq!(kinds.len(), FaultKind::UNIVERSAL.len());
     assert!(with_faults > 400, "{with_faults}/500 have faults");
     assert!(
         aimed_at_leader > 100,
@@ -252,11 +258,11 @@ fn generated_scenarios_encode_back_to_the_bytes_that_make_them() {
         let bytes = squall::scenario::generate::seed_bytes(seed);
         let mut u = arbitrary::Unstructured::new(&bytes);
         let s: Scenario<RegOp> =
-            Scenario::generate_with("register", POINTS, &mut u, |_, _| {}).expect("generates");
-        let encoded = s.to_bytes_with(POINTS, reg_op_bytes).expect("encodable");
+            Scenario::generate_with("register", &points(), &mut u, |_, _| {}).expect("generates");
+        let encoded = s.to_bytes_with(&points(), reg_op_bytes).expect("encodable");
         let mut u = arbitrary::Unstructured::new(&encoded);
         let back: Scenario<RegOp> =
-            Scenario::generate_with("register", POINTS, &mut u, |_, _| {}).expect("generates");
+            Scenario::generate_with("register", &points(), &mut u, |_, _| {}).expect("generates");
         assert_eq!(back, s, "seed {seed}");
     }
 }
@@ -264,10 +270,10 @@ fn generated_scenarios_encode_back_to_the_bytes_that_make_them() {
 #[test]
 fn a_hand_written_scenario_encodes_to_fuzzer_input() {
     let s = parse(EVERY_STEP).expect("parses");
-    let encoded = s.to_bytes_with(POINTS, reg_op_bytes).expect("encodable");
+    let encoded = s.to_bytes_with(&points(), reg_op_bytes).expect("encodable");
     let mut u = arbitrary::Unstructured::new(&encoded);
     let back: Scenario<RegOp> =
-        Scenario::generate_with("register", POINTS, &mut u, |_, _| {}).expect("generates");
+        Scenario::generate_with("register", &points(), &mut u, |_, _| {}).expect("generates");
     // The long waits are split into 500 ms pieces; everything else survives.
     assert_eq!(back.duration_ms(), s.duration_ms());
     assert_eq!(back.seed, s.seed);
@@ -278,4 +284,76 @@ fn a_hand_written_scenario_encodes_to_fuzzer_input() {
             .count()
     };
     assert_eq!(faults(&back), faults(&s), "{}", back.to_text());
+}
+
+#[test]
+fn forge_steps_round_trip_and_bad_ones_are_errors() {
+    let text =
+        "system register\nnodes 3\nseed 1\nweather forge\nforge n1\nforge n2 7\nforge n0 255\n";
+    let s = parse(text).expect("parses");
+    assert_eq!(s.to_text(), text);
+    assert_eq!(
+        s.steps,
+        vec![
+            Step::Fault(Fault::Forge(1, 0)),
+            Step::Fault(Fault::Forge(2, 7)),
+            Step::Fault(Fault::Forge(0, 255)),
+        ]
+    );
+    assert_eq!(
+        parse("system register\nnodes 3\nseed 1\nforge n1 0\n")
+            .expect("parses")
+            .to_text(),
+        "system register\nnodes 3\nseed 1\nweather forge\nforge n1\n"
+    );
+    let head = "system register\nnodes 3\nseed 1\n";
+    let e = error(&format!("{head}forge n3\n"));
+    assert_eq!((e.line, e.column), (4, 7), "{e}");
+    let e = error(&format!("{head}forge n1 256\n"));
+    assert_eq!((e.line, e.column), (4, 10), "{e}");
+    assert!(e.message.contains("which forgery, 0 to 255"), "{e}");
+    let e = error(&format!("{head}forge n1 2 3\n"));
+    assert_eq!((e.line, e.column), (4, 12), "{e}");
+    let e = error(&format!("{head}forge\n"));
+    assert!(e.message.contains("missing node"), "{e}");
+    let e = error(&format!("{head}weather garbage\nforge n0\n"));
+    assert!(e.message.contains("`forge` fault"), "{e}");
+}
+
+#[test]
+fn forgeries_are_generated_only_for_systems_that_take_them_and_encode_back() {
+    let with_forge = squall::scenario::Weather::universal().with(FaultKind::Forge);
+    let mut forging = 0;
+    for seed in 0..500u64 {
+        let bytes = squall::scenario::generate::seed_bytes(seed);
+        let generate = |bytes: &[u8], supported| {
+            let mut u = arbitrary::Unstructured::new(bytes);
+            Scenario::<RegOp>::generate_with(
+                "register",
+                &Offer {
+                    kinds: supported,
+                    points: Vec::new(),
+                },
+                &mut u,
+                |_, _| {},
+            )
+            .expect("generates")
+        };
+        let plain = generate(&bytes, squall::scenario::Weather::universal());
+        let s = generate(&bytes, with_forge);
+        // Without forgeries in its weather, a scenario decodes as it always did.
+        if !s.weather.allows(FaultKind::Forge) {
+            assert_eq!(s, plain, "seed {seed}");
+            continue;
+        }
+        forging += 1;
+        assert!(!plain.weather.allows(FaultKind::Forge));
+        let encoded = s.to_bytes(reg_op_bytes).expect("encodable");
+        assert_eq!(generate(&encoded, with_forge), s, "seed {seed}");
+    }
+    // One bit of the weather: about half.
+    assert!(
+        (175..325).contains(&forging),
+        "{forging} of 500 scenarios forge"
+    );
 }

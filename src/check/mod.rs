@@ -9,6 +9,7 @@ pub mod bench;
 pub mod formats;
 pub mod linearizability;
 pub mod model;
+pub mod property;
 
 use std::fmt;
 

@@ -48,10 +48,10 @@ impl Visit for Decode<'_> {
         let bytes = std::fs::read(&args.file)
             .with_context(|| format!("reading {}", args.file.display()))?;
         let mut u = Unstructured::new(&bytes);
-        let points = crate::systems::crash_point_names(system);
+        let offer = crate::systems::offer(system);
         let scenario = Scenario::<OpOf<S>>::generate_with(
             system.name(),
-            &points,
+            &offer,
             &mut u,
             S::Workload::uniquify,
         )
@@ -112,9 +112,9 @@ impl Visit for Encode<'_> {
     fn visit<S: System>(self, system: &S) -> Result<()> {
         let (file, out) = (self.0, self.1);
         let scenario = load_scenario::<S>(file)?;
-        let points = crate::systems::crash_point_names(system);
+        let offer = crate::systems::offer(system);
         let bytes = scenario
-            .to_bytes_with(&points, S::Workload::op_bytes)
+            .to_bytes_with(&offer, S::Workload::op_bytes)
             .with_context(|| {
                 format!("{}: this scenario has no fuzzer-input form", file.display())
             })?;

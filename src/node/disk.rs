@@ -84,6 +84,25 @@ impl Disk {
             .map_or(0, |f| f.current.len())
     }
 
+    /// Bytes the disk holds for the node: every file's current contents, plus what a power
+    /// loss would restore that differs (the durable copy of a file rewritten since its last
+    /// sync). What the bounded-memory check measures of a node's disk.
+    pub fn stored_bytes(&self) -> u64 {
+        let state = self.state.borrow();
+        state
+            .files
+            .values()
+            .map(|f| {
+                let durable = if f.pending.is_empty() {
+                    0
+                } else {
+                    f.durable.len()
+                };
+                (f.current.len() + durable) as u64
+            })
+            .sum()
+    }
+
     /// Whether the file is empty or absent.
     pub fn is_empty(&self, name: &str) -> bool {
         self.len(name) == 0

@@ -6,12 +6,14 @@
 //! internals through here.
 
 pub(crate) mod disk;
+pub mod forge;
 pub mod frame;
 pub(crate) mod net;
 pub mod points;
 pub mod rpc;
 
 pub use disk::Disk;
+pub use forge::{Forged, Forger};
 pub use frame::FrameError;
 pub use net::{Net, Received, Transport, MAX_FRAME};
 pub use points::{PointInfo, Points};

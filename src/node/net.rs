@@ -15,7 +15,11 @@
 //! system survives garbage ([`Transport::next_msg`] skips such frames for a system that
 //! need not count them). The raw [`Transport::send`] and [`Transport::recv`] carry frames
 //! a system frames itself.
+//!
+//! Forged messages ([`super::forge`]) arrive from the harness's address in an envelope naming
+//! the peer they impersonate; [`Transport::recv`] opens it and reports that peer as the sender.
 
+use super::forge;
 use super::frame::{self, FrameError};
 use super::points::Points;
 use crate::report::Effects;
@@ -55,6 +59,10 @@ pub struct NetFaults {
     rng: Xoshiro256PlusPlus,
     /// What the faults did.
     pub effects: Effects,
+    /// The address the harness sends garbage and forged messages from: a datagram from it is
+    /// opened as a forgery if it is one ([`super::forge::open`]). Read by transports when they
+    /// bind.
+    pub harness: Option<SocketAddr>,
 }
 
 impl NetFaults {
@@ -69,6 +77,7 @@ impl NetFaults {
             cut: vec![false; n * n],
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             effects: Effects::default(),
+            harness: None,
         }
     }
 
@@ -157,6 +166,8 @@ pub struct Transport {
     socket: Socket,
     faults: Option<Rc<RefCell<NetFaults>>>,
     local: SocketAddr,
+    /// Where forged messages come from ([`NetFaults::harness`]); `None` on real sockets.
+    harness: Option<SocketAddr>,
     /// The buffer [`Transport::send_msg`] encodes into, kept between sends so that sending
     /// does not allocate. Taken out while in use, so concurrent sends (from several tasks of
     /// one host) each get a buffer rather than a borrow conflict.
@@ -174,10 +185,12 @@ impl Transport {
             Net::Sim(faults) => {
                 let any = SocketAddr::new(IpAddr::from([0, 0, 0, 0]), addr.port());
                 let socket = turmoil::net::UdpSocket::bind(any).await?;
+                let harness = faults.borrow().harness;
                 Ok(Transport {
                     socket: Socket::Sim(Rc::new(socket)),
                     faults: Some(faults.clone()),
                     local: addr,
+                    harness,
                     scratch: Cell::default(),
                     points: super::points::current(),
                 })
@@ -189,6 +202,7 @@ impl Transport {
                     socket: Socket::Real(socket),
                     faults: None,
                     local,
+                    harness: None,
                     scratch: Cell::default(),
                     points: Points::default(),
                 })
@@ -257,11 +271,32 @@ impl Transport {
     }
 
     /// Receives one frame into `buf`, returning its length and sender. A datagram longer
-    /// than `buf` is truncated to it.
+    /// than `buf` is truncated to it. A forged frame comes with the peer it impersonates as
+    /// its sender.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         match &self.socket {
-            Socket::Sim(s) => s.recv_from(buf).await,
+            Socket::Sim(s) => {
+                let (len, from) = s.recv_from(buf).await?;
+                if Some(from) == self.harness {
+                    return Ok(self.open_forged(buf, len, from));
+                }
+                Ok((len, from))
+            }
             Socket::Real(s) => s.recv_from(buf).await,
+        }
+    }
+
+    /// A datagram from the harness: a forged frame in its envelope (counted as delivered), or
+    /// garbage, passed on as it came.
+    fn open_forged(&self, buf: &mut [u8], len: usize, from: SocketAddr) -> (usize, SocketAddr) {
+        match forge::open(buf, len) {
+            Some(opened) => {
+                if let Some(faults) = &self.faults {
+                    faults.borrow_mut().effects.forged += 1;
+                }
+                opened
+            }
+            None => (len, from),
         }
     }
 

@@ -31,6 +31,9 @@ pub struct Effects {
     pub restarts: u64,
     /// Garbage frames sent into nodes.
     pub garbage: u64,
+    /// Forged messages delivered to nodes (received by their transport).
+    #[serde(default)]
+    pub forged: u64,
     /// Simulated milliseconds summed over nodes while a node was down.
     pub node_down_ms: u64,
     /// Crash points armed (`crash nX at POINT`).
@@ -68,6 +71,7 @@ impl Effects {
         self.torn_tails += o.torn_tails;
         self.restarts += o.restarts;
         self.garbage += o.garbage;
+        self.forged += o.forged;
         self.node_down_ms += o.node_down_ms;
         self.points_armed += o.points_armed;
         self.points_fired += o.points_fired;
@@ -107,6 +111,11 @@ impl fmt::Display for Effects {
         }
         if self.buggified > 0 {
             write!(f, " buggified={}", self.buggified)?;
+        }
+        // Only when there were any, so that the line of a run without forgeries (and every
+        // corpus snapshot taken before forgeries existed) stays as it was.
+        if self.forged > 0 {
+            write!(f, " forged={}", self.forged)?;
         }
         Ok(())
     }

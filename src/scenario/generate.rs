@@ -6,6 +6,13 @@
 //! scenario's weather, heals and restarts aim at what is actually broken, and waits are
 //! spread around the protocols' timeouts (tens to hundreds of milliseconds).
 //!
+//! Fault kinds that need the system's cooperation ([`FaultKind::Forge`]) are drawn only for a
+//! system that supports them ([`Scenario::generate_with`]), and then in one scenario of four:
+//! their bit lives in the step-mix byte, whose low two bits pick the mix, so that the bytes of
+//! a scenario without them decode as they always did. A forgery suspends a crash-fault-tolerant
+//! system's own properties for the rest of its run, so the kind is kept rarer than the others
+//! (each on in one scenario of two), which cost no checking.
+//!
 //! Every decision reads whole bytes and maps them with `%`, so the decoding can be inverted:
 //! [`Scenario::to_bytes`] turns a readable scenario (a corpus file) into fuzzer input that
 //! decodes back to it — how the fuzz corpus is seeded from `corpus/<system>/*.scn`.
@@ -31,6 +38,26 @@ const DELAY: [u8; 5] = [2, 5, 10, 20, 0];
 /// above): the usual mix first (what [`Scenario::to_bytes`] encodes), then fault-heavy ones
 /// and an op-heavy one.
 const MIXES: [(u8, u8); 4] = [(45, 75), (30, 60), (25, 50), (55, 85)];
+
+/// What a system offers the generator: the fault kinds it takes (forgeries and BUGGIFY need
+/// its cooperation) and the crash points its nodes pass.
+#[derive(Clone, Debug)]
+pub struct Offer {
+    /// The fault kinds that may be drawn.
+    pub kinds: Weather,
+    /// The crash points crash steps may arm.
+    pub points: Vec<&'static str>,
+}
+
+impl Default for Offer {
+    /// The kinds every system takes ([`Weather::universal`]), no crash points.
+    fn default() -> Self {
+        Offer {
+            kinds: Weather::universal(),
+            points: Vec::new(),
+        }
+    }
+}
 
 /// What the generator knows of the cluster it is breaking, so heals and restarts hit targets.
 #[derive(Default, Clone)]
@@ -63,23 +90,22 @@ fn wait_ms(r: u8) -> u32 {
 }
 
 impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
-    /// Decodes a scenario for `system` from fuzzer bytes, with no crash points to arm (see
-    /// [`Scenario::generate_with`]).
+    /// Decodes a scenario for `system` from fuzzer bytes, with the fault kinds every system
+    /// takes and no crash points ([`Offer::default`]). `uniquify(op, n)` lets the system make
+    /// the n-th operation's written value unique, which makes histories easier to check.
     pub fn generate(
         system: &str,
         u: &mut Unstructured<'a>,
         uniquify: impl FnMut(&mut Op, u32),
     ) -> Result<Self> {
-        Self::generate_with(system, &[], u, uniquify)
+        Self::generate_with(system, &Offer::default(), u, uniquify)
     }
 
-    /// Decodes a scenario for `system` from fuzzer bytes. `points` are the crash points its
-    /// nodes pass (squall's and the system's own), which crash steps may arm. `uniquify(op,
-    /// n)` lets the system make the n-th operation's written value unique, which makes
-    /// histories easier to check.
+    /// [`Scenario::generate`] for a system that takes the fault kinds and passes the crash
+    /// points in `offer` ([`crate::systems::offer`]); nothing outside it is drawn.
     pub fn generate_with(
         system: &str,
-        points: &[&'static str],
+        offer: &Offer,
         u: &mut Unstructured<'a>,
         mut uniquify: impl FnMut(&mut Op, u32),
     ) -> Result<Self> {
@@ -90,13 +116,13 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
         let weather = FaultKind::ALL
             .into_iter()
             .enumerate()
-            .filter(|(i, _)| bits & (1 << i) != 0)
+            .filter(|(i, kind)| bits & (1 << i) != 0 && offer.kinds.allows(*kind))
             .fold(Weather::CALM, |w, (_, kind)| w.with(kind));
-        let kinds: Vec<FaultKind> = weather.kinds().collect();
         // The step mix is drawn per scenario too: fault-heavy scenarios reach the
         // multi-fault choreographies (Figure 8) that an average mix almost never strings
         // together, op-heavy ones load the protocol between fewer faults.
         let (op_below, wait_below) = MIXES[usize::from(byte(u)) % MIXES.len()];
+        let kinds: Vec<FaultKind> = weather.kinds().collect();
         let mut steps = Vec::new();
         let mut damage = Damage::default();
         let mut duration = 0u64;
@@ -120,7 +146,7 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
                 Step::Wait { ms }
             } else {
                 let kind = kinds[usize::from(byte(u)) % kinds.len()];
-                Step::Fault(fault(u, kind, nodes, points, &mut damage))
+                Step::Fault(fault(u, kind, nodes, &offer.points, &mut damage))
             };
             steps.push(step);
         }
@@ -261,6 +287,7 @@ fn fault(
         }
         FaultKind::Garbage => Fault::Garbage(node(u, nodes)),
         FaultKind::Buggify => Fault::Buggify(roll < 7),
+        FaultKind::Forge => Fault::Forge(node(u, nodes), byte(u)),
     }
 }
 
@@ -289,14 +316,14 @@ impl<Op> Scenario<Op> {
     /// ...) are approximated or skipped; `None` if the scenario exceeds the generator's bounds
     /// or an operation has no byte form.
     pub fn to_bytes(&self, op_bytes: impl Fn(&Op) -> Option<Vec<u8>>) -> Option<Vec<u8>> {
-        self.to_bytes_with(&[], op_bytes)
+        self.to_bytes_with(&Offer::default(), op_bytes)
     }
 
-    /// [`Scenario::to_bytes`] for [`Scenario::generate_with`] with the crash points `points`
-    /// (a crash at a point not among them is skipped).
+    /// [`Scenario::to_bytes`] for [`Scenario::generate_with`] with `offer` (a crash at a point
+    /// not in it is skipped).
     pub fn to_bytes_with(
         &self,
-        points: &[&'static str],
+        offer: &Offer,
         op_bytes: impl Fn(&Op) -> Option<Vec<u8>>,
     ) -> Option<Vec<u8>> {
         let nodes = self.nodes;
@@ -342,7 +369,8 @@ impl<Op> Scenario<Op> {
                     let Some(kind) = f.kind().or_else(|| heal_kind(f, &kinds)) else {
                         continue;
                     };
-                    let Some(fault_bytes) = fault_bytes(*f, kind, nodes, points, &mut damage)
+                    let Some(fault_bytes) =
+                        fault_bytes(*f, kind, nodes, &offer.points, &mut damage)
                     else {
                         continue;
                     };
@@ -478,6 +506,7 @@ fn fault_bytes(
         }
         (FaultKind::Garbage, Fault::Garbage(n)) => vec![0, n],
         (FaultKind::Buggify, Fault::Buggify(on)) => vec![if on { 0 } else { 9 }],
+        (FaultKind::Forge, Fault::Forge(n, k)) => vec![0, n, k],
         _ => return None,
     })
 }
@@ -502,11 +531,11 @@ pub fn seed_bytes(seed: u64) -> Vec<u8> {
 
 impl<Op> Scenario<Op> {
     /// The scenario `squall run SYSTEM --seed N` runs: generated from [`seed_bytes`] with the
-    /// workload's operations and the crash points `points`, its own seed set to `seed` so
-    /// that the file shows it.
+    /// workload's operations and what `offer` allows, its own seed set to `seed` so that the
+    /// file shows it.
     pub fn from_seed<W: crate::workload::Workload<Op = Op>>(
         system: &str,
-        points: &[&'static str],
+        offer: &Offer,
         seed: u64,
     ) -> std::result::Result<Self, String>
     where
@@ -514,7 +543,7 @@ impl<Op> Scenario<Op> {
     {
         let bytes = seed_bytes(seed);
         let mut u = Unstructured::new(&bytes);
-        let mut scenario = Scenario::generate_with(system, points, &mut u, W::uniquify)
+        let mut scenario = Scenario::generate_with(system, offer, &mut u, W::uniquify)
             .map_err(|e| format!("generating a scenario from seed {seed}: {e}"))?;
         scenario.seed = seed;
         Ok(scenario)

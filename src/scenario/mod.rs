@@ -19,7 +19,7 @@ pub const MIN_NODES: u8 = 3;
 /// Largest cluster squall runs.
 pub const MAX_NODES: u8 = 7;
 /// Number of client processes a scenario can address (`c0`..`c3`).
-pub const MAX_CLIENTS: u8 = 4;
+pub use crate::history::MAX_CLIENTS;
 
 /// A test scenario for a system whose client operations are `Op`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +133,12 @@ pub enum Fault {
     Restart(NodeId),
     /// Send the node a frame of garbage bytes; it must reject it without harm.
     Garbage(NodeId),
+    /// Deliver to the node a well-formed message of the system's own type with arbitrary
+    /// contents, as if another node had sent it (a byzantine peer). The second field picks
+    /// which one: the message and the peer it impersonates are drawn from the scenario's
+    /// seed, the node and this number, so a forgery stays the same when other steps are
+    /// removed. A no-op for a system that has no [`Forger`](crate::node::Forger).
+    Forge(NodeId, u8),
     /// Repair every cut link, then isolate whichever node leads now (Jepsen's partition of
     /// the primary: each such partition replaces the last). Held links, latency, loss,
     /// duplication and delays stay. Resolved when it is applied, from what the system reports
@@ -211,12 +217,15 @@ pub enum FaultKind {
     Garbage,
     /// BUGGIFY: node code takes its rare paths on purpose.
     Buggify,
+    /// Forged messages into nodes: only for systems that opt in (they name their message
+    /// type, see [`crate::node::forge`]).
+    Forge,
 }
 
 impl FaultKind {
     /// Every kind, in a fixed order: the order of the weather's bits in generated scenarios,
     /// so a new kind is appended, never inserted.
-    pub const ALL: [FaultKind; 9] = [
+    pub const ALL: [FaultKind; 10] = [
         FaultKind::Partition,
         FaultKind::Partial,
         FaultKind::Loss,
@@ -226,6 +235,20 @@ impl FaultKind {
         FaultKind::PowerLoss,
         FaultKind::Garbage,
         FaultKind::Buggify,
+        FaultKind::Forge,
+    ];
+
+    /// The kinds every system can take, in [`FaultKind::ALL`] order; the others need the
+    /// system's cooperation (BUGGIFY call sites, a forger).
+    pub const UNIVERSAL: [FaultKind; 8] = [
+        FaultKind::Partition,
+        FaultKind::Partial,
+        FaultKind::Loss,
+        FaultKind::Duplicate,
+        FaultKind::Reorder,
+        FaultKind::Crash,
+        FaultKind::PowerLoss,
+        FaultKind::Garbage,
     ];
 
     /// The kind's name in scenario text.
@@ -240,6 +263,7 @@ impl FaultKind {
             FaultKind::PowerLoss => "powerloss",
             FaultKind::Garbage => "garbage",
             FaultKind::Buggify => "buggify",
+            FaultKind::Forge => "forge",
         }
     }
 
@@ -264,6 +288,13 @@ impl Weather {
     /// Every fault kind.
     pub fn all() -> Self {
         FaultKind::ALL
+            .into_iter()
+            .fold(Weather::CALM, Weather::with)
+    }
+
+    /// Every fault kind any system can take ([`FaultKind::UNIVERSAL`]).
+    pub fn universal() -> Self {
+        FaultKind::UNIVERSAL
             .into_iter()
             .fold(Weather::CALM, Weather::with)
     }
@@ -314,6 +345,7 @@ impl Fault {
             } => FaultKind::PowerLoss,
             Fault::Buggify(true) => FaultKind::Buggify,
             Fault::Garbage(_) => FaultKind::Garbage,
+            Fault::Forge(..) => FaultKind::Forge,
             Fault::Heal(..)
             | Fault::HealAll
             | Fault::Restart(_)
@@ -331,7 +363,8 @@ impl Fault {
             | Fault::PowerLoss(n)
             | Fault::Restart(n)
             | Fault::Garbage(n)
-            | Fault::CrashAt { node: n, .. } => one(n),
+            | Fault::CrashAt { node: n, .. }
+            | Fault::Forge(n, _) => one(n),
             Fault::Split(side) => side,
             Fault::Cut(a, b)
             | Fault::Heal(a, b)

@@ -14,6 +14,9 @@
 //! heal all
 //! ```
 //!
+//! `forge n1` delivers a forged message to n1 (`forge n1 7`: the 7th of the scenario's
+//! forgeries for n1; see [`Fault::Forge`]).
+//!
 //! Header lines (`system`, `nodes`, `seed`, `weather`) come first; `weather` may be left out,
 //! and is then the set of fault kinds the steps use. `#` starts a comment. Printing a parsed
 //! scenario and parsing it again gives the same scenario.
@@ -53,6 +56,8 @@ impl fmt::Display for Fault {
             Fault::PowerLoss(n) => write!(f, "powerloss n{n}"),
             Fault::Restart(n) => write!(f, "restart n{n}"),
             Fault::Garbage(n) => write!(f, "garbage n{n}"),
+            Fault::Forge(n, 0) => write!(f, "forge n{n}"),
+            Fault::Forge(n, k) => write!(f, "forge n{n} {k}"),
             Fault::IsolateLeader => write!(f, "isolate leader"),
             Fault::SplitLeader(size) => write!(f, "split leader {size}"),
             Fault::CrashLeader { power_loss: false } => write!(f, "crash leader"),
@@ -464,6 +469,20 @@ fn parse_step<Op: FromStr<Err = String>>(
         "powerloss" => Fault::PowerLoss(one(w)?),
         "restart" => Fault::Restart(one(w)?),
         "garbage" => Fault::Garbage(one(w)?),
+        "forge" => {
+            let n = w.node(1, nodes)?;
+            let k = match w.words.get(2) {
+                None => 0,
+                Some(&(col, word)) => word.parse::<u8>().map_err(|_| {
+                    w.err(
+                        col,
+                        format!("expected which forgery, 0 to 255, found `{word}`"),
+                    )
+                })?,
+            };
+            w.expect_len(3)?;
+            Fault::Forge(n, k)
+        }
         "split" => {
             let mut side = NodeSet::default();
             for i in 1..w.words.len().max(2) {
@@ -547,7 +566,7 @@ fn parse_step<Op: FromStr<Err = String>>(
                 col,
                 format!(
                     "unknown step `{other}`; expected wait, cN <op>, isolate, split, cut, oneway, heal, \
-                     loss, duplicate, hold, release, latency, crash, powerloss, restart or garbage"
+                     loss, duplicate, hold, release, latency, crash, powerloss, restart, garbage or forge"
                 ),
             ))
         }

@@ -2,9 +2,12 @@
 //! state of the link faults kept by its own type (`links::Links`: cut, held, slow and
 //! releasing links, and the fault view checkers read), the OS randomness of the scenario's
 //! thread seeded (`entropy`) and each scenario as isolated from the ones before it as its
-//! system needs ([`isolate`]).
+//! system needs ([`isolate`]). Forged messages are drawn and their consequences for the
+//! run's checks decided in `forge`; the bounded-memory check lives in [`memory`].
 
 pub(crate) mod entropy;
+mod forge;
 pub mod isolate;
 mod links;
+pub mod memory;
 pub mod runner;

@@ -40,7 +40,7 @@ use tokio::sync::mpsc;
 pub const NODE_PORT: u16 = 7000;
 /// First port of the client processes (client `c` uses `CLIENT_PORT + c`).
 pub const CLIENT_PORT: u16 = 9000;
-/// Port the garbage sender uses.
+/// Port the garbage sender uses; forged messages come from it too.
 const GARBAGE_PORT: u16 = 9100;
 
 /// How a run is driven. The defaults are what `squall run` uses.
@@ -242,6 +242,8 @@ struct Runner<'a, S: System> {
     selection: Selection,
     /// Properties not selected that were violated (noted in the trace once each).
     unchecked: Vec<String>,
+    /// Forged messages sent, and whether one has been delivered.
+    forgeries: super::forge::Forgeries,
 }
 
 impl<'a, S: System> Runner<'a, S> {
@@ -272,6 +274,7 @@ impl<'a, S: System> Runner<'a, S> {
             hosts,
             derive_seed(scenario.seed, 1),
         )));
+        faults.borrow_mut().harness = Some(SocketAddr::new(CLIENT_IP, GARBAGE_PORT));
         let peers: Vec<SocketAddr> = (0..n)
             .map(|i| SocketAddr::new(node_ip(i), NODE_PORT))
             .collect();
@@ -386,6 +389,7 @@ impl<'a, S: System> Runner<'a, S> {
             history_unknown: false,
             selection,
             unchecked: Vec::new(),
+            forgeries: super::forge::Forgeries::new(system.byzantine_tolerant()),
         }
     }
 
@@ -519,7 +523,21 @@ impl<'a, S: System> Runner<'a, S> {
         }
         self.links.finish_releases(&mut self.sim);
         self.crash_fired_points();
+        if self.forgeries.watching() {
+            self.watch_forgeries();
+        }
         let now = self.now();
+        if self.selection.includes(harness::BOUNDED_MEMORY.name) {
+            let over = super::memory::over_limit(self.system, &self.observer, &self.disks);
+            if let Some(detail) = over {
+                return Err(failure(
+                    FailureKind::Safety,
+                    harness::BOUNDED_MEMORY.name,
+                    detail,
+                    now,
+                ));
+            }
+        }
         let mut trace = self.trace.borrow_mut();
         let mut ctx = StepContext {
             step: step.unwrap_or(self.scenario.steps.len()),
@@ -646,7 +664,54 @@ impl<'a, S: System> Runner<'a, S> {
                     .garbage
                     .send((SocketAddr::new(node_ip(x), NODE_PORT), bytes));
             }
+            Fault::Forge(x, k) => self.forge(x, k),
         }
+    }
+
+    /// Sends node `x` its `k`-th forgery, from the harness's address ([`super::forge`]).
+    fn forge(&mut self, x: NodeId, k: u8) {
+        let seed = self.scenario.seed;
+        let Some(draw) = super::forge::draw(self.system, seed, self.scenario.nodes, x, k) else {
+            self.note(format_args!(
+                "  nothing forged (the system takes no forged messages)"
+            ));
+            return;
+        };
+        self.note(format_args!(
+            "  forged as from n{}: {}",
+            draw.sender, draw.forged.description
+        ));
+        let events = self.log.borrow().history.events.len();
+        self.forgeries.sent(events);
+        let peer = SocketAddr::new(node_ip(draw.sender), NODE_PORT);
+        let _ = self
+            .garbage
+            .send((SocketAddr::new(node_ip(x), NODE_PORT), draw.datagram(peer)));
+    }
+
+    /// After a tick of a run that sent forgeries: at the first delivery, the checks that no
+    /// longer apply stop ([`super::forge`]).
+    fn watch_forgeries(&mut self) {
+        let delivered = self.links.effects().forged > 0;
+        let events = self.log.borrow().history.events.len();
+        if !self.forgeries.after_tick(delivered, events) {
+            return;
+        }
+        if self.system.byzantine_tolerant() {
+            self.note(format_args!(
+                "forged message delivered (the system claims byzantine tolerance: every property stays on)"
+            ));
+            return;
+        }
+        let known: Vec<Property> = properties_of(self.system)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        self.selection = self.forgeries.selection_after(&self.selection, &known);
+        self.note(format_args!(
+            "forged message delivered: only the harness's properties are checked from here, \
+             and the history up to here"
+        ));
     }
 
     /// Recomputes the fault state checkers see; `since` moves only if something changed.
@@ -811,8 +876,13 @@ impl<'a, S: System> Runner<'a, S> {
     fn not_checked(&mut self, v: &Violation) {
         if !self.unchecked.contains(&v.property) {
             self.unchecked.push(v.property.clone());
+            let why = if self.forgeries.honest_events().is_some() {
+                "suspended after a forgery"
+            } else {
+                "not selected"
+            };
             self.note(format_args!(
-                "not checked (not selected): {}: {}",
+                "not checked ({why}): {}: {}",
                 v.property, v.detail
             ));
         }
@@ -841,10 +911,29 @@ impl<'a, S: System> Runner<'a, S> {
         if !self.selection.includes(harness::LINEARIZABILITY.name) {
             return None;
         }
-        let verdict = crate::check::history_verdict(model, &self.log.borrow().history);
+        let honest = self.forgeries.honest_events();
+        let verdict = {
+            let log = self.log.borrow();
+            match honest {
+                // Only what happened before the first forgery was delivered ([`super::forge`]).
+                Some(n) => {
+                    let prefix = crate::history::History {
+                        events: log.history.events[..n.min(log.history.events.len())].to_vec(),
+                    };
+                    crate::check::history_verdict(model, &prefix)
+                }
+                None => crate::check::history_verdict(model, &log.history),
+            }
+        };
         match verdict {
             HistoryVerdict::Consistent => {
-                self.note(format_args!("history: linearizable ({model:?} model)"));
+                match honest {
+                    Some(n) => self.note(format_args!(
+                        "history: linearizable up to the first forgery ({n} of {} events, {model:?} model)",
+                        self.log.borrow().history.events.len()
+                    )),
+                    None => self.note(format_args!("history: linearizable ({model:?} model)")),
+                }
                 None
             }
             HistoryVerdict::Unknown(why) => {

@@ -17,7 +17,7 @@ pub mod raft;
 pub mod twopc;
 
 mod isolation;
-pub mod property;
+pub use crate::check::property;
 
 pub use crate::node::points::PointInfo;
 pub use crate::node::{ClientContext, NodeContext};
@@ -28,8 +28,9 @@ pub use property::{Property, PropertyKind, Selection};
 use crate::check::Violation;
 use crate::history::Value;
 use crate::mutants::MutantInfo;
+use crate::node::Forger;
 use crate::report::Trace;
-use crate::scenario::{NodeId, NodeSet};
+use crate::scenario::{FaultKind, NodeId, NodeSet, Weather};
 use std::io;
 use std::time::Duration;
 
@@ -230,6 +231,29 @@ pub fn crash_point_names<S: System>(system: &S) -> Vec<&'static str> {
     crash_points(system).iter().map(|p| p.name).collect()
 }
 
+/// The fault kinds `system` can take: every universal one, and forged messages if it has a
+/// [`System::forger`]. What generators draw from for it, so no step is spent on a fault that
+/// would be a no-op.
+pub fn supported_faults<S: System>(system: &S) -> Weather {
+    let mut weather = Weather::universal();
+    if system.forger().is_some() {
+        weather = weather.with(FaultKind::Forge);
+    }
+    if system.uses_buggify() {
+        weather = weather.with(FaultKind::Buggify);
+    }
+    weather
+}
+
+/// What generated scenarios for `system` draw from: the fault kinds it takes and the crash
+/// points its nodes pass.
+pub fn offer<S: System>(system: &S) -> crate::scenario::generate::Offer {
+    crate::scenario::generate::Offer {
+        kinds: supported_faults(system),
+        points: crash_point_names(system),
+    }
+}
+
 /// `system` with the planted bug `name`, which must be one of its [`System::mutants`].
 pub fn with_mutant<S: System>(system: &S, name: &str) -> Result<S, String> {
     let known: Vec<&str> = system.mutants().iter().map(|m| m.name).collect();
@@ -362,6 +386,40 @@ pub trait System: Clone + Sync + 'static {
     /// commit relations, ...), hashed; fed to coverage-guided fuzzing as extra feedback so it
     /// seeks new protocol situations. `0` means no abstraction.
     fn abstract_state(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> u64 {
+        0
+    }
+
+    /// How to forge this system's messages, for `forge nX` steps: usually
+    /// `Some(Forger::of::<MyMessage>())`, naming the message type its nodes exchange (it
+    /// derives `Arbitrary`; see [`crate::node::forge`] for making its fields plausible).
+    /// `None`, the default: the system does not take forged messages; a `forge` step is a
+    /// no-op for it, and generated scenarios never contain one.
+    fn forger(&self) -> Option<Forger> {
+        None
+    }
+
+    /// Whether its node code calls [`buggify!`](crate::buggify). If not (the default),
+    /// generated scenarios never turn BUGGIFY on: it would take no path, and chaos would
+    /// report a fault kind that never took effect.
+    fn uses_buggify(&self) -> bool {
+        false
+    }
+
+    /// Whether the system claims to tolerate byzantine peers. If not (the default, and the
+    /// case for crash-fault-tolerant designs such as Raft), a run stops checking the system's
+    /// own properties once a forged message has been delivered, and checks the client
+    /// history only up to that point: it then asks only for robustness (no panic, no node
+    /// error, bounded memory, and recovery and progress once everything heals). A system
+    /// that claims tolerance keeps every property on.
+    fn byzantine_tolerant(&self) -> bool {
+        false
+    }
+
+    /// Bytes of in-memory state `node` holds that its input can grow (its log, queues,
+    /// session tables), by the system's own accounting; 0 by default. The bounded-memory
+    /// check adds it to what squall measures itself (the node's disk). squall cannot verify
+    /// it: what a system leaves out is not checked.
+    fn memory(&self, _observer: &Self::Observer, _node: NodeId) -> u64 {
         0
     }
 }

@@ -26,10 +26,10 @@
 
 use super::{HistoryOp, Workload};
 use crate::check::model::ModelKind;
+use crate::check::property::Property;
 use crate::check::Violation;
+use crate::history::MAX_CLIENTS;
 use crate::history::{EventType, Function, History, Value};
-use crate::scenario::MAX_CLIENTS;
-use crate::systems::Property;
 use arbitrary::{Arbitrary, Unstructured};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};

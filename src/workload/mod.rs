@@ -19,9 +19,9 @@ pub mod kv;
 pub mod register;
 
 use crate::check::model::ModelKind;
+use crate::check::property::Property;
 use crate::check::Violation;
 use crate::history::{Function, History, Value};
-use crate::systems::Property;
 use std::fmt;
 use std::str::FromStr;
 

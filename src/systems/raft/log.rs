@@ -83,6 +83,11 @@ impl Log {
         self.offsets.push(offset);
     }
 
+    /// Bytes of the log's records (about what its entries take in memory too).
+    pub fn bytes(&self) -> u64 {
+        self.file_len as u64
+    }
+
     /// Index of the last entry (0 when empty).
     pub fn last_index(&self) -> Index {
         self.entries.len() as Index

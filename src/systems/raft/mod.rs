@@ -20,6 +20,7 @@
 
 pub(crate) mod client;
 pub(crate) mod coverage;
+pub mod forged;
 pub(crate) mod invariants;
 pub(crate) mod log;
 pub(crate) mod messages;
@@ -36,6 +37,8 @@ pub use mutants::Mutant;
 
 use crate::check::Violation;
 use crate::mutants::MutantInfo;
+use crate::node::Forger;
+use crate::scenario::NodeId;
 use crate::systems::{
     ClientContext, Liveness, NodeContext, PointInfo, Property, StepContext, System,
 };
@@ -121,6 +124,10 @@ impl System for RaftKv {
         CRASH_POINTS.to_vec()
     }
 
+    fn uses_buggify(&self) -> bool {
+        true
+    }
+
     fn properties(&self) -> Vec<Property> {
         invariants::PROPERTIES.to_vec()
     }
@@ -168,5 +175,21 @@ impl System for RaftKv {
     /// findings are still replayed in a fresh process.
     fn isolation(&self) -> crate::systems::Isolation {
         crate::systems::Isolation::Shared
+    }
+
+    /// Nodes exchange [`messages::Message`]; forged ones are drawn by its `Arbitrary` impl.
+    /// The store is crash-fault tolerant only: under forged messages squall checks that it
+    /// does not panic, stays within bounded memory and recovers once the forger stops.
+    fn forger(&self) -> Option<Forger> {
+        Some(Forger::of::<messages::Message>())
+    }
+
+    fn memory(&self, observer: &Self::Observer, node: NodeId) -> u64 {
+        observer
+            .0
+            .borrow()
+            .nodes
+            .get(usize::from(node))
+            .map_or(0, |v| v.memory)
     }
 }

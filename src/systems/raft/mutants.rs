@@ -40,11 +40,14 @@ pub enum Mutant {
     VoteReplyBeforeSync,
     /// A new term is synced only after the replies of the step that adopted it.
     TermSyncAfterReply,
+    /// A follower stages an AppendEntries' entries in a fixed buffer sized by the batch limit
+    /// honest leaders keep to: only a forged message overflows it.
+    FixedAppendBatch,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 14] = [
+    pub const ALL: [Mutant; 15] = [
         Mutant::CommitPreviousTerm,
         Mutant::UnsyncedVote,
         Mutant::LogLengthElection,
@@ -59,6 +62,7 @@ impl Mutant {
         Mutant::UnsyncedLog,
         Mutant::VoteReplyBeforeSync,
         Mutant::TermSyncAfterReply,
+        Mutant::FixedAppendBatch,
     ];
 
     /// Kebab-case name (`--mutant NAME`).
@@ -78,6 +82,7 @@ impl Mutant {
             Mutant::UnsyncedLog => "unsynced-log",
             Mutant::VoteReplyBeforeSync => "vote-reply-before-sync",
             Mutant::TermSyncAfterReply => "term-sync-after-reply",
+            Mutant::FixedAppendBatch => "fixed-append-batch",
         }
     }
 
@@ -124,6 +129,9 @@ impl Mutant {
             Mutant::TermSyncAfterReply => {
                 "a follower adopting a leader's newer term syncs its log at once but its term only after replying in the same turn; a crash between the two leaves entries of a term the node no longer remembers"
             }
+            Mutant::FixedAppendBatch => {
+                "a follower copies an AppendEntries' entries into a fixed buffer sized by the leaders' batch limit before checking anything, trusting the sender to keep to it: a forged AppendEntries with more entries indexes past the buffer and panics (in C, a buffer overflow); only forged messages reach it"
+            }
         }
     }
 
@@ -146,6 +154,7 @@ impl Mutant {
             Mutant::UnsyncedLog => "persisted state survives restarts",
             Mutant::VoteReplyBeforeSync => "persisted state survives restarts",
             Mutant::TermSyncAfterReply => "terms never decrease",
+            Mutant::FixedAppendBatch => "no panics",
         }
     }
 }

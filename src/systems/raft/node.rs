@@ -21,7 +21,9 @@
 //! - client sessions (thesis §6.3): see [`super::state_machine`]; reads go through the log.
 //!
 //! Replies from an earlier term are ignored; any message with a later term makes the node a
-//! follower in that term (§5.1).
+//! follower in that term (§5.1) — unless the term is beyond any an honest cluster reaches
+//! ([`MAX_TERM`]): such a message is dropped, so that a forged or corrupted term cannot push
+//! the cluster to the end of the term space, where no election could follow.
 
 use super::log::{Log, Meta};
 use super::messages::RECEIVE_BUFFER;
@@ -54,6 +56,14 @@ pub const ELECTION_TIMEOUT_MIN: Duration = Duration::from_millis(150);
 pub const ELECTION_TIMEOUT_MAX: Duration = Duration::from_millis(300);
 /// Heartbeat interval.
 pub const HEARTBEAT: Duration = Duration::from_millis(50);
+/// The highest term a node takes from a message. Terms grow by one per election, so no
+/// honest cluster comes near it; a term above is forged or corrupted. Adopting one such term
+/// would move the whole cluster next to `u64::MAX`, where a candidate's `term + 1` overflows
+/// and no election can succeed again (found by `forge` steps). An absolute bound rather than
+/// one relative to the node's own term: with a relative bound, repeated forgeries could push
+/// one node out of every other's range for good. After a forged term at most this high the
+/// cluster still has 2^62 elections to go.
+pub const MAX_TERM: Term = 1 << 62;
 
 /// Where a client request waits for its entry to apply.
 #[derive(Clone, Copy, Debug)]
@@ -238,10 +248,34 @@ impl Node {
         });
     }
 
+    /// Its role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Its current term.
+    pub fn term(&self) -> Term {
+        self.term
+    }
+
+    /// Index of its last log entry.
+    pub fn last_index(&self) -> Index {
+        self.log.last_index()
+    }
+
+    /// Bytes of state that input grows: the log, the state machine and its sessions, the
+    /// requests waiting for their entry, the messages not yet sent (for the bounded-memory
+    /// check).
+    pub fn memory(&self) -> u64 {
+        let pending = self.pending.len() * std::mem::size_of::<(u64, Pending)>();
+        let outbox = self.outbox.len() * std::mem::size_of::<(SocketAddr, Message)>();
+        self.log.bytes() + self.state.bytes() + (pending + outbox) as u64
+    }
+
     fn publish_view(&self) {
         let (role, term, leader, commit, applied) =
             (self.role, self.term, self.leader, self.commit, self.applied);
-        let (digest, term_start) = (self.state.digest(), self.term_start);
+        let (digest, term_start, memory) = (self.state.digest(), self.term_start, self.memory());
         self.observer.view(self.id, |v| {
             v.role = role;
             v.term = term;
@@ -250,6 +284,7 @@ impl Node {
             v.applied = applied;
             v.state_digest = digest;
             v.term_start = term_start;
+            v.memory = memory;
         });
     }
 
@@ -321,6 +356,9 @@ impl Node {
     /// Handles one message. Messages from peers name their sender, which must be another
     /// node of the cluster; client requests are answered at the address they came from.
     pub fn on_message(&mut self, msg: Message, from_addr: SocketAddr, now: Instant) {
+        if peer_term(&msg) > MAX_TERM {
+            return;
+        }
         match msg {
             Message::PreVote(m) if self.is_peer(m.from) => self.on_pre_vote(m, now),
             Message::PreVoteReply(m) if self.is_peer(m.from) => self.on_pre_vote_reply(m, now),
@@ -433,6 +471,15 @@ impl Node {
     }
 
     fn on_append(&mut self, m: AppendEntries, now: Instant) {
+        if self.mutant == Some(Mutant::FixedAppendBatch) {
+            // The planted bug: the entries are staged in a buffer sized by the batch limit
+            // every honest leader keeps to, before anything else is checked.
+            let mut batch: [Option<&Entry>; MAX_ENTRIES_PER_APPEND] =
+                [None; MAX_ENTRIES_PER_APPEND];
+            for (k, entry) in m.entries.iter().enumerate() {
+                batch[k] = Some(entry);
+            }
+        }
         let AppendEntries {
             from,
             term,
@@ -544,6 +591,24 @@ impl Node {
             node: self.id,
             from: index,
         });
+        if index <= self.commit {
+            self.lose_committed(index);
+        }
+    }
+
+    /// Recovery from losing committed entries (from `index` on), which an honest leader never
+    /// causes (it never conflicts with a committed entry, §5.4) but a forged AppendEntries
+    /// can: what now sits at those indices is not known committed, and a state machine that
+    /// applied the lost entries is rebuilt from the log, as a restart does. Without this the
+    /// node would count as committed and applied indices that now hold other entries, and
+    /// never apply those.
+    fn lose_committed(&mut self, index: Index) {
+        self.commit = index.saturating_sub(1);
+        if self.applied > self.commit {
+            self.state = StateMachine::new();
+            self.applied = 0;
+            self.apply_committed();
+        }
     }
 
     fn append(&mut self, entry: Entry) -> Index {
@@ -593,6 +658,15 @@ impl Node {
                 self.send_append(from);
             }
         } else {
+            if index <= self.match_index[p] && self.match_index[p] > 0 {
+                // The follower rejects entries this leader counts it as holding: the rejection
+                // is stale (reordered, duplicated), or the acknowledgment behind the match
+                // index was forged. Start over from its hint either way: a lower match index
+                // only delays commits, while a false one would keep the leader from ever
+                // sending the follower what it lacks.
+                self.match_index[p] = index.saturating_sub(1);
+                self.publish_match(from);
+            }
             // Not `clamp`: it panics if a (wrongly) high match index passes `last`.
             let next = index.max(self.match_index[p] + 1).min(last + 1);
             self.next_index[p] = next;
@@ -869,6 +943,19 @@ impl Node {
             self.start_prevote(now);
         }
         self.publish_view();
+    }
+}
+
+/// The highest term a peer message asks its receiver to consider (0 for a client's).
+fn peer_term(msg: &Message) -> Term {
+    match msg {
+        Message::PreVote(m) => m.term,
+        Message::PreVoteReply(m) => m.term.max(m.current_term),
+        Message::RequestVote(m) => m.term,
+        Message::RequestVoteReply(m) => m.term,
+        Message::AppendEntries(m) => m.term,
+        Message::AppendReply(m) => m.term,
+        Message::ClientRequest(_) | Message::ClientReply(_) => 0,
     }
 }
 
@@ -1169,5 +1256,66 @@ mod tests {
         );
         assert_eq!(n.match_index[1], 0);
         assert_eq!(n.commit, 0);
+    }
+
+    #[test]
+    fn a_term_beyond_any_honest_one_is_dropped() {
+        let (mut n, _obs, now) = node(1);
+        let vote = |term| {
+            Message::from(RequestVoteReply {
+                from: 2,
+                term,
+                granted: false,
+            })
+        };
+        n.on_message(
+            vote(MAX_TERM + 1),
+            SocketAddr::from(([10, 0, 0, 3], 7000)),
+            now,
+        );
+        assert_eq!(n.term, 0);
+        n.on_message(vote(MAX_TERM), SocketAddr::from(([10, 0, 0, 3], 7000)), now);
+        assert_eq!(n.term, MAX_TERM);
+    }
+
+    #[test]
+    fn losing_applied_entries_rebuilds_the_state_machine() {
+        let (mut n, _obs, now) = node(1);
+        append(&mut n, now, 1, (0, 0), vec![put(1, 1), put(1, 2)], 2);
+        assert_eq!((n.commit, n.applied), (2, 2));
+        // A forged AppendEntries of a later term replaces entry 2, which was applied.
+        append(&mut n, now, 2, (1, 1), vec![put(2, 9)], 1);
+        assert_eq!((n.commit, n.applied), (1, 1));
+        assert_eq!(n.state.get(0), "[1]");
+    }
+
+    #[test]
+    fn a_rejection_below_the_match_index_sends_the_leader_back() {
+        let (mut n, _obs, now) = node(0);
+        let now = elect(&mut n, now);
+        let from = SocketAddr::from(([10, 0, 0, 2], 7000));
+        n.on_message(
+            Message::from(RequestVoteReply {
+                from: 1,
+                term: 1,
+                granted: true,
+            }),
+            from,
+            now,
+        );
+        assert_eq!(n.role, Role::Leader);
+        let reply = |success, index| {
+            Message::from(AppendReply {
+                from: 1,
+                term: 1,
+                success,
+                index,
+            })
+        };
+        // A forged acknowledgment of everything, then the follower's real rejection.
+        n.on_message(reply(true, 99), from, now);
+        assert_eq!(n.match_index[1], 1);
+        n.on_message(reply(false, 1), from, now);
+        assert_eq!((n.match_index[1], n.next_index[1]), (0, 1));
     }
 }

@@ -137,6 +137,8 @@ pub struct NodeView {
     /// (without the no-op, as in the planted Figure 8 bug: its last inherited entry; 0 for
     /// an empty log).
     pub term_start: Index,
+    /// Bytes of its state that input grows (log, state machine, queues).
+    pub memory: u64,
 }
 
 impl Default for NodeView {
@@ -150,6 +152,7 @@ impl Default for NodeView {
             applied: 0,
             state_digest: 0,
             term_start: 0,
+            memory: 0,
         }
     }
 }

@@ -35,6 +35,8 @@ pub struct StateMachine {
     sessions: BTreeMap<u64, Session>,
     /// XOR over keys of `mix(key, fnv64(value))`, kept up to date incrementally.
     digest: u64,
+    /// Bytes of values and remembered results, kept up to date incrementally.
+    bytes: u64,
 }
 
 impl StateMachine {
@@ -46,6 +48,11 @@ impl StateMachine {
     /// A key's value (`""` when absent).
     pub fn get(&self, key: u8) -> &str {
         self.values.get(&key).map_or("", String::as_str)
+    }
+
+    /// Bytes of the values and of the sessions' remembered results (and a word per session).
+    pub fn bytes(&self) -> u64 {
+        self.bytes
     }
 
     /// Digest of the whole map, for comparing replicas.
@@ -79,13 +86,17 @@ impl StateMachine {
             }
         }
         let result = self.execute(op);
-        self.sessions.insert(
+        self.bytes += (result.len() + SESSION_BYTES) as u64;
+        let old = self.sessions.insert(
             client,
             Session {
                 seq,
                 result: result.clone(),
             },
         );
+        if let Some(old) = old {
+            self.bytes -= (old.result.len() + SESSION_BYTES) as u64;
+        }
         Applied::Fresh(result)
     }
 
@@ -106,10 +117,15 @@ impl StateMachine {
     fn set(&mut self, key: u8, change: impl FnOnce(&mut String)) {
         let slot = self.values.entry(key).or_default();
         self.digest ^= key_digest(key, slot);
+        self.bytes -= slot.len() as u64;
         change(slot);
+        self.bytes += slot.len() as u64;
         self.digest ^= key_digest(key, slot);
     }
 }
+
+/// What a session costs besides its result: its key, number and map slot, roughly.
+const SESSION_BYTES: usize = 32;
 
 fn key_digest(key: u8, value: &str) -> u64 {
     if value.is_empty() {

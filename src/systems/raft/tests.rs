@@ -13,9 +13,9 @@ use crate::node::net::Net;
 use crate::scenario::Scenario;
 use crate::sim::runner::{run, RunConfig};
 
-/// The crash points generated Raft scenarios arm.
-fn points() -> Vec<&'static str> {
-    crate::systems::crash_point_names(&RaftKv::default())
+/// What generated Raft scenarios draw from.
+fn offer() -> crate::scenario::generate::Offer {
+    crate::systems::offer(&RaftKv::default())
 }
 use crate::systems::{Client, ClientContext, NodeContext, OpResult};
 use crate::workload::kv::KvOp;
@@ -62,7 +62,7 @@ fn cutting_the_leader_off_while_clients_write_then_healing_passes() {
 fn the_same_scenario_gives_the_same_trace() {
     let system = RaftKv::default();
     for seed in [3, 17, 40] {
-        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", &points(), seed)
+        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", &offer(), seed)
             .expect("generates");
         let a = run(&system, &s, &traced()).expect("runs");
         let b = run(&system, &s, &traced()).expect("runs");
@@ -85,7 +85,7 @@ fn sweep_system(system: RaftKv, first: u64, count: u64) -> Vec<String> {
     let mut failures = Vec::new();
     let (mut sim_ms, mut ok, mut info, mut fail, mut dropped, mut crashes) = (0u128, 0, 0, 0, 0, 0);
     for seed in first..first + count {
-        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", &points(), seed)
+        let s = Scenario::from_seed::<crate::workload::kv::Kv>("raft", &offer(), seed)
             .expect("generates");
         let report = run(&system, &s, &config).expect("runs");
         sim_ms += report.sim_time.as_millis();

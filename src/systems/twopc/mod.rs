@@ -131,6 +131,10 @@ impl System for TwoPc {
         CRASH_POINTS.to_vec()
     }
 
+    fn uses_buggify(&self) -> bool {
+        true
+    }
+
     fn properties(&self) -> Vec<Property> {
         invariants::PROPERTIES.to_vec()
     }

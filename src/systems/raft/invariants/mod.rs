@@ -123,6 +123,10 @@ pub struct Checker {
     pending: Vec<Event>,
     /// Liveness while faults persist.
     progress: super::progress::Progress,
+    /// Whether the last step checked state machine safety: then the liveness condition also
+    /// wants every replica's state equal to the leader's. Not after a forged message, which
+    /// can make a crash-fault-tolerant follower apply an entry no leader ever had.
+    states_must_agree: bool,
 }
 
 impl Checker {
@@ -137,6 +141,7 @@ impl Checker {
             acks: vec![Vec::new(); n],
             matched: vec![(0, 0); n],
             votes: vec![None; n],
+            states_must_agree: true,
             ..Checker::default()
         }
     }
@@ -147,6 +152,7 @@ impl Checker {
         observer: &Observer,
         ctx: &mut StepContext<'_>,
     ) -> Result<(), Violation> {
+        self.states_must_agree = ctx.checks(&STATE_MACHINE_SAFETY);
         let mut pending = std::mem::take(&mut self.pending);
         observer.drain_into(&mut pending);
         // A violation of a property the run does not check must not stop the checks of the

@@ -50,7 +50,11 @@ pub type Term = u64;
 
 /// Every message squall's Raft speaks. The variants' order is the wire format's (postcard
 /// encodes a variant by its index): append new ones at the end.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `Arbitrary` is for forged messages ([`crate::node::forge`]): node ids, terms, indices and
+/// session numbers are drawn by its plausible-value helpers, so that a forgery often names a
+/// real node and a term or index near the cluster's, and sometimes an absurd one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, arbitrary::Arbitrary)]
 pub enum Message {
     /// See [`PreVote`].
     PreVote(PreVote),

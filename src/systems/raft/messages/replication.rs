@@ -2,18 +2,21 @@
 
 use super::{Index, Term};
 use crate::workload::kv::KvOp;
+use arbitrary::Arbitrary;
 use serde::{Deserialize, Serialize};
 
 /// What a log entry asks the state machine to do.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Arbitrary)]
 pub enum Command {
     /// The entry a new leader appends at the start of its term (Raft §8, thesis §6.4).
     Noop,
     /// A client's operation, with its session identity.
     Kv {
         /// The client's id.
+        #[arbitrary(with = crate::node::forge::plausible_u64)]
         client: u64,
         /// The client's sequence number for this operation.
+        #[arbitrary(with = crate::node::forge::plausible_u64)]
         seq: u64,
         /// The operation.
         op: KvOp,
@@ -21,41 +24,50 @@ pub enum Command {
 }
 
 /// One log entry.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Arbitrary)]
 pub struct Entry {
     /// The term in which a leader created it.
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
     pub term: Term,
     /// Its command.
     pub command: Command,
 }
 
 /// AppendEntries RPC (Figure 2); also the heartbeat.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Arbitrary)]
 pub struct AppendEntries {
     /// Leader.
+    #[arbitrary(with = crate::node::forge::node_id)]
     pub from: u8,
     /// Leader's term.
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
     pub term: Term,
     /// Index of the entry before `entries`.
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
     pub prev_index: Index,
     /// Its term.
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
     pub prev_term: Term,
     /// Entries to store (empty for a heartbeat).
     pub entries: Vec<Entry>,
     /// Leader's commit index.
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
     pub leader_commit: Index,
 }
 
 /// [`AppendEntries`] result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Arbitrary)]
 pub struct AppendReply {
     /// Follower.
+    #[arbitrary(with = crate::node::forge::node_id)]
     pub from: u8,
     /// Follower's current term.
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
     pub term: Term,
     /// Whether the follower's log matched at `prev_index`.
     pub success: bool,
     /// On success: the index up to which the follower's log now matches the leader's.
     /// On failure: where the leader should retry from (the conflict hint).
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
     pub index: Index,
 }

@@ -140,6 +140,18 @@ impl Selection {
     pub fn is_all(&self) -> bool {
         self.only.is_none()
     }
+
+    /// This selection less the properties of `known` that `suspend` picks: for a run in which
+    /// they stop applying (a crash-fault-tolerant system after a forged message). The
+    /// harness's [`harness::ALWAYS`] properties stay whatever `suspend` says.
+    pub fn suspending(&self, known: &[Property], suspend: impl Fn(&Property) -> bool) -> Selection {
+        let only = known
+            .iter()
+            .filter(|p| self.includes(p.name) && (harness::ALWAYS.contains(p) || !suspend(p)))
+            .map(|p| p.name)
+            .collect();
+        Selection { only: Some(only) }
+    }
 }
 
 /// The properties the harness checks for every system.
@@ -166,13 +178,21 @@ pub mod harness {
         "progress after heal",
         "once the healed system reports itself recovered, every client's probe operation succeeds",
     );
+    /// Most bytes one node may hold ([`BOUNDED_MEMORY`]; measured by `crate::sim::memory`).
+    pub const MEMORY_LIMIT: u64 = 16 << 20;
+    /// No node's footprint grows past [`MEMORY_LIMIT`].
+    pub const BOUNDED_MEMORY: Property = Property::safety(
+        "bounded memory",
+        "no node holds more than 16 MiB, measured after every step as its disk's bytes plus the in-memory state the system accounts for (forged input must not make a node allocate without bound)",
+    );
     /// The harness's properties that no selection turns off.
     pub const ALWAYS: [Property; 2] = [NO_PANICS, NO_NODE_ERRORS];
 
     /// Every property the harness checks, whatever the system.
-    pub const ALL: [Property; 4] = [
+    pub const ALL: [Property; 5] = [
         NO_PANICS,
         NO_NODE_ERRORS,
+        BOUNDED_MEMORY,
         RECOVERY_AFTER_HEAL,
         PROGRESS_AFTER_HEAL,
     ];
