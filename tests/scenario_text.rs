@@ -223,7 +223,7 @@ fn random_bytes_make_varied_scenarios_that_round_trip() {
         with_waits += usize::from(s.duration_ms() >= 300);
     }
     assert_eq!(sizes.into_iter().collect::<Vec<_>>(), vec![3, 4, 5, 6, 7]);
-    assert_eq!(kinds.len(), FaultKind::UNIVERSAL.len());
+    assert_eq!(kinds.len(), FaultKind::ALL.len());
     assert!(with_faults > 400, "{with_faults}/500 have faults");
     assert!(
         aimed_at_leader > 100,
