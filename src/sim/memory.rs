@@ -4,7 +4,7 @@
 //! A node's footprint is what squall can measure deterministically without owning the
 //! process's allocator: the bytes on the node's [`Disk`] (squall's own, so a node cannot hide
 //! them) plus the in-memory state the system accounts for itself
-//! ([`System::memory`](crate::systems::System::memory)). squall does not install a global
+//! ([`crate::systems::System::memory`]). squall does not install a global
 //! allocator (a library must not), so an allocation the system does not account for is not
 //! seen, and one allocation large enough to exhaust memory at once (`Vec::with_capacity` of a
 //! forged length) aborts the process before any check runs: under `cargo fuzz` libFuzzer

@@ -2,7 +2,7 @@
 //! one forged message per input, the libFuzzer way — small inputs, tens of thousands of them
 //! a second, no simulator.
 //!
-//! The node is the store's sans-IO core ([`Node`]) in a three-node configuration. The input's
+//! The node is the store's sans-IO core (`Node`) in a three-node configuration. The input's
 //! first byte puts it in one of the states an honest cluster puts a node in ([`STATES`]: a
 //! fresh follower, a follower with a log, a pre-candidate, a candidate, a leader, a leader
 //! with a lagging follower), by feeding it the honest messages that lead there, and names the

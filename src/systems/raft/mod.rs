@@ -177,7 +177,7 @@ impl System for RaftKv {
         crate::systems::Isolation::Shared
     }
 
-    /// Nodes exchange [`messages::Message`]; forged ones are drawn by its `Arbitrary` impl.
+    /// Nodes exchange `messages::Message`; forged ones are drawn by its `Arbitrary` impl.
     /// The store is crash-fault tolerant only: under forged messages squall checks that it
     /// does not panic, stays within bounded memory and recovers once the forger stops.
     fn forger(&self) -> Option<Forger> {

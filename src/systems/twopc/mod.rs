@@ -16,7 +16,7 @@
 //!
 //! **Recovery.** A restarted coordinator re-drives every decision without `Done`. A restarted
 //! participant re-takes the locks of its prepared transactions and, like any in-doubt
-//! participant, asks the coordinator every [`node::INQUIRY`]; a coordinator with no record
+//! participant, asks the coordinator every `node::INQUIRY`; a coordinator with no record
 //! of a transaction it is not running answers abort (presumed abort).
 //!
 //! **Reads** see committed state only: `read` asks the account's owner; `read-all`
