@@ -179,6 +179,9 @@ impl Campaign {
                 FaultKind::PowerLoss => effects.power_losses == 0,
                 FaultKind::Garbage => effects.garbage == 0,
                 FaultKind::Buggify => effects.buggified == 0,
+                FaultKind::Corrupt => effects.corrupted == 0,
+                FaultKind::CorruptDisk => effects.disk_corruptions == 0,
+                FaultKind::Nemesis => effects.nemesis_moves == 0,
             })
             .collect()
     }

@@ -4,6 +4,7 @@
 //! ([`crate::sim`]) builds these; systems ([`crate::systems`]) use them; neither imports the
 //! other's internals through here.
 
+pub mod corrupt;
 pub mod disk;
 pub mod frame;
 pub mod net;

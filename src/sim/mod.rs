@@ -1,10 +1,13 @@
 //! The simulator: turning a scenario into turmoil calls, step by step ([`runner`]), with the
 //! state of the link faults kept by its own type (`links::Links`: cut, held, slow and
-//! releasing links, and the fault view checkers read), the OS randomness of the scenario's
-//! thread seeded ([`entropy`]) and each scenario as isolated from the ones before it as its
-//! system needs ([`isolate`]).
+//! releasing links, and the fault view checkers read), the nemeses that span ticks
+//! ([`nemesis`]), the disk corruption choice ([`corrupt`]), the OS randomness of the
+//! scenario's thread seeded ([`entropy`]) and each scenario as isolated from the ones before
+//! it as its system needs ([`isolate`]).
 
+pub mod corrupt;
 pub(crate) mod entropy;
 pub mod isolate;
 mod links;
+pub mod nemesis;
 pub mod runner;

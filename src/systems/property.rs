@@ -166,15 +166,21 @@ pub mod harness {
         "progress after heal",
         "once the healed system reports itself recovered, every client's probe operation succeeds",
     );
+    /// No frame corrupted in flight is accepted as a message (`corrupt P%`).
+    pub const CORRUPT_FRAMES_REJECTED: Property = Property::safety(
+        "corrupt frames are rejected",
+        "no frame that had a bit flipped in flight decodes as a message on a typed receive (systems that frame their own bytes are not covered)",
+    );
     /// The harness's properties that no selection turns off.
     pub const ALWAYS: [Property; 2] = [NO_PANICS, NO_NODE_ERRORS];
 
     /// Every property the harness checks, whatever the system.
-    pub const ALL: [Property; 4] = [
+    pub const ALL: [Property; 5] = [
         NO_PANICS,
         NO_NODE_ERRORS,
         RECOVERY_AFTER_HEAL,
         PROGRESS_AFTER_HEAL,
+        CORRUPT_FRAMES_REJECTED,
     ];
 
     /// Linearizability of the client history.

@@ -154,6 +154,18 @@ impl System for RaftKv {
             .map(|i| i as crate::scenario::NodeId)
     }
 
+    fn primaries(
+        &self,
+        _checker: &Self::Checker,
+        observer: &Self::Observer,
+    ) -> Vec<crate::scenario::NodeId> {
+        let reg = observer.0.borrow();
+        (0..reg.nodes.len())
+            .filter(|i| reg.nodes[*i].up && reg.nodes[*i].role == observer::Role::Leader)
+            .map(|i| i as crate::scenario::NodeId)
+            .collect()
+    }
+
     fn phase(&self, checker: &Self::Checker, observer: &Self::Observer) -> &'static str {
         coverage::phase(checker, observer)
     }

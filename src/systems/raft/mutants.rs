@@ -40,11 +40,13 @@ pub enum Mutant {
     VoteReplyBeforeSync,
     /// A new term is synced only after the replies of the step that adopted it.
     TermSyncAfterReply,
+    /// Log recovery decodes every record whose length fits without verifying its checksum.
+    UnverifiedRecords,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 14] = [
+    pub const ALL: [Mutant; 15] = [
         Mutant::CommitPreviousTerm,
         Mutant::UnsyncedVote,
         Mutant::LogLengthElection,
@@ -59,6 +61,7 @@ impl Mutant {
         Mutant::UnsyncedLog,
         Mutant::VoteReplyBeforeSync,
         Mutant::TermSyncAfterReply,
+        Mutant::UnverifiedRecords,
     ];
 
     /// Kebab-case name (`--mutant NAME`).
@@ -78,6 +81,7 @@ impl Mutant {
             Mutant::UnsyncedLog => "unsynced-log",
             Mutant::VoteReplyBeforeSync => "vote-reply-before-sync",
             Mutant::TermSyncAfterReply => "term-sync-after-reply",
+            Mutant::UnverifiedRecords => "unverified-records",
         }
     }
 
@@ -124,6 +128,9 @@ impl Mutant {
             Mutant::TermSyncAfterReply => {
                 "a follower adopting a leader's newer term syncs its log at once but its term only after replying in the same turn; a crash between the two leaves entries of a term the node no longer remembers"
             }
+            Mutant::UnverifiedRecords => {
+                "log recovery trusts the length prefix and decodes each record without verifying its checksum, so a bit flipped on disk becomes a different entry the node replays and applies (as Redis replays its append-only file, which carries no checksum: Ganesan et al., FAST '17, saw one flipped bit served and replicated as data); only a bit flip in a synced record reaches it"
+            }
         }
     }
 
@@ -146,6 +153,7 @@ impl Mutant {
             Mutant::UnsyncedLog => "persisted state survives restarts",
             Mutant::VoteReplyBeforeSync => "persisted state survives restarts",
             Mutant::TermSyncAfterReply => "terms never decrease",
+            Mutant::UnverifiedRecords => "corrupt records are never trusted",
         }
     }
 }
