@@ -81,7 +81,9 @@ pub fn bench_scenario<S: System>(
     duration_ms: u64,
 ) -> Option<Scenario<OpOf<S>>> {
     let points = crate::systems::crash_point_names(system);
-    let mut s = Scenario::from_seed::<S::Workload>(system.name(), &points, seed).ok()?;
+    let mut s =
+        Scenario::from_seed_for::<S::Workload>(system.name(), system.fault_kinds(), &points, seed)
+            .ok()?;
     if s.nodes != nodes || s.weather.is_calm() {
         return None;
     }

@@ -495,7 +495,12 @@ pub fn work<S: System>(
         }
         let seed = plan.scenario_seed(job, exec);
         exec += 1;
-        let scenario = match Scenario::from_seed::<S::Workload>(system.name(), &points, seed) {
+        let scenario = match Scenario::from_seed_for::<S::Workload>(
+            system.name(),
+            system.fault_kinds(),
+            &points,
+            seed,
+        ) {
             Ok(mut s) => {
                 s.check.clone_from(&plan.check);
                 s

@@ -93,11 +93,16 @@ pub fn fuzz_one<S: System>(
     let bytes = expand_input(data);
     let mut u = Unstructured::new(&bytes);
     let points = crate::systems::crash_point_names(system);
-    let scenario =
-        match Scenario::generate_with(system.name(), &points, &mut u, S::Workload::uniquify) {
-            Ok(s) => s,
-            Err(e) => return FuzzOutcome::Rejected(e.to_string()),
-        };
+    let scenario = match Scenario::generate_for(
+        system.name(),
+        system.fault_kinds(),
+        &points,
+        &mut u,
+        S::Workload::uniquify,
+    ) {
+        Ok(s) => s,
+        Err(e) => return FuzzOutcome::Rejected(e.to_string()),
+    };
     let config = RunConfig {
         abstract_states: use_feedback,
         ..RunConfig::default()

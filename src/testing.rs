@@ -151,8 +151,9 @@ impl<S: System> Check<S> {
         let points = crate::systems::crash_point_names(&self.system);
         for i in 0..count {
             let scenario_seed = derive_seed(seed, i);
-            let scenario = match Scenario::<OpOf<S>>::from_seed::<S::Workload>(
+            let scenario = match Scenario::<OpOf<S>>::from_seed_for::<S::Workload>(
                 self.system.name(),
+                self.system.fault_kinds(),
                 &points,
                 scenario_seed,
             ) {

@@ -275,3 +275,34 @@ fn the_unverified_records_bug_is_invisible_to_every_older_fault() {
     }
     assert!(restarts > 50, "the scenarios restart nodes ({restarts})");
 }
+
+#[test]
+fn only_systems_that_opt_in_get_corruption_in_generated_scenarios() {
+    use squall::scenario::FaultKind;
+    use squall::systems::System;
+    let kinds_in =
+        |kinds: squall::scenario::Weather| {
+            let mut seen = std::collections::BTreeSet::new();
+            for seed in 0..300u64 {
+                let s: Scenario<RegOp> = Scenario::from_seed_for::<
+                    squall::workload::register::Register,
+                >("register", kinds, &[], seed)
+                .expect("generates");
+                assert!(s.weather.kinds().all(|k| kinds.allows(k)), "{}", s.weather);
+                seen.extend(s.steps.iter().filter_map(|st| match st {
+                    Step::Fault(f) => f.kind(),
+                    _ => None,
+                }));
+            }
+            seen
+        };
+    // The register frames its own bytes and stores its value without a checksum: it keeps
+    // the default, which leaves both corruption kinds out.
+    let register = kinds_in(Register::default().fault_kinds());
+    assert!(!register.contains(&FaultKind::Corrupt));
+    assert!(!register.contains(&FaultKind::CorruptDisk));
+    assert!(register.contains(&FaultKind::Nemesis));
+    // The Raft store checksums frames and records, and opts in to every kind.
+    let raft = kinds_in(RaftKv::default().fault_kinds());
+    assert_eq!(raft.len(), FaultKind::ALL.len());
+}

@@ -49,8 +49,9 @@ impl Visit for Decode<'_> {
             .with_context(|| format!("reading {}", args.file.display()))?;
         let mut u = Unstructured::new(&bytes);
         let points = crate::systems::crash_point_names(system);
-        let scenario = Scenario::<OpOf<S>>::generate_with(
+        let scenario = Scenario::<OpOf<S>>::generate_for(
             system.name(),
+            system.fault_kinds(),
             &points,
             &mut u,
             S::Workload::uniquify,

@@ -71,7 +71,8 @@ pub struct ReplayArgs {
 /// Generates the scenario `squall run SYSTEM --seed N` runs.
 pub fn scenario_from_seed<S: System>(system: &S, seed: u64) -> Result<Scenario<OpOf<S>>> {
     let points = crate::systems::crash_point_names(system);
-    Scenario::from_seed::<S::Workload>(system.name(), &points, seed).map_err(anyhow::Error::msg)
+    Scenario::from_seed_for::<S::Workload>(system.name(), system.fault_kinds(), &points, seed)
+        .map_err(anyhow::Error::msg)
 }
 
 /// Reads and parses a scenario file, naming the file in any error.

@@ -82,12 +82,25 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
         system: &str,
         points: &[&'static str],
         u: &mut Unstructured<'a>,
+        uniquify: impl FnMut(&mut Op, u32),
+    ) -> Result<Self> {
+        Self::generate_for(system, Weather::all(), points, u, uniquify)
+    }
+
+    /// [`Scenario::generate_with`] for a system whose scenarios use only the fault kinds
+    /// `kinds` ([`System::fault_kinds`](crate::systems::System::fault_kinds)): the weather
+    /// bytes are read as before, the kinds outside `kinds` turned off.
+    pub fn generate_for(
+        system: &str,
+        kinds: Weather,
+        points: &[&'static str],
+        u: &mut Unstructured<'a>,
         mut uniquify: impl FnMut(&mut Op, u32),
     ) -> Result<Self> {
         let nodes = NODE_SIZES[usize::from(byte(u)) % NODE_SIZES.len()];
         let seed = u64::from_le_bytes(std::array::from_fn(|_| byte(u)));
         // One bit per fault kind: every scenario its own mix (swarm testing).
-        let bits = u16::from_le_bytes([byte(u), byte(u)]);
+        let bits = u16::from_le_bytes([byte(u), byte(u)]) & kinds.0;
         let weather = FaultKind::ALL
             .into_iter()
             .enumerate()
@@ -395,7 +408,9 @@ impl<Op> Scenario<Op> {
 /// Which weather kind can express a heal or restart.
 fn heal_kind(f: &Fault, kinds: &[FaultKind]) -> Option<FaultKind> {
     let wanted: &[FaultKind] = match f {
-        Fault::HealAll => &[FaultKind::Partition, FaultKind::Partial, FaultKind::Nemesis],
+        // Partition and nemesis decode a heal-all without touching what the generator knows
+        // is cut; partial's pops a cut link (a heal-all only if none is left).
+        Fault::HealAll => &[FaultKind::Partition, FaultKind::Nemesis, FaultKind::Partial],
         Fault::Heal(..) => &[FaultKind::Partial],
         Fault::Restart(_) | Fault::RestartAll => &[FaultKind::Crash, FaultKind::PowerLoss],
         Fault::Buggify(false) => &[FaultKind::Buggify],
@@ -573,9 +588,23 @@ impl<Op> Scenario<Op> {
     where
         Op: for<'b> Arbitrary<'b>,
     {
+        Self::from_seed_for::<W>(system, Weather::all(), points, seed)
+    }
+
+    /// [`Scenario::from_seed`] for a system whose scenarios use only the fault kinds `kinds`
+    /// (see [`Scenario::generate_for`]).
+    pub fn from_seed_for<W: crate::workload::Workload<Op = Op>>(
+        system: &str,
+        kinds: Weather,
+        points: &[&'static str],
+        seed: u64,
+    ) -> std::result::Result<Self, String>
+    where
+        Op: for<'b> Arbitrary<'b>,
+    {
         let bytes = seed_bytes(seed);
         let mut u = Unstructured::new(&bytes);
-        let mut scenario = Scenario::generate_with(system, points, &mut u, W::uniquify)
+        let mut scenario = Scenario::generate_for(system, kinds, points, &mut u, W::uniquify)
             .map_err(|e| format!("generating a scenario from seed {seed}: {e}"))?;
         scenario.seed = seed;
         Ok(scenario)

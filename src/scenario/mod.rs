@@ -315,6 +315,11 @@ impl Weather {
         Weather(self.0 | kind.bit())
     }
 
+    /// This weather with `kind` off.
+    pub fn without(self, kind: FaultKind) -> Self {
+        Weather(self.0 & !kind.bit())
+    }
+
     /// The kinds that are on, in [`FaultKind::ALL`] order.
     pub fn kinds(self) -> impl Iterator<Item = FaultKind> {
         FaultKind::ALL.into_iter().filter(move |k| self.allows(*k))

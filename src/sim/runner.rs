@@ -526,7 +526,10 @@ impl<'a, S: System> Runner<'a, S> {
         self.links.finish_releases(&mut self.sim);
         self.crash_fired_points();
         self.advance_nemesis();
-        if let Some(detail) = self.links.corrupt_accepted() {
+        if let Some(detail) = self.links.corrupt_accepted().filter(|_| {
+            self.selection
+                .includes(harness::CORRUPT_FRAMES_REJECTED.name)
+        }) {
             return Err(failure(
                 FailureKind::Safety,
                 harness::CORRUPT_FRAMES_REJECTED.name,

@@ -28,7 +28,7 @@ use crate::check::Violation;
 use crate::history::Value;
 use crate::mutants::MutantInfo;
 use crate::report::Trace;
-use crate::scenario::{NodeId, NodeSet};
+use crate::scenario::{FaultKind, NodeId, NodeSet, Weather};
 use std::io;
 use std::time::Duration;
 
@@ -370,6 +370,18 @@ pub trait System: Clone + Sync + 'static {
     /// [`System::leader`] alone.
     fn primaries(&self, checker: &Self::Checker, observer: &Self::Observer) -> Vec<NodeId> {
         self.leader(checker, observer).into_iter().collect()
+    }
+
+    /// The fault kinds scenarios generated for this system may use (each scenario turns some
+    /// of them on; a scenario file may still ask for any). Every kind but the two corruption
+    /// kinds by default: a flipped bit is survivable only by a system that checksums what it
+    /// sends (squall's [`Transport::send_msg`](crate::node::Transport::send_msg) frames do;
+    /// frames a system builds itself may not) and what it writes to its disk (its own
+    /// records), so a system opts in, with [`Weather::all`], once it does.
+    fn fault_kinds(&self) -> Weather {
+        Weather::all()
+            .without(FaultKind::Corrupt)
+            .without(FaultKind::CorruptDisk)
     }
 
     /// Whether a node whose disk the run corrupted (`corrupt-disk nX`) recovers without

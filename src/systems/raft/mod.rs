@@ -154,6 +154,12 @@ impl System for RaftKv {
             .map(|i| i as crate::scenario::NodeId)
     }
 
+    /// Every kind: the store's frames and disk records carry checksums, and it refuses to
+    /// start from a disk that fails them.
+    fn fault_kinds(&self) -> crate::scenario::Weather {
+        crate::scenario::Weather::all()
+    }
+
     fn primaries(
         &self,
         _checker: &Self::Checker,
