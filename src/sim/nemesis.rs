@@ -3,11 +3,11 @@
 //! faster than an election timeout (`flap nA nB`), and Jepsen's partition shapes (`bridge`,
 //! `ring`, `isolate primaries`).
 //!
-//! Everything here is pure: a [`Nemesis`] turns what the system reports (its leader, its
-//! primaries) and the simulated time into [`Move`]s on the links, which the runner applies.
+//! Everything here is pure: a `Nemesis` turns what the system reports (its leader, its
+//! primaries) and the simulated time into `Move`s on the links, which the runner applies.
 //! Shapes are computed once, when their step runs; `bounce leader` and `flap` keep state and
 //! are advanced after every tick until they end on their own, or until the next step of kind
-//! partition, partial or nemesis, or a heal ([`ends_nemesis`]), cancels them. A cancelled
+//! partition, partial or nemesis, or a heal (`ends_nemesis`), cancels them. A cancelled
 //! nemesis leaves the links as they are at that moment, as any other partition step does;
 //! the liveness phase heals everything and cancels it too.
 //!
