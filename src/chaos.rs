@@ -180,6 +180,9 @@ impl Campaign {
                 FaultKind::Garbage => effects.garbage == 0,
                 FaultKind::Buggify => effects.buggified == 0,
                 FaultKind::Forge => effects.forged == 0,
+                FaultKind::Corrupt => effects.corrupted == 0,
+                FaultKind::CorruptDisk => effects.disk_corruptions == 0,
+                FaultKind::Nemesis => effects.nemesis_moves == 0,
             })
             .collect()
     }

@@ -5,8 +5,8 @@
 //! 1. drop chunks of steps (halving chunk sizes down to single steps — at the fixpoint no
 //!    single step can be removed: the result is 1-minimal);
 //! 2. merge adjacent waits and shorten waits;
-//! 3. simplify faults (power loss → crash, a split → an isolation, lower percentages and
-//!    latencies);
+//! 3. simplify faults (power loss → crash, a split → an isolation, a nemesis → `isolate
+//!    leader` or a plain cut, lower percentages and latencies);
 //! 4. simplify operations (the system's suggestions) and move them to client `c0`;
 //! 5. shrink the cluster by dropping its highest node and every step naming it.
 //!
@@ -169,6 +169,13 @@ fn simpler_faults(fault: Fault) -> Vec<Fault> {
         Fault::Duplicate(p) if p > 5 => vec![Fault::Duplicate(p / 2)],
         Fault::Delay(p) if p > 1 => vec![Fault::Delay(p / 2)],
         Fault::Latency(a, b, ms) if ms > 1 => vec![Fault::Latency(a, b, ms / 2)],
+        Fault::Corrupt(p) if p > 1 => vec![Fault::Corrupt(p / 2)],
+        // A nemesis is simpler as its first move, or as a plainer shape.
+        Fault::BounceLeader | Fault::Bridge | Fault::IsolatePrimaries => {
+            vec![Fault::IsolateLeader]
+        }
+        Fault::Ring => vec![Fault::Bridge, Fault::IsolateLeader],
+        Fault::Flap(a, b) => vec![Fault::Cut(a, b)],
         _ => vec![],
     }
 }
@@ -181,6 +188,8 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
         Fault::PowerLoss(n) => Fault::PowerLoss(map(n)?),
         Fault::Restart(n) => Fault::Restart(map(n)?),
         Fault::Garbage(n) => Fault::Garbage(map(n)?),
+        Fault::CorruptDisk(n) => Fault::CorruptDisk(map(n)?),
+        Fault::Flap(a, b) => Fault::Flap(map(a)?, map(b)?),
         Fault::CrashAt {
             node,
             point,
@@ -195,7 +204,12 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
         | Fault::SplitLeader(_)
         | Fault::CrashLeader { .. }
         | Fault::RestartAll
-        | Fault::Buggify(_) => f,
+        | Fault::Buggify(_)
+        | Fault::Corrupt(_)
+        | Fault::BounceLeader
+        | Fault::Bridge
+        | Fault::Ring
+        | Fault::IsolatePrimaries => f,
         Fault::Split(side) => Fault::Split(
             side.iter()
                 .map(&map)

@@ -185,16 +185,22 @@ pub mod harness {
         "bounded memory",
         "no node holds more than 16 MiB, measured after every step as its disk's bytes plus the in-memory state the system accounts for (forged input must not make a node allocate without bound)",
     );
+    /// No frame corrupted in flight is accepted as a message (`corrupt P%`).
+    pub const CORRUPT_FRAMES_REJECTED: Property = Property::safety(
+        "corrupt frames are rejected",
+        "no frame that had a bit flipped in flight decodes as a message on a typed receive (systems that frame their own bytes are not covered)",
+    );
     /// The harness's properties that no selection turns off.
     pub const ALWAYS: [Property; 2] = [NO_PANICS, NO_NODE_ERRORS];
 
     /// Every property the harness checks, whatever the system.
-    pub const ALL: [Property; 5] = [
+    pub const ALL: [Property; 6] = [
         NO_PANICS,
         NO_NODE_ERRORS,
         BOUNDED_MEMORY,
         RECOVERY_AFTER_HEAL,
         PROGRESS_AFTER_HEAL,
+        CORRUPT_FRAMES_REJECTED,
     ];
 
     /// Linearizability of the client history.

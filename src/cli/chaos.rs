@@ -347,7 +347,7 @@ fn print_coverage(coverage: &std::collections::BTreeMap<(FaultKind, &'static str
         return;
     }
     print!(
-        "fault coverage (faults applied, by the protocol phase they hit)\n{:<10}",
+        "fault coverage (faults applied, by the protocol phase they hit)\n{:<12}",
         ""
     );
     for p in &phases {
@@ -358,7 +358,7 @@ fn print_coverage(coverage: &std::collections::BTreeMap<(FaultKind, &'static str
         if !coverage.keys().any(|(k, _)| *k == kind) {
             continue;
         }
-        print!("{:<10}", kind.name());
+        print!("{:<12}", kind.name());
         for p in &phases {
             print!(" {:>12}", coverage.get(&(kind, *p)).copied().unwrap_or(0));
         }

@@ -235,6 +235,44 @@ impl Disk {
     pub fn syncs(&self) -> u64 {
         self.state.borrow().syncs
     }
+
+    /// Each file with bytes a bit flip can hit, and how many: the prefix that is synced and
+    /// that the page cache still holds unchanged (what the node wrote and made durable, and
+    /// has not rewritten since). In name order.
+    pub fn synced_bytes(&self) -> Vec<(String, usize)> {
+        self.state
+            .borrow()
+            .files
+            .iter()
+            .map(|(name, f)| {
+                let same = f
+                    .durable
+                    .iter()
+                    .zip(&f.current)
+                    .take_while(|(d, c)| d == c)
+                    .count();
+                (name.clone(), same)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// Flips bit `bit` (0..8) of byte `offset` of the file, on the media and in the page
+    /// cache alike (bit rot under data the node synced, met at its next read of the file).
+    /// Returns the byte's old and new value; `None` if `offset` is outside
+    /// [`Disk::synced_bytes`].
+    pub fn flip_bit(&self, name: &str, offset: usize, bit: u8) -> Option<(u8, u8)> {
+        let mut state = self.state.borrow_mut();
+        let file = state.files.get_mut(name)?;
+        let (old, current) = (*file.durable.get(offset)?, *file.current.get(offset)?);
+        if old != current || bit >= 8 {
+            return None;
+        }
+        let new = old ^ (1 << bit);
+        file.durable[offset] = new;
+        file.current[offset] = new;
+        Some((old, new))
+    }
 }
 
 #[cfg(test)]
@@ -297,6 +335,26 @@ mod tests {
             0,
             "a log last truncated is not being appended to"
         );
+        assert_eq!(disk.read("log"), b"abc");
+    }
+
+    #[test]
+    fn a_bit_flip_hits_only_synced_bytes_and_shows_after_power_loss_too() {
+        let disk = Disk::new();
+        disk.append("log", b"abc");
+        disk.sync("log");
+        disk.append("log", b"def");
+        disk.replace("vote", b"t1");
+        assert_eq!(disk.synced_bytes(), vec![("log".to_string(), 3)]);
+        assert_eq!(disk.flip_bit("log", 3, 0), None, "not synced");
+        assert_eq!(disk.flip_bit("log", 1, 0), Some((b'b', b'c')));
+        assert_eq!(disk.read("log"), b"accdef");
+        disk.power_loss();
+        assert_eq!(disk.read("log"), b"acc");
+        // Rewritten bytes carry the new data: the flip is gone.
+        disk.truncate("log", 1);
+        disk.append("log", b"bc");
+        disk.sync("log");
         assert_eq!(disk.read("log"), b"abc");
     }
 

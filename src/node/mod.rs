@@ -5,6 +5,7 @@
 //! builds these; systems ([`crate::systems`]) use them; neither imports the other's
 //! internals through here.
 
+pub mod corrupt;
 pub(crate) mod disk;
 pub mod forge;
 pub mod frame;

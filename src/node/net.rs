@@ -53,6 +53,11 @@ pub struct NetFaults {
     pub duplicate_percent: u8,
     /// Probability in percent that a frame is held back by the sender for a random time.
     pub delay_percent: u8,
+    /// Probability in percent that a frame put on the wire has one bit flipped.
+    pub corrupt_percent: u8,
+    /// What corruption did and whether any corrupted frame was accepted
+    /// ([`super::corrupt`]).
+    pub corruption: super::corrupt::Corruption,
     /// Endpoints by IP; `cut[from * n + to]` says turmoil drops frames from→to.
     hosts: Vec<IpAddr>,
     cut: Vec<bool>,
@@ -73,6 +78,8 @@ impl NetFaults {
             loss_percent: 0,
             duplicate_percent: 0,
             delay_percent: 0,
+            corrupt_percent: 0,
+            corruption: Default::default(),
             hosts,
             cut: vec![false; n * n],
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
@@ -112,15 +119,15 @@ impl NetFaults {
         cut
     }
 
-    /// Decides the fate of one frame: how many copies to put on the wire (0, 1 or 2), and
-    /// for how long to hold them back.
-    fn fate(&mut self, from: IpAddr, to: IpAddr) -> (usize, Option<Duration>) {
+    /// Decides the fate of one frame: how many copies to put on the wire (0, 1 or 2), for
+    /// how long to hold them back, and whether to flip a bit in it.
+    fn fate(&mut self, from: IpAddr, to: IpAddr) -> (usize, Option<Duration>, bool) {
         if self.count_if_cut(from, to) {
-            return (1, None);
+            return (1, None, false);
         }
         if self.loss_percent > 0 && self.rng.random_range(0..100u8) < self.loss_percent {
             self.effects.dropped_by_loss += 1;
-            return (0, None);
+            return (0, None, false);
         }
         let copies = if self.duplicate_percent > 0
             && self.rng.random_range(0..100u8) < self.duplicate_percent
@@ -136,7 +143,22 @@ impl NetFaults {
                 self.effects.delayed += 1;
                 Duration::from_millis(self.rng.random_range(DELAY_MS))
             });
-        (copies, delay)
+        // Drawn last, and only when on: runs without corruption draw what they always drew.
+        let corrupt =
+            self.corrupt_percent > 0 && self.rng.random_range(0..100u8) < self.corrupt_percent;
+        (copies, delay, corrupt)
+    }
+
+    /// `frame` with one random bit flipped, remembered so that its acceptance can be caught.
+    fn corrupt(&mut self, frame: &[u8]) -> Vec<u8> {
+        let mut bad = frame.to_vec();
+        if !bad.is_empty() {
+            let bit = self.rng.random_range(0..bad.len() * 8);
+            bad[bit / 8] ^= 1 << (bit % 8);
+            self.effects.corrupted += 1;
+            self.corruption.sent(&bad);
+        }
+        bad
     }
 }
 
@@ -235,9 +257,17 @@ impl Transport {
                 ),
             ));
         }
-        let (copies, delay) = match &self.faults {
+        let (copies, delay, corrupt) = match &self.faults {
             Some(faults) => faults.borrow_mut().fate(self.local.ip(), to.ip()),
-            None => (1, None),
+            None => (1, None, false),
+        };
+        let corrupted;
+        let frame = match (&self.faults, corrupt) {
+            (Some(faults), true) => {
+                corrupted = faults.borrow_mut().corrupt(frame);
+                &corrupted[..]
+            }
+            _ => frame,
         };
         if let (Some(delay), Socket::Sim(socket), Some(faults)) =
             (delay, &self.socket, &self.faults)
@@ -326,6 +356,13 @@ impl Transport {
             Ok(msg) => Received::Message(msg),
             Err(e) => Received::Rejected(e),
         };
+        if let Some(faults) = &self.faults {
+            let mut faults = faults.borrow_mut();
+            match &received {
+                Received::Rejected(_) => faults.effects.rejected += 1,
+                Received::Message(_) => faults.corruption.received(&buf[..len], from),
+            }
+        }
         Ok((received, from))
     }
 

@@ -43,6 +43,18 @@ pub struct Effects {
     pub points_fired: u64,
     /// Times `buggify!()` returned true.
     pub buggified: u64,
+    /// Frames that went on the wire with one bit flipped (`corrupt P%`).
+    pub corrupted: u64,
+    /// Frames a receiver's transport rejected: truncated, failing their checksum, or not
+    /// decoding as its message type (corrupted frames and garbage).
+    pub rejected: u64,
+    /// Bits flipped in what nodes had synced to their disks (`corrupt-disk nX`).
+    pub disk_corruptions: u64,
+    /// Cuts and heals the nemeses made (`bounce leader`, `flap`, `bridge`, `ring`,
+    /// `isolate primaries`).
+    pub nemesis_moves: u64,
+    /// `bounce leader` runs in which leadership returned to the first leader.
+    pub bounced: u64,
 }
 
 impl Effects {
@@ -76,6 +88,11 @@ impl Effects {
         self.points_armed += o.points_armed;
         self.points_fired += o.points_fired;
         self.buggified += o.buggified;
+        self.corrupted += o.corrupted;
+        self.rejected += o.rejected;
+        self.disk_corruptions += o.disk_corruptions;
+        self.nemesis_moves += o.nemesis_moves;
+        self.bounced += o.bounced;
     }
 }
 
@@ -116,6 +133,25 @@ impl fmt::Display for Effects {
         // corpus snapshot taken before forgeries existed) stays as it was.
         if self.forged > 0 {
             write!(f, " forged={}", self.forged)?;
+        }
+        // With corruption only: garbage frames are rejected too, and a line of a run with
+        // garbage but no corruption (and its snapshot) stays as it was.
+        if self.corrupted > 0 {
+            write!(
+                f,
+                " corrupted={} rejected={}",
+                self.corrupted, self.rejected
+            )?;
+        }
+        if self.disk_corruptions > 0 {
+            write!(f, " disk-corruptions={}", self.disk_corruptions)?;
+        }
+        if self.nemesis_moves > 0 {
+            write!(
+                f,
+                " nemesis-moves={} (bounced {})",
+                self.nemesis_moves, self.bounced
+            )?;
         }
         Ok(())
     }

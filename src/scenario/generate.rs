@@ -34,6 +34,7 @@ const LOSS: [u8; 6] = [5, 10, 20, 30, 50, 0];
 const DUPLICATE: [u8; 5] = [10, 30, 50, 100, 0];
 const LATENCY: [u16; 5] = [5, 20, 50, 100, 200];
 const DELAY: [u8; 5] = [2, 5, 10, 20, 0];
+const CORRUPT: [u8; 5] = [1, 2, 5, 10, 0];
 /// Step mixes, as percentile thresholds (op below the first, wait below the second, fault
 /// above): the usual mix first (what [`Scenario::to_bytes`] encodes), then fault-heavy ones
 /// and an op-heavy one.
@@ -288,6 +289,38 @@ fn fault(
         FaultKind::Garbage => Fault::Garbage(node(u, nodes)),
         FaultKind::Buggify => Fault::Buggify(roll < 7),
         FaultKind::Forge => Fault::Forge(node(u, nodes), byte(u)),
+        FaultKind::Corrupt => Fault::Corrupt(CORRUPT[usize::from(byte(u)) % CORRUPT.len()]),
+        FaultKind::CorruptDisk => match roll {
+            // Half the time a node that is down, whose restart meets the damage at once (a
+            // running node only meets it at its next restart).
+            0..=4 if !damage.down.is_empty() => {
+                Fault::CorruptDisk(damage.down[usize::from(byte(u)) % damage.down.len()])
+            }
+            _ => Fault::CorruptDisk(node(u, nodes)),
+        },
+        FaultKind::Nemesis => match roll {
+            0..=2 => {
+                damage.cut.clear();
+                Fault::BounceLeader
+            }
+            3..=4 => {
+                let (a, b) = link(u, nodes);
+                Fault::Flap(a, b)
+            }
+            5..=6 => {
+                damage.cut.clear();
+                Fault::Bridge
+            }
+            7 => {
+                damage.cut.clear();
+                Fault::Ring
+            }
+            8 => {
+                damage.cut.clear();
+                Fault::IsolatePrimaries
+            }
+            _ => Fault::HealAll,
+        },
     }
 }
 
@@ -390,7 +423,9 @@ impl<Op> Scenario<Op> {
 /// Which weather kind can express a heal or restart.
 fn heal_kind(f: &Fault, kinds: &[FaultKind]) -> Option<FaultKind> {
     let wanted: &[FaultKind] = match f {
-        Fault::HealAll => &[FaultKind::Partition, FaultKind::Partial],
+        // Partition and nemesis decode a heal-all without touching what the generator knows
+        // is cut; partial's pops a cut link (a heal-all only if none is left).
+        Fault::HealAll => &[FaultKind::Partition, FaultKind::Nemesis, FaultKind::Partial],
         Fault::Heal(..) => &[FaultKind::Partial],
         Fault::Restart(_) | Fault::RestartAll => &[FaultKind::Crash, FaultKind::PowerLoss],
         Fault::Buggify(false) => &[FaultKind::Buggify],
@@ -507,6 +542,34 @@ fn fault_bytes(
         (FaultKind::Garbage, Fault::Garbage(n)) => vec![0, n],
         (FaultKind::Buggify, Fault::Buggify(on)) => vec![if on { 0 } else { 9 }],
         (FaultKind::Forge, Fault::Forge(n, k)) => vec![0, n, k],
+        (FaultKind::Corrupt, Fault::Corrupt(p)) => vec![0, nearest(&CORRUPT, p)],
+        (FaultKind::CorruptDisk, Fault::CorruptDisk(n)) => {
+            match damage.down.iter().position(|d| *d == n) {
+                Some(i) => vec![0, i as u8],
+                None => vec![5, n],
+            }
+        }
+        (FaultKind::Nemesis, Fault::BounceLeader) => {
+            damage.cut.clear();
+            vec![0]
+        }
+        (FaultKind::Nemesis, Fault::Flap(a, b)) => {
+            let l = link_bytes(a, b, nodes);
+            vec![3, l[0], l[1]]
+        }
+        (FaultKind::Nemesis, Fault::Bridge) => {
+            damage.cut.clear();
+            vec![5]
+        }
+        (FaultKind::Nemesis, Fault::Ring) => {
+            damage.cut.clear();
+            vec![7]
+        }
+        (FaultKind::Nemesis, Fault::IsolatePrimaries) => {
+            damage.cut.clear();
+            vec![8]
+        }
+        (FaultKind::Nemesis, Fault::HealAll) => vec![9],
         _ => return None,
     })
 }

@@ -172,6 +172,32 @@ pub enum Fault {
     /// Turn BUGGIFY on or off in every node ([`crate::node::points`]); the liveness phase
     /// turns it off.
     Buggify(bool),
+    /// Flip one random bit in this share, in percent, of the frames actually put on the wire
+    /// (node and client traffic; not those a cut link or loss swallows), so that the
+    /// receivers' checksum and length checks run on frames that look real. `heal all` or
+    /// `corrupt 0%` ends it ([`crate::sim::corrupt`]).
+    Corrupt(u8),
+    /// Flip one random bit of one byte the node has synced to its disk (the runner's seeded
+    /// choice of file and offset). The running node keeps its state in memory: it meets the
+    /// damage at its next restart ([`crate::sim::corrupt`]).
+    CorruptDisk(NodeId),
+    /// Cut whichever node leads now off until another is elected, then cut that one off and
+    /// heal the first, so that leadership can return to the first while it still holds state
+    /// from its earlier term; runs across ticks ([`crate::sim::nemesis`]).
+    BounceLeader,
+    /// Cut the link between two nodes and heal it, three times, 40 ms apart: a flapping link
+    /// that comes back within an election timeout ([`crate::sim::nemesis`]).
+    Flap(NodeId, NodeId),
+    /// Repair every cut link, then Jepsen's bridge: two halves that cannot reach each other
+    /// but each reach one shared node, with the leader in the first half.
+    Bridge,
+    /// Repair every cut link, then Jepsen's majorities ring: every node hears a majority, no
+    /// two nodes the same one.
+    Ring,
+    /// Repair every cut link, then cut every node that believes it leads (the primaries, as
+    /// the system reports them) off from every other node, Jepsen's `:primaries` partition:
+    /// an old leader that has not noticed its deposition and the new one lose each other.
+    IsolatePrimaries,
 }
 
 /// A crash point's name in a scenario. Names are interned: a scenario step stays `Copy`.
@@ -220,12 +246,19 @@ pub enum FaultKind {
     /// Forged messages into nodes: only for systems that opt in (they name their message
     /// type, see [`crate::node::forge`]).
     Forge,
+    /// Bit flips in frames in flight: only for systems that checksum what they send.
+    Corrupt,
+    /// Bit flips in what a node synced to its disk: only for systems that checksum their
+    /// records.
+    CorruptDisk,
+    /// Nemesis compositions: bounce the leader, a flapping link, Jepsen's partition shapes.
+    Nemesis,
 }
 
 impl FaultKind {
     /// Every kind, in a fixed order: the order of the weather's bits in generated scenarios,
     /// so a new kind is appended, never inserted.
-    pub const ALL: [FaultKind; 10] = [
+    pub const ALL: [FaultKind; 13] = [
         FaultKind::Partition,
         FaultKind::Partial,
         FaultKind::Loss,
@@ -236,11 +269,14 @@ impl FaultKind {
         FaultKind::Garbage,
         FaultKind::Buggify,
         FaultKind::Forge,
+        FaultKind::Corrupt,
+        FaultKind::CorruptDisk,
+        FaultKind::Nemesis,
     ];
 
     /// The kinds every system can take, in [`FaultKind::ALL`] order; the others need the
-    /// system's cooperation (BUGGIFY call sites, a forger).
-    pub const UNIVERSAL: [FaultKind; 8] = [
+    /// system's cooperation (BUGGIFY call sites, a forger, checksums).
+    pub const UNIVERSAL: [FaultKind; 9] = [
         FaultKind::Partition,
         FaultKind::Partial,
         FaultKind::Loss,
@@ -249,6 +285,7 @@ impl FaultKind {
         FaultKind::Crash,
         FaultKind::PowerLoss,
         FaultKind::Garbage,
+        FaultKind::Nemesis,
     ];
 
     /// The kind's name in scenario text.
@@ -264,6 +301,9 @@ impl FaultKind {
             FaultKind::Garbage => "garbage",
             FaultKind::Buggify => "buggify",
             FaultKind::Forge => "forge",
+            FaultKind::Corrupt => "corrupt",
+            FaultKind::CorruptDisk => "corrupt-disk",
+            FaultKind::Nemesis => "nemesis",
         }
     }
 
@@ -309,6 +349,11 @@ impl Weather {
         Weather(self.0 | kind.bit())
     }
 
+    /// This weather with `kind` off.
+    pub fn without(self, kind: FaultKind) -> Self {
+        Weather(self.0 & !kind.bit())
+    }
+
     /// The kinds that are on, in [`FaultKind::ALL`] order.
     pub fn kinds(self) -> impl Iterator<Item = FaultKind> {
         FaultKind::ALL.into_iter().filter(move |k| self.allows(*k))
@@ -346,6 +391,13 @@ impl Fault {
             Fault::Buggify(true) => FaultKind::Buggify,
             Fault::Garbage(_) => FaultKind::Garbage,
             Fault::Forge(..) => FaultKind::Forge,
+            Fault::Corrupt(_) => FaultKind::Corrupt,
+            Fault::CorruptDisk(_) => FaultKind::CorruptDisk,
+            Fault::BounceLeader
+            | Fault::Flap(..)
+            | Fault::Bridge
+            | Fault::Ring
+            | Fault::IsolatePrimaries => FaultKind::Nemesis,
             Fault::Heal(..)
             | Fault::HealAll
             | Fault::Restart(_)
@@ -363,6 +415,7 @@ impl Fault {
             | Fault::PowerLoss(n)
             | Fault::Restart(n)
             | Fault::Garbage(n)
+            | Fault::CorruptDisk(n)
             | Fault::CrashAt { node: n, .. }
             | Fault::Forge(n, _) => one(n),
             Fault::Split(side) => side,
@@ -371,6 +424,7 @@ impl Fault {
             | Fault::Hold(a, b)
             | Fault::Release(a, b)
             | Fault::Latency(a, b, _)
+            | Fault::Flap(a, b)
             | Fault::OneWay { from: a, to: b } => one(a).with(b),
             // The leader-targeted faults name no node: which one is decided at run time.
             Fault::HealAll
@@ -381,7 +435,12 @@ impl Fault {
             | Fault::SplitLeader(_)
             | Fault::CrashLeader { .. }
             | Fault::RestartAll
-            | Fault::Buggify(_) => NodeSet::default(),
+            | Fault::Buggify(_)
+            | Fault::Corrupt(_)
+            | Fault::BounceLeader
+            | Fault::Bridge
+            | Fault::Ring
+            | Fault::IsolatePrimaries => NodeSet::default(),
         }
     }
 }
@@ -437,6 +496,7 @@ impl<Op> Scenario<Op> {
                         | Fault::Hold(a, b)
                         | Fault::Release(a, b)
                         | Fault::Latency(a, b, _)
+                        | Fault::Flap(a, b)
                         | Fault::OneWay { from: a, to: b }
                             if a == b =>
                         {
@@ -457,7 +517,12 @@ impl<Op> Scenario<Op> {
                                 self.nodes - 1
                             ))
                         }
-                        Fault::Loss(p) | Fault::Duplicate(p) | Fault::Delay(p) if p > 100 => {
+                        Fault::Loss(p)
+                        | Fault::Duplicate(p)
+                        | Fault::Delay(p)
+                        | Fault::Corrupt(p)
+                            if p > 100 =>
+                        {
                             return Err(format!("{}: {p}% is not a probability", at()))
                         }
                         _ => {}

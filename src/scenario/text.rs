@@ -72,6 +72,13 @@ impl fmt::Display for Fault {
                 write!(f, "{what} n{node} at {}", point.0)
             }
             Fault::Buggify(on) => write!(f, "buggify {}", if on { "on" } else { "off" }),
+            Fault::Corrupt(p) => write!(f, "corrupt {p}%"),
+            Fault::CorruptDisk(n) => write!(f, "corrupt-disk n{n}"),
+            Fault::BounceLeader => write!(f, "bounce leader"),
+            Fault::Flap(a, b) => write!(f, "flap n{a} n{b}"),
+            Fault::Bridge => write!(f, "bridge"),
+            Fault::Ring => write!(f, "ring"),
+            Fault::IsolatePrimaries => write!(f, "isolate primaries"),
         }
     }
 }
@@ -407,6 +414,36 @@ fn parse_step<Op: FromStr<Err = String>>(
             w.expect_len(2)?;
             return Ok(Step::Wait { ms });
         }
+        "isolate" if w.is(1, "primaries") => {
+            w.expect_len(2)?;
+            Fault::IsolatePrimaries
+        }
+        "bounce" => {
+            let (col, word) = w.get(1, "`leader`")?;
+            if word != "leader" {
+                return Err(w.err(col, format!("expected `bounce leader`, found `{word}`")));
+            }
+            w.expect_len(2)?;
+            Fault::BounceLeader
+        }
+        "bridge" | "ring" => {
+            w.expect_len(1)?;
+            if head == "bridge" {
+                Fault::Bridge
+            } else {
+                Fault::Ring
+            }
+        }
+        "flap" => {
+            let (a, b) = w.link(nodes)?;
+            Fault::Flap(a, b)
+        }
+        "corrupt" => {
+            let p = w.percent(1)?;
+            w.expect_len(2)?;
+            Fault::Corrupt(p)
+        }
+        "corrupt-disk" => Fault::CorruptDisk(one(w)?),
         "isolate" | "crash" | "powerloss" if w.is(1, "leader") => {
             w.expect_len(2)?;
             match head {
@@ -566,7 +603,8 @@ fn parse_step<Op: FromStr<Err = String>>(
                 col,
                 format!(
                     "unknown step `{other}`; expected wait, cN <op>, isolate, split, cut, oneway, heal, \
-                     loss, duplicate, hold, release, latency, crash, powerloss, restart, garbage or forge"
+                     loss, duplicate, delay, hold, release, latency, crash, powerloss, restart, garbage, \
+                     forge, buggify, corrupt, corrupt-disk, bounce, flap, bridge or ring"
                 ),
             ))
         }

@@ -45,6 +45,10 @@ pub(super) struct Links {
     view: Faults,
     /// What the link faults did (frames cleared by a cut, held, reordered).
     effects: Effects,
+    /// Which nodes' disks were corrupted, and whether the system recovers from that: not
+    /// link state, but part of the view checkers read.
+    corrupted: Vec<bool>,
+    corruption_recovered: bool,
 }
 
 impl Links {
@@ -63,10 +67,34 @@ impl Links {
                 up: vec![true; n],
                 links: vec![vec![true; n]; n],
                 reach: vec![vec![true; n]; n],
+                corrupted: vec![false; n],
                 ..Faults::default()
             },
             effects: Effects::default(),
+            corrupted: vec![false; n],
+            corruption_recovered: false,
         }
+    }
+
+    /// Records that `node`'s disk was corrupted (for the view's
+    /// [`Faults::corrupted`](crate::systems::Faults::corrupted)).
+    pub(super) fn mark_corrupted(&mut self, node: NodeId) {
+        self.corrupted[usize::from(node)] = true;
+    }
+
+    /// Records whether the system recovers from disk corruption.
+    pub(super) fn set_corruption_recovered(&mut self, recovered: bool) {
+        self.corruption_recovered = recovered;
+    }
+
+    /// Sets the probability, in percent, that a frame has a bit flipped in flight.
+    pub(super) fn set_corrupt(&mut self, percent: u8) {
+        self.net.borrow_mut().corrupt_percent = percent;
+    }
+
+    /// The first corrupted frame a typed receive accepted as a message, described.
+    pub(super) fn corrupt_accepted(&self) -> Option<String> {
+        self.net.borrow().corruption.accepted().map(str::to_string)
     }
 
     fn ip(&self, node: NodeId) -> IpAddr {
@@ -132,8 +160,11 @@ impl Links {
             loss_percent: net.loss_percent,
             duplicate_percent: net.duplicate_percent,
             delay_percent: net.delay_percent,
+            corrupt_percent: net.corrupt_percent,
             since: self.view.since,
             changes: self.view.changes,
+            corrupted: self.corrupted.clone(),
+            corruption_recovered: self.corruption_recovered,
         };
         drop(net);
         // A latency change is a change although `links` may look the same (a slow link got
@@ -247,8 +278,8 @@ impl Links {
         self.set_cut(b, a, false);
     }
 
-    /// Releases every held link, repairs every cut one, and ends message loss, duplication
-    /// and delays. (Latency faults stay: see [`Links::reset_latencies`].)
+    /// Releases every held link, repairs every cut one, and ends message loss, duplication,
+    /// delays and corruption. (Latency faults stay: see [`Links::reset_latencies`].)
     pub(super) fn heal_all(&mut self, sim: &mut turmoil::Sim<'_>, rng: &mut Xoshiro256PlusPlus) {
         for (a, b) in self.held.clone() {
             self.release(sim, rng, a, b);
@@ -258,6 +289,7 @@ impl Links {
         net.loss_percent = 0;
         net.duplicate_percent = 0;
         net.delay_percent = 0;
+        net.corrupt_percent = 0;
     }
 
     /// Repairs every cut link (both ways and one-way); held links stay held.

@@ -13,6 +13,7 @@
 //! node RNGs, the transport's loss/duplication RNG, the reordering and garbage choices.
 
 use super::links::Links;
+use super::nemesis::{ends_nemesis, Leadership, Move, Nemesis};
 use crate::check::{HistoryVerdict, Violation};
 use crate::history::{Event, EventType, History};
 use crate::node::net::{Net, NetFaults, Transport};
@@ -244,6 +245,8 @@ struct Runner<'a, S: System> {
     unchecked: Vec<String>,
     /// Forged messages sent, and whether one has been delivered.
     forgeries: super::forge::Forgeries,
+    /// The nemesis that runs across ticks (`bounce leader`, `flap`), if any.
+    nemesis: Option<Nemesis>,
 }
 
 impl<'a, S: System> Runner<'a, S> {
@@ -365,6 +368,8 @@ impl<'a, S: System> Runner<'a, S> {
             });
         }
 
+        let mut links = Links::new((0..n).map(node_ip).collect(), faults);
+        links.set_corruption_recovered(system.recovers_from_corruption());
         Runner {
             system,
             scenario,
@@ -373,7 +378,7 @@ impl<'a, S: System> Runner<'a, S> {
             observer,
             checker,
             trace,
-            links: Links::new((0..n).map(node_ip).collect(), faults),
+            links,
             log,
             queues,
             garbage,
@@ -390,6 +395,7 @@ impl<'a, S: System> Runner<'a, S> {
             selection,
             unchecked: Vec::new(),
             forgeries: super::forge::Forgeries::new(system.byzantine_tolerant()),
+            nemesis: None,
         }
     }
 
@@ -526,6 +532,18 @@ impl<'a, S: System> Runner<'a, S> {
         if self.forgeries.watching() {
             self.watch_forgeries();
         }
+        self.advance_nemesis();
+        if let Some(detail) = self.links.corrupt_accepted().filter(|_| {
+            self.selection
+                .includes(harness::CORRUPT_FRAMES_REJECTED.name)
+        }) {
+            return Err(failure(
+                FailureKind::Safety,
+                harness::CORRUPT_FRAMES_REJECTED.name,
+                detail,
+                self.now(),
+            ));
+        }
         let now = self.now();
         if self.selection.includes(harness::BOUNDED_MEMORY.name) {
             let over = super::memory::over_limit(self.system, &self.observer, &self.disks);
@@ -590,6 +608,9 @@ impl<'a, S: System> Runner<'a, S> {
 
     fn apply(&mut self, fault: Fault) {
         let n = self.scenario.nodes;
+        if ends_nemesis(&fault) {
+            self.nemesis = None;
+        }
         match fault {
             Fault::Isolate(x) => {
                 for y in (0..n).filter(|y| *y != x) {
@@ -656,6 +677,39 @@ impl<'a, S: System> Runner<'a, S> {
                 }));
             }
             Fault::Buggify(on) => self.points.iter().for_each(|p| p.set_buggify(on)),
+            Fault::Corrupt(p) => self.links.set_corrupt(p),
+            Fault::CorruptDisk(x) => {
+                let disk = &self.disks[usize::from(x)];
+                match super::corrupt::corrupt_disk(disk, &mut self.rng) {
+                    Some(what) => {
+                        self.effects.disk_corruptions += 1;
+                        self.links.mark_corrupted(x);
+                        self.note(format_args!("  n{x}: {what}"));
+                    }
+                    None => self.note(format_args!("  n{x} has synced nothing to corrupt")),
+                }
+            }
+            Fault::BounceLeader
+            | Fault::Flap(..)
+            | Fault::Bridge
+            | Fault::Ring
+            | Fault::IsolatePrimaries => {
+                let leader = match fault {
+                    Fault::BounceLeader | Fault::Bridge => self.leader(),
+                    _ => None,
+                };
+                let primaries = match fault {
+                    Fault::IsolatePrimaries => self.primaries(),
+                    _ => Vec::new(),
+                };
+                let seen = Leadership {
+                    leader,
+                    primaries: &primaries,
+                };
+                let (nemesis, moves) = Nemesis::start(fault, n, self.now(), &seen);
+                self.nemesis = nemesis;
+                self.make_moves(moves);
+            }
             Fault::Garbage(x) => {
                 let len = self.rng.random_range(1..=256usize);
                 let bytes: Vec<u8> = (0..len).map(|_| self.rng.random()).collect();
@@ -734,6 +788,69 @@ impl<'a, S: System> Runner<'a, S> {
         leader
     }
 
+    /// The nodes that believe they lead, as the system reports them (running nodes only).
+    fn primaries(&self) -> Vec<NodeId> {
+        let mut primaries = self.system.primaries(&self.checker, &self.observer);
+        primaries.retain(|x| *x < self.scenario.nodes);
+        primaries.sort_unstable();
+        primaries.dedup();
+        primaries
+    }
+
+    /// Advances a running nemesis after a tick ([`super::nemesis`]).
+    fn advance_nemesis(&mut self) {
+        let Some(mut nemesis) = self.nemesis.take() else {
+            return;
+        };
+        let (leader, primaries) = if nemesis.follows_leadership() {
+            let leader = self
+                .system
+                .leader(&self.checker, &self.observer)
+                .filter(|x| *x < self.scenario.nodes);
+            (leader, self.primaries())
+        } else {
+            (None, Vec::new())
+        };
+        let seen = Leadership {
+            leader,
+            primaries: &primaries,
+        };
+        let (moves, done) = nemesis.advance(self.now(), &seen);
+        if !done {
+            self.nemesis = Some(nemesis);
+        }
+        if !moves.is_empty() {
+            self.make_moves(moves);
+            self.refresh_faults();
+        }
+    }
+
+    /// Makes a nemesis's moves on the links.
+    fn make_moves(&mut self, moves: Vec<Move>) {
+        for m in moves {
+            if m.is_link_change() {
+                self.effects.nemesis_moves += 1;
+            }
+            match m {
+                Move::RepairCuts => self.links.repair_cuts(&mut self.sim),
+                // Not through `apply`: an `isolate` step would end the nemesis itself.
+                Move::Isolate(x) => {
+                    for y in (0..self.scenario.nodes).filter(|y| *y != x) {
+                        self.links.partition_both(&mut self.sim, x, y);
+                    }
+                }
+                Move::Cut(a, b) => self.links.partition_both(&mut self.sim, a, b),
+                Move::OneWay(from, to) => {
+                    self.links
+                        .partition_oneway(&mut self.sim, &mut self.rng, from, to)
+                }
+                Move::Heal(a, b) => self.links.heal(&mut self.sim, &mut self.rng, a, b),
+                Move::Note(line) => self.note(format_args!("{line}")),
+                Move::Bounced => self.effects.bounced += 1,
+            }
+        }
+    }
+
     fn stop(&mut self, x: NodeId, power_loss: bool) {
         let ip = node_ip(x);
         if !self.sim.is_host_running(ip) {
@@ -780,6 +897,7 @@ impl<'a, S: System> Runner<'a, S> {
             return Ok(());
         }
         self.note(format_args!("liveness: heal all, restart every node"));
+        self.nemesis = None;
         for p in &self.points {
             p.arm(None);
             p.set_buggify(false);
@@ -799,6 +917,9 @@ impl<'a, S: System> Runner<'a, S> {
         let mut probed = false;
         loop {
             let live = self.system.liveness(&self.checker, &self.observer);
+            if let Liveness::Impossible(why) = live {
+                return self.not_expected_live(&why);
+            }
             if live == Liveness::Live && !probed {
                 probed = true;
                 // A late recovery still gives the probes their full operation deadline.
@@ -822,6 +943,7 @@ impl<'a, S: System> Runner<'a, S> {
                 let why = match live {
                     Liveness::Waiting(why) => why,
                     Liveness::Live => format!("{outstanding} client operation(s) never finished"),
+                    Liveness::Impossible(why) => why,
                 };
                 return Err(Failure {
                     kind: FailureKind::Liveness,
@@ -847,6 +969,18 @@ impl<'a, S: System> Runner<'a, S> {
             });
         }
         self.note(format_args!("liveness: recovered"));
+        Ok(())
+    }
+
+    /// The system says it cannot recover, by design, after what the run did: noted as
+    /// expected, no probes; the operations in flight are given their deadline to finish so
+    /// that the history is complete.
+    fn not_expected_live(&mut self, why: &str) -> Result<(), Failure> {
+        self.note(format_args!("liveness: not expected ({why})"));
+        let deadline = self.now() + self.config.op_deadline.max(self.system.min_op_deadline());
+        while self.log.borrow().outstanding > 0 && self.now() < deadline {
+            self.tick(None)?;
+        }
         Ok(())
     }
 

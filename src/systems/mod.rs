@@ -64,6 +64,9 @@ pub enum Liveness {
     Live,
     /// Not yet; the reason is reported if the budget runs out.
     Waiting(String),
+    /// Never, by design, after what the run did (most nodes refuse to start from disks the
+    /// run corrupted, say): reported as expected, not as a failure, and no probes are sent.
+    Impossible(String),
 }
 
 /// What the harness tells a checker about the current step.
@@ -148,15 +151,36 @@ pub struct Faults {
     pub duplicate_percent: u8,
     /// Messages held back by their sender for a random time, in percent.
     pub delay_percent: u8,
+    /// Messages with a bit flipped in flight (which receivers drop), in percent.
+    pub corrupt_percent: u8,
     /// Simulated time at which any of the above last changed.
     pub since: Duration,
     /// How many times any of the above changed: two changes at the same instant (a crash
     /// point firing, then a fault step) leave `since` equal but not the state, so a check
     /// that caches what it derived from the faults keys on this.
     pub changes: u64,
+    /// Which nodes' disks the run corrupted (`corrupt-disk nX`), by node id: sticky for the
+    /// rest of the run, whether or not the node has met the damage yet.
+    pub corrupted: Vec<bool>,
+    /// Whether the system promises to recover a corrupted disk without losing what it
+    /// acknowledged ([`System::recovers_from_corruption`]).
+    pub corruption_recovered: bool,
 }
 
 impl Faults {
+    /// Whether checks may assume that `node` recovers everything it made durable: its disk
+    /// was never corrupted, or the system promises to recover from corruption. A check of
+    /// "persisted state survives restarts" is suspended for a node where this is false (what
+    /// still holds there is detection: a corrupt record is never used as valid).
+    pub fn disk_intact(&self, node: NodeId) -> bool {
+        self.corruption_recovered
+            || !self
+                .corrupted
+                .get(usize::from(node))
+                .copied()
+                .unwrap_or(false)
+    }
+
     /// Whether every node of `set` is running and every two of them exchange frames both ways
     /// as over a healthy link (see [`Faults::links`]). The empty set is connected.
     pub fn is_connected(&self, set: NodeSet) -> bool {
@@ -231,8 +255,8 @@ pub fn crash_point_names<S: System>(system: &S) -> Vec<&'static str> {
     crash_points(system).iter().map(|p| p.name).collect()
 }
 
-/// The fault kinds `system` can take: every universal one, and forged messages if it has a
-/// [`System::forger`]. What generators draw from for it, so no step is spent on a fault that
+/// The fault kinds `system` can take: every universal one, forged messages if it has a
+/// [`System::forger`], BUGGIFY if it uses it, and corruption where it detects it. What generators draw from for it, so no step is spent on a fault that
 /// would be a no-op.
 pub fn supported_faults<S: System>(system: &S) -> Weather {
     let mut weather = Weather::universal();
@@ -241,6 +265,12 @@ pub fn supported_faults<S: System>(system: &S) -> Weather {
     }
     if system.uses_buggify() {
         weather = weather.with(FaultKind::Buggify);
+    }
+    if system.detects_corrupt_frames() {
+        weather = weather.with(FaultKind::Corrupt);
+    }
+    if system.detects_corrupt_records() {
+        weather = weather.with(FaultKind::CorruptDisk);
     }
     weather
 }
@@ -369,6 +399,37 @@ pub trait System: Clone + Sync + 'static {
     /// `None` (the default, and for leaderless designs) turns those faults into no-ops.
     fn leader(&self, _checker: &Self::Checker, _observer: &Self::Observer) -> Option<NodeId> {
         None
+    }
+
+    /// Every node that believes it leads now (an old leader that has not noticed its
+    /// deposition as well as the new one), for `isolate primaries`. By default the
+    /// [`System::leader`] alone.
+    fn primaries(&self, checker: &Self::Checker, observer: &Self::Observer) -> Vec<NodeId> {
+        self.leader(checker, observer).into_iter().collect()
+    }
+
+    /// Whether the system detects a frame with a bit flipped in flight and drops it, so
+    /// generated scenarios may draw `corrupt P%`. squall's typed frames
+    /// ([`Transport::send_msg`](crate::node::Transport::send_msg)) carry a checksum, so a
+    /// system that sends only through them can say yes; frames a system builds itself may
+    /// carry none, hence the default no (a scenario file may still ask for corruption).
+    fn detects_corrupt_frames(&self) -> bool {
+        false
+    }
+
+    /// Whether the system detects a bit flipped in what it synced to its disk (its records
+    /// carry checksums), so generated scenarios may draw `corrupt-disk nX`. No by default.
+    fn detects_corrupt_records(&self) -> bool {
+        false
+    }
+
+    /// Whether a node whose disk the run corrupted (`corrupt-disk nX`) recovers without
+    /// losing anything it acknowledged (by repairing from its peers, as TigerBeetle and
+    /// protocol-aware recovery do). If not (the default), checks that assume an intact disk
+    /// are suspended for such a node ([`Faults::disk_intact`]); detection still holds: the
+    /// node never uses a corrupt record as valid, and the cluster's own properties still hold.
+    fn recovers_from_corruption(&self) -> bool {
+        false
     }
 
     /// Where chaos, hunt and shrink run each scenario unless told otherwise. The default,

@@ -15,6 +15,7 @@
 //! panic (libFuzzer reports one as a crash; debug assertions and overflow checks are on in
 //! fuzz builds), and the node's footprint within the bounded-memory limit.
 
+use super::log::Corrupt;
 use super::messages::{
     AppendEntries, AppendReply, ClientRequest, Command, Entry, Message, PreVoteReply,
     RequestVoteReply, Term,
@@ -195,7 +196,9 @@ pub fn run_one(system: &RaftKv, data: &[u8]) -> Result<Forged, String> {
     // Only differences of instants matter to the node, so the wall clock's reading does not
     // make runs differ.
     let start = Instant::now();
-    let mut node = Node::new(&ctx, Observer::new(NODES), system.mutant, start);
+    // A fresh disk holds no record to find corrupt.
+    let mut node = Node::new(&ctx, Observer::new(NODES), system.mutant, start)
+        .map_err(|Corrupt(why)| format!("starting from an empty disk: {why}"))?;
     let mut now = prepare(&mut node, state, start);
     let forger = system.forger().ok_or("the store names no message type")?;
     let context = ForgeContext {
@@ -251,7 +254,9 @@ mod tests {
                 points: Default::default(),
             };
             let start = Instant::now();
-            let mut node = Node::new(&ctx, Observer::new(NODES), None, start);
+            let Ok(mut node) = Node::new(&ctx, Observer::new(NODES), None, start) else {
+                panic!("an empty disk holds no corrupt record");
+            };
             prepare(&mut node, state, start);
             let role = match state {
                 0 | 1 => Role::Follower,

@@ -6,8 +6,16 @@
 //! answers any RPC or counts its own entry (Raft §5, Figure 2: "persistent state ... updated on
 //! stable storage before responding to RPCs").
 //!
-//! Recovery reads records until the first one that is not whole and intact — a torn or garbled
-//! tail left by a power loss — and truncates the file there.
+//! Recovery reads records until the first one that is not whole and intact. What follows it
+//! must be a torn tail: the zeros a power loss in the middle of an append leaves (the file's
+//! size reached the disk, its data did not), which recovery truncates. Anything else is
+//! corruption of data the node synced — a flipped bit in a record, its length or its checksum
+//! — and recovery refuses ([`Corrupt`]): the node must not rejoin with entries missing that it
+//! may have acknowledged, nor with one it cannot verify (etcd likewise refuses to start on a
+//! WAL CRC mismatch). The meta file is one checksummed record, refused the same way when it
+//! fails its checksum. (A real disk could also tear an append into a partial record; this
+//! store would refuse that too: telling it from bit rot takes more than a per-record checksum,
+//! as TigerBeetle's redundant headers show.)
 //!
 //! Each entry carries two digests: the entry's own (`fnv64` of its encoding, term included) and
 //! a chain digest `mix(chain[i-1], entry[i])`. Equal chain digests at an index mean equal log
@@ -42,6 +50,10 @@ pub struct Log {
     file_len: usize,
 }
 
+/// Why a node refuses to recover from its disk: a record it synced fails verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Corrupt(pub String);
+
 /// What recovery found.
 pub struct Recovered {
     /// The log read back.
@@ -51,17 +63,26 @@ pub struct Recovered {
 }
 
 impl Log {
-    /// Reads the log from `disk`, truncating a torn tail (the truncation is synced).
-    pub fn recover(disk: &Disk) -> Recovered {
+    /// Reads the log from `disk`, truncating a torn tail of zeros (the truncation is synced);
+    /// refuses a log with any other unreadable bytes. Records' checksums are verified unless
+    /// `verify` is off (only the planted `unverified-records` bug turns it off).
+    pub fn recover(disk: &Disk, verify: bool) -> Result<Recovered, Corrupt> {
         let bytes = disk.read(LOG_FILE);
         let mut log = Log::default();
         let mut at = 0;
         while at < bytes.len() {
-            let Some((entry, len)) = decode_record(&bytes[at..]) else {
+            let Some((entry, len)) = decode_record(&bytes[at..], verify) else {
                 break;
             };
             log.push(entry, &bytes[at + 8..at + len], at);
             at += len;
+        }
+        if bytes[at..].iter().any(|b| *b != 0) {
+            return Err(Corrupt(format!(
+                "the log record at byte {at} of {} (entry {}) fails verification and is not a torn tail",
+                bytes.len(),
+                log.last_index() + 1
+            )));
         }
         log.file_len = at;
         let torn_bytes = bytes.len() - at;
@@ -69,7 +90,7 @@ impl Log {
             disk.truncate(LOG_FILE, at);
             disk.sync(LOG_FILE);
         }
-        Recovered { log, torn_bytes }
+        Ok(Recovered { log, torn_bytes })
     }
 
     fn push(&mut self, entry: Entry, payload: &[u8], offset: usize) {
@@ -199,18 +220,29 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// Reads the meta file; `None` if it exists but is garbled.
-    pub fn load(disk: &Disk) -> Option<Meta> {
+    /// Reads the meta file (a missing one is the initial state); refuses one that fails its
+    /// checksum or does not decode. A node that recovered a default meta instead would forget
+    /// its vote and could vote twice in one term.
+    pub fn load(disk: &Disk) -> Result<Meta, Corrupt> {
         let bytes = disk.read(META_FILE);
         if bytes.is_empty() {
-            return Some(Meta::default());
+            return Ok(Meta::default());
         }
-        let (body, sum) = bytes.split_at(bytes.len().checked_sub(8)?);
-        let sum = u64::from_le_bytes(sum.try_into().ok()?);
+        let garbled = || {
+            Corrupt(format!(
+                "the meta file ({} bytes) fails its checksum",
+                bytes.len()
+            ))
+        };
+        let Some(split) = bytes.len().checked_sub(8) else {
+            return Err(garbled());
+        };
+        let (body, sum) = bytes.split_at(split);
+        let sum = u64::from_le_bytes(sum.try_into().map_err(|_| garbled())?);
         if fnv64(body) != sum {
-            return None;
+            return Err(garbled());
         }
-        postcard::from_bytes(body).ok()
+        postcard::from_bytes(body).map_err(|_| garbled())
     }
 
     /// Writes the meta file; durable only if `sync`.
@@ -245,30 +277,68 @@ mod tests {
         log.append(&disk, noop(2));
         log.sync(&disk);
         let whole = disk.len(LOG_FILE);
-        // Half a record, as a torn write would leave it.
+        // Zeros in place of half a record, as a power loss mid-append leaves it.
         let record = encode_record(&noop(3));
-        disk.append(LOG_FILE, &record[..record.len() / 2]);
-        let recovered = Log::recover(&disk);
+        disk.append(LOG_FILE, &vec![0; record.len() / 2]);
+        let recovered = Log::recover(&disk, true).expect("a torn tail is no corruption");
         assert_eq!(recovered.torn_bytes, record.len() / 2);
         assert_eq!(recovered.log.summary(), log.summary());
         assert_eq!(disk.len(LOG_FILE), whole);
         // The recovered log appends where the intact records end.
         let mut again = recovered.log;
         again.append(&disk, noop(3));
-        assert_eq!(Log::recover(&disk).log.last_term(), 3);
+        assert_eq!(
+            Log::recover(&disk, true).expect("intact").log.last_term(),
+            3
+        );
+    }
+
+    #[test]
+    fn a_flipped_bit_anywhere_in_the_log_is_refused_not_cut() {
+        let disk = Disk::new();
+        let mut log = Log::default();
+        for term in 1..=3 {
+            log.append(&disk, noop(term));
+        }
+        log.sync(&disk);
+        let len = disk.len(LOG_FILE);
+        for offset in 0..len {
+            for bit in 0..8 {
+                disk.flip_bit(LOG_FILE, offset, bit).expect("synced");
+                let recovered = Log::recover(&disk, true);
+                assert!(
+                    recovered.is_err(),
+                    "bit {bit} of byte {offset} was not detected"
+                );
+                disk.flip_bit(LOG_FILE, offset, bit).expect("synced");
+            }
+        }
+        assert_eq!(
+            Log::recover(&disk, true).expect("intact").log.summary(),
+            log.summary()
+        );
     }
 
     #[test]
     fn meta_round_trips_and_garbage_is_detected() {
         let disk = Disk::new();
-        assert_eq!(Meta::load(&disk), Some(Meta::default()));
+        assert_eq!(Meta::load(&disk), Ok(Meta::default()));
         let meta = Meta {
             term: 7,
             voted_for: Some(2),
         };
         meta.store(&disk, true);
-        assert_eq!(Meta::load(&disk), Some(meta));
+        assert_eq!(Meta::load(&disk), Ok(meta));
+        for offset in 0..disk.len(META_FILE) {
+            for bit in 0..8 {
+                disk.flip_bit(META_FILE, offset, bit).expect("synced");
+                assert!(Meta::load(&disk).is_err(), "bit {bit} of byte {offset}");
+                disk.flip_bit(META_FILE, offset, bit).expect("synced");
+            }
+        }
         disk.replace(META_FILE, b"garbage!!");
-        assert_eq!(Meta::load(&disk), None);
+        assert!(Meta::load(&disk).is_err());
+        disk.replace(META_FILE, b"short");
+        assert!(Meta::load(&disk).is_err());
     }
 }

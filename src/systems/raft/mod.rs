@@ -161,6 +161,28 @@ impl System for RaftKv {
             .map(|i| i as crate::scenario::NodeId)
     }
 
+    /// Every kind: the store's frames and disk records carry checksums, and it refuses to
+    /// start from a disk that fails them.
+    fn detects_corrupt_frames(&self) -> bool {
+        true
+    }
+
+    fn detects_corrupt_records(&self) -> bool {
+        true
+    }
+
+    fn primaries(
+        &self,
+        _checker: &Self::Checker,
+        observer: &Self::Observer,
+    ) -> Vec<crate::scenario::NodeId> {
+        let reg = observer.0.borrow();
+        (0..reg.nodes.len())
+            .filter(|i| reg.nodes[*i].up && reg.nodes[*i].role == observer::Role::Leader)
+            .map(|i| i as crate::scenario::NodeId)
+            .collect()
+    }
+
     fn phase(&self, checker: &Self::Checker, observer: &Self::Observer) -> &'static str {
         coverage::phase(checker, observer)
     }

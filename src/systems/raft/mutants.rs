@@ -43,11 +43,13 @@ pub enum Mutant {
     /// A follower stages an AppendEntries' entries in a fixed buffer sized by the batch limit
     /// honest leaders keep to: only a forged message overflows it.
     FixedAppendBatch,
+    /// Log recovery decodes every record whose length fits without verifying its checksum.
+    UnverifiedRecords,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 15] = [
+    pub const ALL: [Mutant; 16] = [
         Mutant::CommitPreviousTerm,
         Mutant::UnsyncedVote,
         Mutant::LogLengthElection,
@@ -63,6 +65,7 @@ impl Mutant {
         Mutant::VoteReplyBeforeSync,
         Mutant::TermSyncAfterReply,
         Mutant::FixedAppendBatch,
+        Mutant::UnverifiedRecords,
     ];
 
     /// Kebab-case name (`--mutant NAME`).
@@ -83,6 +86,7 @@ impl Mutant {
             Mutant::VoteReplyBeforeSync => "vote-reply-before-sync",
             Mutant::TermSyncAfterReply => "term-sync-after-reply",
             Mutant::FixedAppendBatch => "fixed-append-batch",
+            Mutant::UnverifiedRecords => "unverified-records",
         }
     }
 
@@ -132,6 +136,9 @@ impl Mutant {
             Mutant::FixedAppendBatch => {
                 "a follower copies an AppendEntries' entries into a fixed buffer sized by the leaders' batch limit before checking anything, trusting the sender to keep to it: a forged AppendEntries with more entries indexes past the buffer and panics (in C, a buffer overflow); only forged messages reach it"
             }
+            Mutant::UnverifiedRecords => {
+                "log recovery trusts the length prefix and decodes each record without verifying its checksum, so a bit flipped on disk becomes a different entry the node replays and applies (as Redis replays its append-only file, which carries no checksum: Ganesan et al., FAST '17, saw one flipped bit served and replicated as data); only a bit flip in a synced record reaches it"
+            }
         }
     }
 
@@ -155,6 +162,7 @@ impl Mutant {
             Mutant::VoteReplyBeforeSync => "persisted state survives restarts",
             Mutant::TermSyncAfterReply => "terms never decrease",
             Mutant::FixedAppendBatch => "no panics",
+            Mutant::UnverifiedRecords => "corrupt records are never trusted",
         }
     }
 }

@@ -25,7 +25,7 @@
 //! ([`MAX_TERM`]): such a message is dropped, so that a forged or corrupted term cannot push
 //! the cluster to the end of the term space, where no election could follow.
 
-use super::log::{Log, Meta};
+use super::log::{Corrupt, Log, Meta};
 use super::messages::RECEIVE_BUFFER;
 use super::messages::{
     AppendEntries, AppendReply, ClientReply, ClientRequest, Command, Entry, Index, Message,
@@ -112,13 +112,13 @@ pub struct Node {
 }
 
 impl Node {
-    /// Starts a node from its disk at time `now`.
+    /// Starts a node from its disk at time `now`, or refuses a corrupt disk ([`super::log`]).
     pub fn new(
         ctx: &NodeContext,
         observer: Observer,
         mutant: Option<Mutant>,
         now: Instant,
-    ) -> Node {
+    ) -> Result<Node, Corrupt> {
         // What a crashed process wrote but never synced is still in the page cache and reads
         // back now; a power loss later would take it away after this incarnation acted on it
         // (voted in the term it read, say). Recovery makes it durable first. (Found by a crash
@@ -128,8 +128,8 @@ impl Node {
                 ctx.disk.sync(file);
             }
         }
-        let meta = Meta::load(&ctx.disk).unwrap_or_default();
-        let recovered = Log::recover(&ctx.disk);
+        let meta = Meta::load(&ctx.disk)?;
+        let recovered = Log::recover(&ctx.disk, mutant != Some(Mutant::UnverifiedRecords))?;
         let n = ctx.peers.len();
         let mut node = Node {
             id: ctx.id,
@@ -179,7 +179,7 @@ impl Node {
             v.up = true;
         });
         node.publish_view();
-        node
+        Ok(node)
     }
 
     fn majority(&self) -> usize {
@@ -972,7 +972,17 @@ impl Drop for UpGuard {
 pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -> io::Result<()> {
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
     let _up = UpGuard(observer.clone(), ctx.id);
-    let mut node = Node::new(&ctx, observer, mutant, Instant::now());
+    let mut node = match Node::new(&ctx, observer.clone(), mutant, Instant::now()) {
+        Ok(node) => node,
+        Err(corrupt) => {
+            // A node that cannot trust its disk stays out rather than rejoin with less than it
+            // acknowledged (fail-stop, as etcd on a WAL checksum mismatch): it never votes or
+            // acknowledges again, so the others stay safe. It sits here until crashed.
+            observer.refused(ctx.id, ctx.incarnation, corrupt.0);
+            drop(transport);
+            return std::future::pending().await;
+        }
+    };
     let mut buf = vec![0u8; RECEIVE_BUFFER];
     loop {
         let deadline = node.next_deadline();
@@ -1014,7 +1024,8 @@ mod tests {
             points: Default::default(),
         };
         let now = Instant::now();
-        (Node::new(&ctx, observer.clone(), None, now), observer, now)
+        let node = Node::new(&ctx, observer.clone(), None, now).expect("an empty disk");
+        (node, observer, now)
     }
 
     fn put(term: Term, value: u32) -> Entry {
@@ -1107,7 +1118,7 @@ mod tests {
         assert_eq!(n.log.term_at(2), Some(2));
         assert_eq!(truncations(&obs), 1);
         // And the log on disk says the same after a restart.
-        let recovered = Log::recover(&n.disk).log;
+        let recovered = Log::recover(&n.disk, true).expect("intact").log;
         assert_eq!(recovered.summary(), n.log.summary());
     }
 

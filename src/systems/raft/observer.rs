@@ -40,6 +40,15 @@ pub enum Event {
         /// Bytes of torn tail cut off the log file.
         torn_bytes: usize,
     },
+    /// The node found a record it synced corrupt and refused to start (it stays out).
+    Refused {
+        /// Node.
+        node: u8,
+        /// Which start this was.
+        incarnation: u32,
+        /// What failed verification.
+        why: String,
+    },
     /// The node granted its vote (after persisting it).
     Voted {
         /// Voter.
@@ -121,6 +130,8 @@ pub enum Event {
 pub struct NodeView {
     /// Whether the node's process is running.
     pub up: bool,
+    /// Whether its process runs but refused to start from a corrupt disk: it takes no part.
+    pub refused: bool,
     /// Its role.
     pub role: Role,
     /// Its current term.
@@ -145,6 +156,7 @@ impl Default for NodeView {
     fn default() -> Self {
         NodeView {
             up: false,
+            refused: false,
             role: Role::Follower,
             term: 0,
             leader: None,
@@ -198,6 +210,19 @@ impl Observer {
         if let Some(v) = self.0.borrow_mut().nodes.get_mut(usize::from(node)) {
             f(v);
         }
+    }
+
+    /// Records that `node` refused to start from a corrupt disk.
+    pub fn refused(&self, node: u8, incarnation: u32, why: String) {
+        self.view(node, |v| {
+            *v = NodeView::default();
+            v.refused = true;
+        });
+        self.push(Event::Refused {
+            node,
+            incarnation,
+            why,
+        });
     }
 
     /// Counts a rejected frame.

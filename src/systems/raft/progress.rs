@@ -26,8 +26,9 @@ pub const SETTLE: Duration = Duration::from_secs(2);
 /// Incremental state of the check.
 #[derive(Debug, Default)]
 pub struct Progress {
-    /// The fault state this was computed for (its `changes`).
-    changes: Option<u64>,
+    /// The fault state this was computed for (its `changes`), and which nodes had refused to
+    /// start from a corrupt disk then.
+    changes: Option<(u64, NodeSet)>,
     /// Nodes of a fully connected majority of running nodes, if there is one.
     clique: Option<NodeSet>,
     /// The clique's highest term once it settled, and its leader.
@@ -38,16 +39,28 @@ impl Progress {
     /// Checks after a step.
     pub fn check(&mut self, observer: &Observer, ctx: &StepContext<'_>) -> Result<(), Violation> {
         let faults = ctx.faults;
-        if self.changes != Some(faults.changes) {
-            self.changes = Some(faults.changes);
+        let refused = (observer.0.borrow().nodes.iter().enumerate())
+            .filter(|(_, v)| v.refused)
+            .fold(NodeSet::default(), |s, (i, _)| s.with(i as NodeId));
+        if self.changes != Some((faults.changes, refused)) {
             self.settled = None;
-            // Loss and delays legitimately cost elections; only a clean network is held to
-            // this.
-            self.clique = if faults.loss_percent == 0 && faults.delay_percent == 0 {
-                faults.connected_majority()
-            } else {
+            // Loss, corruption and delays legitimately cost elections; only a clean network
+            // is held to this. A node that refused to start from a corrupt disk counts as down.
+            let clean = faults.loss_percent == 0
+                && faults.delay_percent == 0
+                && faults.corrupt_percent == 0;
+            self.clique = if !clean {
                 None
+            } else if !refused.is_empty() {
+                let mut f = faults.clone();
+                for r in refused.iter() {
+                    f.up[usize::from(r)] = false;
+                }
+                f.connected_majority()
+            } else {
+                faults.connected_majority()
             };
+            self.changes = Some((faults.changes, refused));
         }
         let Some(clique) = self.clique else {
             return Ok(());

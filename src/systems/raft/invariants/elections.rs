@@ -19,7 +19,65 @@ pub const PERSISTED_STATE_SURVIVES: Property = Property::safety(
     "a restarted node remembers its vote and every entry it acknowledged",
 );
 
+/// A restarted node never uses a record that fails verification.
+pub const CORRUPT_RECORDS_NEVER_TRUSTED: Property = Property::safety(
+    "corrupt records are never trusted",
+    "a restarted node recovers only log entries some node appended at that index, and after a corruption of its disk no term beyond the cluster's nor a vote for no node",
+);
+
 impl Checker {
+    /// Detection: every entry `node` recovered is one some node appended at that index, with
+    /// the same prefix (its chain digest). Only the last may be unknown: a node that crashes
+    /// at a point right after writing an entry has not published it. A flipped bit in a
+    /// record gives another digest, or a term nobody wrote there.
+    pub(super) fn recovered_only_known_entries(
+        &self,
+        node: u8,
+        log: &[(Term, u64)],
+    ) -> Result<(), Violation> {
+        for (i, (term, chain)) in log.iter().enumerate() {
+            let index = i as Index + 1;
+            let known = self.chains.get(&(index, *term));
+            let ok = match known {
+                Some(c) => c == chain,
+                None => i + 1 == log.len(),
+            };
+            if !ok {
+                return Err(CORRUPT_RECORDS_NEVER_TRUSTED.violated(format!(
+                    "n{node} restarted with an entry at index {index} (term {term}) that no node \
+                     appended there: a corrupt record used as valid"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Detection for the term and vote of a node whose disk was corrupted (which may have
+    /// forgotten them): no term beyond any the cluster reached (a candidate may have persisted
+    /// one more before it could report it), no vote for a node that does not exist.
+    pub(super) fn recovered_plausible_meta(
+        &mut self,
+        node: u8,
+        term: Term,
+        voted_for: Option<u8>,
+    ) -> Result<(), Violation> {
+        let highest = self.terms.iter().copied().max().unwrap_or(0);
+        if term > highest + 1 {
+            return Err(CORRUPT_RECORDS_NEVER_TRUSTED.violated(format!(
+                "n{node} restarted in term {term}, beyond any term the cluster reached ({highest}): \
+                 a corrupt term used as valid"
+            )));
+        }
+        if let Some(c) = voted_for.filter(|c| usize::from(*c) >= self.terms.len()) {
+            return Err(CORRUPT_RECORDS_NEVER_TRUSTED.violated(format!(
+                "n{node} restarted with a vote for n{c}, which does not exist"
+            )));
+        }
+        // What it recovered is its new baseline: later terms are held to it.
+        self.terms[usize::from(node)] = term;
+        Ok(())
+    }
+
     /// `node` reports `term` (on a role change or a restart): never below what it reported.
     pub(super) fn term_seen(&mut self, node: u8, term: Term, what: &str) -> Result<(), Violation> {
         let i = usize::from(node);
@@ -151,6 +209,90 @@ mod tests {
         assert!(run(vec![voted.clone(), restarted(3, None, vec![])]).is_ok());
         let lost = run(vec![voted, restarted(2, None, vec![])]).expect_err("a violation");
         assert_eq!(lost.property, "persisted state survives restarts");
+    }
+
+    /// Feeds `events` to a 3-node checker whose run corrupted `corrupted`'s disk.
+    fn run_corrupted(events: Vec<Event>, corrupted: usize) -> Result<(), crate::check::Violation> {
+        use crate::report::Trace;
+        use crate::systems::{Faults, Selection, StepContext};
+        let mut checker = super::super::Checker::new(3);
+        let mut trace = Trace::new(false);
+        let mut faults = Faults {
+            corrupted: vec![false; 3],
+            ..Faults::default()
+        };
+        faults.corrupted[corrupted] = true;
+        let mut ctx = StepContext {
+            step: 0,
+            now: std::time::Duration::ZERO,
+            trace: &mut trace,
+            faults: &faults,
+            selection: &Selection::all(),
+        };
+        for e in events {
+            checker.event(e, &mut ctx)?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_node_whose_disk_was_corrupted_may_forget_but_never_invent() {
+        let appended = |index, chain| Event::Appended {
+            node: 1,
+            index,
+            term: 1,
+            chain,
+        };
+        let acked = Event::Acked {
+            node: 1,
+            term: 1,
+            index: 2,
+            chain: 11,
+        };
+        let voted = Event::Voted {
+            node: 1,
+            term: 1,
+            candidate: 0,
+        };
+        let before = vec![voted, appended(1, 10), appended(2, 11), acked];
+        // Forgetting the vote and acknowledged entries is loss, not a false record: the
+        // checks that assume an intact disk are suspended for the corrupted node only.
+        let mut forgot = before.clone();
+        forgot.push(restarted(0, None, vec![(1, 10)]));
+        assert!(run_corrupted(forgot.clone(), 1).is_ok());
+        assert_eq!(
+            run_corrupted(forgot, 2)
+                .expect_err("n1's disk is intact")
+                .property,
+            "persisted state survives restarts"
+        );
+        // An entry nobody appended, in the middle of the log: a corrupt record used.
+        let mut invented = before.clone();
+        invented.push(restarted(1, Some(0), vec![(1, 99), (1, 11)]));
+        assert_eq!(
+            run_corrupted(invented.clone(), 1)
+                .expect_err("caught")
+                .property,
+            "corrupt records are never trusted"
+        );
+        assert_eq!(
+            run(invented)
+                .expect_err("caught whatever the disk")
+                .property,
+            "corrupt records are never trusted"
+        );
+        // The last entry may be one the node wrote but never published (it crashed at a
+        // point right after the write).
+        let mut unpublished = before.clone();
+        unpublished.push(restarted(1, Some(0), vec![(1, 10), (1, 11), (1, 12)]));
+        assert!(run(unpublished).is_ok());
+        // A term far beyond the cluster's, or a vote for no node: a corrupt meta used.
+        let mut term = before.clone();
+        term.push(restarted(65, Some(0), vec![(1, 10), (1, 11)]));
+        assert!(run_corrupted(term, 1).is_err());
+        let mut vote = before;
+        vote.push(restarted(1, Some(9), vec![(1, 10), (1, 11)]));
+        assert!(run_corrupted(vote, 1).is_err());
     }
 
     #[test]

@@ -14,7 +14,12 @@
 //!   decrease** on a node (across restarts too: the term is durable); **persisted state
 //!   survives restarts** (Figure 2: term, vote and log reach stable storage before the node
 //!   answers), so a restarted node still holds the vote it granted in its recovered term and
-//!   every log entry it acknowledged to a leader;
+//!   every log entry it acknowledged to a leader; **corrupt records are never trusted** (a
+//!   restarted node recovers only entries some node appended at that index, and after a
+//!   corruption of its disk never a term beyond the cluster's). The first two assume an
+//!   intact disk: for a node whose disk the run corrupted they are suspended at its restart
+//!   ([`crate::systems::Faults::disk_intact`]); the correct store never restarts such a node
+//!   with less than it had, it refuses to start instead;
 //! - `logs`: **log matching** (entries with the same index and term have the same chain
 //!   digest, i.e. identical logs up to that index); **committed entries are never lost** (no
 //!   node commits an index whose prefix differs from the committed one, and no node truncates
@@ -42,7 +47,9 @@ mod logs;
 mod replication;
 mod state_machine;
 
-pub use elections::{ELECTION_SAFETY, PERSISTED_STATE_SURVIVES, TERMS_NEVER_DECREASE};
+pub use elections::{
+    CORRUPT_RECORDS_NEVER_TRUSTED, ELECTION_SAFETY, PERSISTED_STATE_SURVIVES, TERMS_NEVER_DECREASE,
+};
 pub use logs::{
     COMMITTED_HELD_BY_MAJORITY, COMMITTED_NEVER_LOST, COMMITTED_SURVIVE_ELECTIONS,
     LEADER_COMPLETENESS, LOG_MATCHING,
@@ -66,7 +73,7 @@ pub const WELL_FORMED_EVENTS: Property = Property::safety(
 pub const PROGRESS_UNDER_FAULTS: Property = super::progress::PROGRESS_UNDER_FAULTS;
 
 /// Every property the Raft checker asserts.
-pub const PROPERTIES: [Property; 15] = [
+pub const PROPERTIES: [Property; 16] = [
     WELL_FORMED_EVENTS,
     TERMS_NEVER_DECREASE,
     LOG_MATCHING,
@@ -76,6 +83,7 @@ pub const PROPERTIES: [Property; 15] = [
     ONLY_COMMITTED_APPLIED,
     STATE_MACHINE_SAFETY,
     PERSISTED_STATE_SURVIVES,
+    CORRUPT_RECORDS_NEVER_TRUSTED,
     ELECTION_SAFETY,
     LEADER_COMPLETENESS,
     COMMIT_NEVER_DECREASES,
@@ -209,8 +217,13 @@ impl Checker {
                 torn_bytes,
             } => {
                 self.node_log(node)?;
-                self.term_seen(node, term, "restarted")?;
-                self.persisted(node, term, voted_for, &log)?;
+                self.recovered_only_known_entries(node, &log)?;
+                if ctx.faults.disk_intact(node) {
+                    self.term_seen(node, term, "restarted")?;
+                    self.persisted(node, term, voted_for, &log)?;
+                } else {
+                    self.recovered_plausible_meta(node, term, voted_for)?;
+                }
                 self.recovered_log_matches(node, &log)?;
                 if incarnation > 0 {
                     ctx.trace.line(
@@ -228,6 +241,17 @@ impl Checker {
                 }
                 self.logs[usize::from(node)] = log;
                 self.commits[usize::from(node)] = 0;
+            }
+            Event::Refused {
+                node,
+                incarnation,
+                why,
+            } => {
+                self.node_log(node)?;
+                ctx.trace.line(
+                    ctx.now,
+                    format_args!("n{node} refused to start (incarnation {incarnation}): {why}"),
+                );
             }
             Event::Role { node, role, term } => {
                 self.node_log(node)?;
