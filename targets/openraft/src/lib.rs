@@ -54,6 +54,28 @@ pub struct OpenRaft {
     pub measure_progress: bool,
 }
 
+/// Where the adapter's storage callbacks mark crash points (besides squall's disk and
+/// transport points): each is a moment between something becoming durable or applied and
+/// openraft (or a client) learning of it.
+pub const CRASH_POINTS: [PointInfo; 4] = [
+    PointInfo::new(
+        "vote-saved",
+        "save_vote synced the vote; openraft has not granted it yet",
+    ),
+    PointInfo::new(
+        "log-flushed",
+        "appended entries were synced; openraft has not been told (nothing acknowledged on them)",
+    ),
+    PointInfo::new(
+        "committed-saved",
+        "save_committed synced the committed log id; openraft has not been told",
+    ),
+    PointInfo::new(
+        "entry-applied",
+        "the state machine applied an entry; its client is not yet answered",
+    ),
+];
+
 impl System for OpenRaft {
     type Workload = Kv;
     type Observer = Observer;
@@ -121,6 +143,10 @@ impl System for OpenRaft {
     }
 
     /// Not planted bugs: openraft's own defaults that squall found broken, as published.
+    fn crash_points(&self) -> Vec<PointInfo> {
+        CRASH_POINTS.to_vec()
+    }
+
     fn mutants(&self) -> Vec<MutantInfo> {
         let mut variants = vec![MutantInfo::new(
             "leader-restore",

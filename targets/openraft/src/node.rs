@@ -71,9 +71,10 @@ pub async fn run(
     let _alive = observer.alive(id);
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
     let rpc = Endpoint::new(transport, ctx.incarnation);
-    let (log, pristine) = LogStore::open(id, ctx.disk.clone(), observer.clone())?;
+    let (log, pristine) =
+        LogStore::open(id, ctx.disk.clone(), observer.clone(), ctx.points.clone())?;
     let kv = Rc::new(RefCell::new(Kv::default()));
-    let sm = StateMachine::new(id, kv.clone(), observer.clone());
+    let sm = StateMachine::new(id, kv.clone(), observer.clone(), ctx.points.clone());
     let config = config(leader_restore, quorum_loss_probe).validate();
     let config = Arc::new(config.map_err(io_error)?);
     let network = Network {

@@ -26,7 +26,7 @@ use futures_util::{Stream, StreamExt};
 use openraft::storage::{EntryResponder, IOFlushed, LogState, RaftLogStorage, RaftStateMachine};
 use openraft::type_config::alias::SnapshotMetaOf;
 use openraft::{AsyncRuntime, EntryPayload, RaftLogReader, RaftSnapshotBuilder};
-use squall::node::Disk;
+use squall::node::{Disk, Points};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -84,6 +84,9 @@ struct LogInner {
     id: usize,
     disk: Disk,
     observer: Observer,
+    /// The node's crash points: openraft calls the store from tasks it spawns, where
+    /// `crash_point!` (which finds the points of the node's main future) is inert.
+    points: Points,
     /// Entries in memory; `entries[i]` has index `first + i`.
     entries: Vec<Entry>,
     /// Byte offset in `log` where each entry's record starts.
@@ -132,7 +135,12 @@ pub struct LogStore {
 impl LogStore {
     /// Opens node `id`'s log from its disk and starts the flusher task. Returns the store and
     /// whether the disk was pristine (no log, no vote).
-    pub fn open(id: usize, disk: Disk, observer: Observer) -> io::Result<(Self, bool)> {
+    pub fn open(
+        id: usize,
+        disk: Disk,
+        observer: Observer,
+        points: Points,
+    ) -> io::Result<(Self, bool)> {
         let vote: Option<Vote> = read_value(&disk, VOTE)?;
         // `committed` holds an `Option<LogId>` (openraft may save `None`).
         let committed: Option<LogId> = read_value::<Option<LogId>>(&disk, COMMITTED)?.flatten();
@@ -180,6 +188,7 @@ impl LogStore {
             id,
             disk,
             observer,
+            points,
             entries,
             offsets,
             first,
@@ -205,7 +214,11 @@ async fn flusher(
         while let Ok(more) = rx.try_recv() {
             done.push(more);
         }
-        inner.borrow_mut().sync_log();
+        let mut log = inner.borrow_mut();
+        log.sync_log();
+        // Durable, but openraft does not know yet: nothing was acknowledged on it.
+        log.points.pass("log-flushed");
+        drop(log);
         for callback in done {
             callback.io_completed(Ok(()));
         }
@@ -259,6 +272,8 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         inner.sync_log();
         write_value(&inner.disk, VOTE, vote)?;
         inner.vote = Some(*vote);
+        // The vote is durable; openraft grants it only after this returns.
+        inner.points.pass("vote-saved");
         Ok(())
     }
 
@@ -269,6 +284,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         inner.sync_log();
         write_value(&inner.disk, COMMITTED, &committed)?;
         inner.committed = committed;
+        inner.points.pass("committed-saved");
         Ok(())
     }
 
@@ -370,12 +386,18 @@ pub struct StateMachine {
     id: usize,
     kv: Rc<RefCell<Kv>>,
     observer: Observer,
+    points: Points,
 }
 
 impl StateMachine {
     /// An empty state machine for node `id`; openraft re-applies the log into it.
-    pub fn new(id: usize, kv: Rc<RefCell<Kv>>, observer: Observer) -> Self {
-        StateMachine { id, kv, observer }
+    pub fn new(id: usize, kv: Rc<RefCell<Kv>>, observer: Observer, points: Points) -> Self {
+        StateMachine {
+            id,
+            kv,
+            observer,
+            points,
+        }
     }
 }
 
@@ -441,6 +463,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             self.observer.with(self.id, |view| {
                 view.applied.push((entry.log_id.index, rec(&entry)));
             });
+            // Applied in memory, the client not yet answered.
+            self.points.pass("entry-applied");
             if let Some(responder) = responder {
                 responder.send(Applied { value: answer });
             }
