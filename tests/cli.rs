@@ -77,6 +77,48 @@ fn a_malformed_scenario_file_gives_file_line_and_column() {
     assert!(!t.contains("panicked"), "{t}");
 }
 
+/// The 2PC store's bad input: a node outside the cluster, an account outside the bank, a
+/// negative amount, and transfers the bank refuses, each named by file, line and column.
+#[test]
+fn bad_twopc_scenarios_name_what_and_where() {
+    let head = "system twopc\nnodes 3\nseed 1\nc0 transfer a0 a1 5\n";
+    for (name, line, expected) in [
+        (
+            "node",
+            "crash n7",
+            "line 5, column 7: node n7 does not exist",
+        ),
+        (
+            "account",
+            "c1 transfer a0 a99 5",
+            "line 5, column 4: account `a99` is out of range",
+        ),
+        (
+            "negative",
+            "c1 transfer a0 a1 -5",
+            "line 5, column 4: amount `-5` is negative",
+        ),
+        (
+            "same",
+            "c1 transfer a2 a2 5",
+            "a transfer needs two different accounts",
+        ),
+        (
+            "read",
+            "c2 read a6",
+            "line 5, column 4: account `a6` is out of range",
+        ),
+    ] {
+        let path = temp_file(&format!("twopc-{name}.scn"), &format!("{head}{line}\n"));
+        let out = squall(&["replay", path.to_str().expect("utf-8 path")]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {t}");
+        assert!(t.contains(&format!("twopc-{name}.scn")), "{name}: {t}");
+        assert!(t.contains(expected), "{name}: {t}");
+        assert!(!t.contains("panicked"), "{name}: {t}");
+    }
+}
+
 #[test]
 fn binary_garbage_as_a_scenario_file_is_an_error_not_a_panic() {
     let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
