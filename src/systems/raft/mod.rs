@@ -46,7 +46,7 @@ use crate::workload::kv::Kv;
 use std::io;
 
 /// Where the Raft store marks crash points (besides squall's disk and transport points).
-pub const CRASH_POINTS: [PointInfo; 4] = [
+pub const CRASH_POINTS: [PointInfo; 5] = [
     PointInfo::new(
         "after-vote-persist",
         "a vote was granted and written (synced unless a planted bug delays it), its reply not yet sent",
@@ -62,6 +62,10 @@ pub const CRASH_POINTS: [PointInfo; 4] = [
     PointInfo::new(
         "after-apply",
         "an entry was applied and its client's reply queued, not yet sent",
+    ),
+    PointInfo::new(
+        "after-vote-reply",
+        "the reply granting a vote has been sent (the vote must be durable by now)",
     ),
 ];
 

@@ -109,6 +109,9 @@ pub struct Node {
     pub outbox: Vec<(SocketAddr, Message)>,
     /// Only two mutants set it: term and vote are synced after the outbox is sent.
     sync_meta_after_send: bool,
+    /// A vote was granted in this turn: the run loop passes `after-vote-reply` once the
+    /// outbox carrying the grant has been sent.
+    granted_this_turn: bool,
 }
 
 impl Node {
@@ -158,6 +161,7 @@ impl Node {
             pending: BTreeMap::new(),
             outbox: Vec::new(),
             sync_meta_after_send: false,
+            granted_this_turn: false,
         };
         node.reset_election_timer(now);
         {
@@ -223,8 +227,12 @@ impl Node {
         }
     }
 
-    /// After the outbox is sent: what two planted bugs sync too late.
+    /// After the outbox is sent: the reply point of a granted vote (whatever a vote rests
+    /// on must be durable by now), then what two planted bugs sync too late.
     pub fn after_send(&mut self) {
+        if std::mem::take(&mut self.granted_this_turn) {
+            crate::crash_point!("after-vote-reply");
+        }
         if std::mem::take(&mut self.sync_meta_after_send) {
             self.disk.sync(super::log::META_FILE);
         }
@@ -430,6 +438,7 @@ impl Node {
             let late = self.mutant == Some(Mutant::VoteReplyBeforeSync);
             self.persist_meta(self.mutant != Some(Mutant::UnsyncedVote) && !late);
             self.sync_meta_after_send |= late;
+            self.granted_this_turn = true;
             crate::crash_point!("after-vote-persist");
             self.reset_election_timer(now);
             let (node, term) = (self.id, self.term);
