@@ -97,7 +97,13 @@ pub fn bench_scenario_with<S: System>(
     classic: bool,
 ) -> Option<Scenario<OpOf<S>>> {
     let offer = if classic {
-        crate::scenario::generate::Offer::default()
+        // Exactly the classic kinds, so the scenarios are the ones older builds generate.
+        crate::scenario::generate::Offer {
+            kinds: CLASSIC_KINDS
+                .iter()
+                .fold(crate::scenario::Weather::CALM, |w, k| w.with(*k)),
+            points: Vec::new(),
+        }
     } else {
         crate::systems::offer(system)
     };
