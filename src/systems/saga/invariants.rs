@@ -602,3 +602,349 @@ fn show_values(values: &BTreeMap<Key, i64>) -> String {
     let parts: Vec<String> = values.iter().map(|(k, v)| format!("{k}={v}")).collect();
     parts.join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Trace;
+    use crate::systems::{Faults, Selection};
+
+    const SAGA: TxId = TxId { client: 0, seq: 1 };
+    const ORDER: Order = Order {
+        customer: 1,
+        item: 1,
+        quantity: 2,
+    };
+
+    /// A checker fed hand-made events, one simulation step at a time.
+    struct Bench {
+        checker: Checker,
+        observer: Observer,
+        trace: Trace,
+        faults: Faults,
+        now: Duration,
+    }
+
+    impl Bench {
+        fn new() -> Self {
+            let n = 4;
+            Bench {
+                checker: Checker::new(),
+                observer: Observer::new(n as u8),
+                trace: Trace::new(false),
+                faults: Faults {
+                    up: vec![true; n],
+                    links: vec![vec![true; n]; n],
+                    reach: vec![vec![true; n]; n],
+                    ..Faults::default()
+                },
+                now: Duration::ZERO,
+            }
+        }
+
+        /// Publishes `events` and checks a step 10 ms later.
+        fn step(&mut self, events: Vec<Event>) -> Result<(), Violation> {
+            for e in events {
+                self.observer.push(e);
+            }
+            self.now += Duration::from_millis(10);
+            let selection = Selection::all();
+            let mut ctx = StepContext {
+                step: 0,
+                now: self.now,
+                trace: &mut self.trace,
+                faults: &self.faults,
+                selection: &selection,
+            };
+            self.checker.check(&self.observer, &mut ctx)
+        }
+
+        /// Steps, expecting a violation of `property`.
+        fn caught(&mut self, events: Vec<Event>, property: &Property) -> Violation {
+            let v = self.step(events).expect_err("a violation");
+            assert_eq!(v.property, property.name, "{v}");
+            v
+        }
+    }
+
+    fn took(service: Service, kind: Kind, applied: bool) -> Event {
+        let forward = ORDER.delta(service.step());
+        let delta = match (kind, applied) {
+            (_, false) => Vec::new(),
+            (Kind::Forward, true) => forward,
+            (Kind::Compensation, true) => negated(&forward),
+        };
+        Event::Took {
+            service,
+            effect: Effect {
+                saga: SAGA,
+                kind,
+                applied,
+                delta,
+            },
+        }
+    }
+
+    fn progress(progress: Progress) -> Event {
+        Event::Progress {
+            saga: SAGA,
+            order: ORDER,
+            progress,
+        }
+    }
+
+    /// The events of a saga whose charge is refused: stock reserved, then released.
+    fn compensated_saga() -> Vec<Event> {
+        vec![
+            progress(Progress::Forward(0)),
+            took(Service::Stock, Kind::Forward, true),
+            progress(Progress::Forward(1)),
+            progress(Progress::Compensating {
+                compensate: 1,
+                done: 0,
+            }),
+            took(Service::Stock, Kind::Compensation, true),
+            progress(Progress::Compensating {
+                compensate: 1,
+                done: 1,
+            }),
+            progress(Progress::Ended(false)),
+            Event::Replied {
+                saga: SAGA,
+                completed: false,
+            },
+        ]
+    }
+
+    fn completed_saga() -> Vec<Event> {
+        let mut events = vec![progress(Progress::Forward(0))];
+        for (k, s) in Service::ALL.into_iter().enumerate() {
+            events.push(took(s, Kind::Forward, true));
+            events.push(progress(Progress::Forward(k as u8 + 1)));
+        }
+        events.push(progress(Progress::Ended(true)));
+        events.push(Event::Replied {
+            saga: SAGA,
+            completed: true,
+        });
+        events
+    }
+
+    #[test]
+    fn correct_sagas_pass() {
+        let mut b = Bench::new();
+        b.step(completed_saga()).expect("completed saga passes");
+        let mut b = Bench::new();
+        b.step(compensated_saga()).expect("compensated saga passes");
+        // An empty compensation, then the late step refused.
+        let mut b = Bench::new();
+        b.step(vec![
+            progress(Progress::Forward(0)),
+            progress(Progress::Compensating {
+                compensate: 1,
+                done: 0,
+            }),
+            took(Service::Stock, Kind::Compensation, false),
+            Event::RefusedHanging {
+                service: Service::Stock,
+                saga: SAGA,
+            },
+            progress(Progress::Ended(false)),
+        ])
+        .expect("empty compensation passes");
+        assert_eq!(
+            (b.checker.empty_compensations, b.checker.hanging_refused),
+            (1, 1)
+        );
+    }
+
+    #[test]
+    fn an_effect_applied_twice_is_caught_also_when_a_restart_reveals_it() {
+        let mut b = Bench::new();
+        b.step(vec![took(Service::Stock, Kind::Forward, true)])
+            .expect("once");
+        b.caught(
+            vec![took(Service::Stock, Kind::Forward, true)],
+            &AT_MOST_ONCE,
+        );
+        // The service crashed after writing the first effect, unseen; its restart shows it,
+        // and the retry applies it again.
+        let mut b = Bench::new();
+        let Event::Took { effect, .. } = took(Service::Stock, Kind::Forward, true) else {
+            unreachable!()
+        };
+        b.step(vec![Event::ServiceRecovered {
+            service: Service::Stock,
+            ledger: vec![effect],
+        }])
+        .expect("first seen at recovery");
+        b.caught(
+            vec![took(Service::Stock, Kind::Forward, true)],
+            &AT_MOST_ONCE,
+        );
+    }
+
+    #[test]
+    fn a_compensation_without_its_step_or_undoing_something_else_is_caught() {
+        let mut b = Bench::new();
+        b.caught(
+            vec![took(Service::Payment, Kind::Compensation, true)],
+            &COMPENSATION_MATCHES,
+        );
+        let mut b = Bench::new();
+        let wrong = Event::Took {
+            service: Service::Payment,
+            effect: Effect {
+                saga: SAGA,
+                kind: Kind::Compensation,
+                applied: true,
+                delta: vec![(Key::Customer(1), 9), (Key::Merchant, -9)],
+            },
+        };
+        b.step(vec![took(Service::Payment, Kind::Forward, true)])
+            .expect("charged");
+        let v = b.caught(vec![wrong], &COMPENSATION_MATCHES);
+        assert!(v.detail.contains("the step changed u1-4 m+4"), "{v}");
+    }
+
+    #[test]
+    fn a_step_after_its_compensation_is_caught_even_if_a_restart_forgot_the_tombstone() {
+        let mut b = Bench::new();
+        b.step(vec![
+            took(Service::Payment, Kind::Compensation, false),
+            Event::ServiceRecovered {
+                service: Service::Payment,
+                ledger: Vec::new(),
+            },
+        ])
+        .expect("tombstone");
+        b.caught(
+            vec![took(Service::Payment, Kind::Forward, true)],
+            &NO_FORWARD_AFTER_COMPENSATION,
+        );
+    }
+
+    #[test]
+    fn a_saga_log_moving_back_or_forgotten_after_a_restart_is_caught() {
+        let mut b = Bench::new();
+        b.step(vec![progress(Progress::Forward(2))]).expect("ok");
+        b.caught(vec![progress(Progress::Forward(1))], &LOG_MONOTONE);
+        let mut b = Bench::new();
+        b.step(vec![progress(Progress::Forward(1))]).expect("ok");
+        b.step(vec![Event::OrchestratorRecovered {
+            sagas: vec![(SAGA, ORDER, Progress::Forward(2))],
+        }])
+        .expect("recovered further along: fine");
+        let v = b.caught(
+            vec![Event::OrchestratorRecovered { sagas: Vec::new() }],
+            &LOG_MONOTONE,
+        );
+        assert!(v.detail.contains("without saga 0.1"), "{v}");
+        let mut b = Bench::new();
+        b.step(vec![progress(Progress::Ended(false))]).expect("ok");
+        b.caught(vec![progress(Progress::Ended(true))], &LOG_MONOTONE);
+    }
+
+    #[test]
+    fn compensations_out_of_order_are_caught() {
+        let mut b = Bench::new();
+        b.step(vec![
+            took(Service::Stock, Kind::Forward, true),
+            took(Service::Payment, Kind::Forward, true),
+            took(Service::Stock, Kind::Compensation, true),
+        ])
+        .expect("so far in order");
+        b.caught(
+            vec![took(Service::Payment, Kind::Compensation, true)],
+            &REVERSE_ORDER,
+        );
+    }
+
+    #[test]
+    fn a_saga_ended_half_done_is_caught_then_or_later() {
+        let mut b = Bench::new();
+        let mut events = compensated_saga();
+        events.retain(|e| e != &took(Service::Stock, Kind::Compensation, true));
+        events.retain(|e| !matches!(e, Event::Replied { .. }));
+        let v = b.caught(events, &SEMANTIC_ATOMICITY);
+        assert!(
+            v.detail.contains("reserve step still stands at stock"),
+            "{v}"
+        );
+        // Completed, then a power loss takes an effect back.
+        let mut b = Bench::new();
+        b.step(completed_saga()).expect("completed");
+        b.caught(
+            vec![Event::ServiceRecovered {
+                service: Service::Shipping,
+                ledger: Vec::new(),
+            }],
+            &SEMANTIC_ATOMICITY,
+        );
+    }
+
+    #[test]
+    fn a_client_told_before_the_log_says_so_is_caught() {
+        let mut b = Bench::new();
+        b.caught(
+            vec![
+                progress(Progress::Forward(0)),
+                Event::Replied {
+                    saga: SAGA,
+                    completed: true,
+                },
+            ],
+            &CLIENT_OUTCOME,
+        );
+    }
+
+    #[test]
+    fn negative_values_missing_money_and_unrecorded_changes_are_caught() {
+        let set = |b: &Bench, service: Service, key: Key, value: i64| {
+            b.observer.update(|r| {
+                let values = &mut r.services[usize::from(service.step())].values;
+                if values.is_empty() {
+                    *values = service.initial();
+                }
+                values.insert(key, value);
+            });
+        };
+        let mut b = Bench::new();
+        set(&b, Service::Stock, Key::Item(0), 8);
+        b.step(Vec::new()).expect("initial values");
+        set(&b, Service::Stock, Key::Item(0), -1);
+        b.caught(Vec::new(), &CONSERVATION);
+        let mut b = Bench::new();
+        set(&b, Service::Payment, Key::Merchant, 5);
+        let v = b.caught(Vec::new(), &CONSERVATION);
+        assert!(v.detail.contains("hold 65"), "{v}");
+        let mut b = Bench::new();
+        set(&b, Service::Shipping, Key::Shipping, 10);
+        let v = b.caught(Vec::new(), &CONSERVATION);
+        assert!(
+            v.detail.contains("the effects it recorded give ship=12"),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn a_saga_unfinished_long_after_the_heal_is_caught_but_not_while_faults_last() {
+        let mut b = Bench::new();
+        b.faults.up[2] = false;
+        b.step(vec![progress(Progress::Forward(1))]).expect("begun");
+        for _ in 0..600 {
+            b.step(Vec::new()).expect("faults last: not judged");
+        }
+        b.faults.up[2] = true;
+        b.faults.since = b.now;
+        for _ in 0..500 {
+            b.step(Vec::new()).expect("within the bound");
+        }
+        let v = b.caught(Vec::new(), &SAGAS_FINISH);
+        assert!(v.liveness, "{v}");
+        assert!(
+            matches!(b.checker.liveness(&b.observer), Liveness::Waiting(_)),
+            "the liveness condition waits for it too"
+        );
+    }
+}

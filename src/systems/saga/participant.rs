@@ -283,3 +283,63 @@ impl Participant {
         self.observer.update(|r| r.services[i].values = values);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::orders::Order;
+
+    const SAGA: TxId = TxId { client: 2, seq: 1 };
+
+    fn charge() -> Delta {
+        Order {
+            customer: 1,
+            item: 2,
+            quantity: 2,
+        }
+        .delta(Service::Payment.step())
+    }
+
+    fn payment(disk: &Disk) -> Participant {
+        Participant::new(Service::Payment, disk.clone(), Observer::new(4), None)
+    }
+
+    #[test]
+    fn a_retried_step_is_answered_from_the_dedup_table_and_survives_a_restart() {
+        let disk = Disk::new();
+        let mut p = payment(&disk);
+        assert_eq!(p.on_forward(SAGA, charge()), Some(true));
+        assert_eq!(p.on_forward(SAGA, charge()), Some(true));
+        assert_eq!(p.read(&[Key::Customer(1)]).0, vec![(Key::Customer(1), 14)]);
+        let mut p = payment(&disk);
+        assert_eq!(p.on_forward(SAGA, charge()), Some(true));
+        assert_eq!(p.read(&[]).1, vec![SAGA]);
+        assert!(p.on_compensate(SAGA, charge()));
+        assert!(p.on_compensate(SAGA, charge()));
+        assert_eq!(
+            p.read(&[Key::Customer(1)]),
+            (vec![(Key::Customer(1), 20)], vec![])
+        );
+    }
+
+    #[test]
+    fn an_empty_compensation_is_a_tombstone_that_refuses_the_late_step() {
+        let disk = Disk::new();
+        let mut p = payment(&disk);
+        assert!(p.on_compensate(SAGA, charge()));
+        assert_eq!(p.read(&[Key::Customer(1)]).0, vec![(Key::Customer(1), 20)]);
+        assert_eq!(p.on_forward(SAGA, charge()), Some(false));
+        // Also after a restart, and for every later copy.
+        let mut p = payment(&disk);
+        assert_eq!(p.on_forward(SAGA, charge()), Some(false));
+        assert_eq!(p.read(&[]).0.iter().map(|(_, v)| v).sum::<i64>(), 60);
+    }
+
+    #[test]
+    fn a_step_for_another_service_or_an_unknown_key_is_ignored() {
+        let mut p = payment(&Disk::new());
+        assert_eq!(p.on_forward(SAGA, vec![(Key::Item(0), -1)]), None);
+        assert_eq!(p.on_forward(SAGA, vec![(Key::Customer(9), -1)]), None);
+        assert!(!p.on_compensate(SAGA, vec![(Key::Shipping, 1)]));
+    }
+}
