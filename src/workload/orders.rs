@@ -771,10 +771,10 @@ fn check_read(
     }
     if selected(&ALL_OR_NOTHING) && *kind == ReadKind::Audit {
         let all: BTreeSet<TxId> = r.seen.values().flatten().copied().collect();
-        for o in all.difference(&r.unsettled).copied() {
+        for o in all.difference(&r.unsettled) {
             let missing: Vec<&str> = Service::ALL
                 .iter()
-                .filter(|s| !r.seen.get(s).is_some_and(|ids| ids.contains(&o)))
+                .filter(|s| !r.seen.get(s).is_some_and(|ids| ids.contains(o)))
                 .map(|s| s.name())
                 .collect();
             if !missing.is_empty() {
