@@ -45,7 +45,7 @@ pub const SEMANTIC_ATOMICITY: Property = Property::safety(
 );
 /// Business invariants.
 pub const CONSERVATION: Property = Property::safety(
-    "money and stock are conserved",
+    "business invariants hold at every step",
     "no stock, balance or shipping capacity is negative, the customers and the merchant hold all the money, and every service's values are its initial values plus the effects it recorded",
 );
 /// Clients are told the truth.
