@@ -16,6 +16,7 @@
 
 pub mod bank;
 pub mod cas;
+pub mod ids;
 pub mod kv;
 pub mod orders;
 pub mod register;

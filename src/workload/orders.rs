@@ -24,8 +24,8 @@
 //!   of them (the liveness probe).
 //!
 //! **Saga ids.** The `k`-th operation a client process performs (from 1, reads included) has
-//! the id `c.k`, as in the [`bank`](super::bank) workload: the client sends it with the order,
-//! and the checks recompute it from the history.
+//! the id `c.k` ([`TxId`], as in the [`bank`](super::bank) workload): the client sends it with
+//! the order, and the checks recompute it from the history.
 //!
 //! **Read results** name, per service read, the orders whose effect stands there (applied and
 //! not compensated): `u1=11 m=9 | payment: 0.1` — values, then `service: ids` for each
@@ -43,12 +43,14 @@
 //! - [`ALL_OR_NOTHING`]: an audit finds every settled order at all three services or at
 //!   none.
 
-use super::bank::TxId;
+pub use super::ids::TxId;
+
+use super::ids::OpIds;
 use super::{HistoryOp, Workload};
 use crate::check::model::ModelKind;
 use crate::check::property::Property;
 use crate::check::Violation;
-use crate::history::{EventType, Function, History, Value, MAX_CLIENTS};
+use crate::history::{EventType, Function, History, Value};
 use arbitrary::{Arbitrary, Unstructured};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -602,22 +604,12 @@ enum ReadKind {
 
 /// Checks an orders history: the first violation of a `selected` property.
 pub fn check(history: &History, selected: &dyn Fn(&Property) -> bool) -> Option<Violation> {
-    let clients = u64::from(MAX_CLIENTS);
-    let mut counters: BTreeMap<u64, u32> = BTreeMap::new();
-    // The operation each open process is performing: its id and its invoke event.
-    let mut open: BTreeMap<u64, (TxId, usize)> = BTreeMap::new();
+    let mut ids = OpIds::default();
     let mut orders: BTreeMap<TxId, Placed> = BTreeMap::new();
     let mut reads: Vec<Read> = Vec::new();
     for (i, e) in history.events.iter().enumerate() {
-        let client = e.process % clients;
         if e.kind == EventType::Invoke {
-            let k = counters.entry(client).or_default();
-            *k += 1;
-            let id = TxId {
-                client: client as u8,
-                seq: *k,
-            };
-            open.insert(e.process, (id, i));
+            let id = ids.invoke(e.process, i);
             if e.key.as_deref() == Some(ORDER_KEY) {
                 if let Value::Str(s) = &e.value {
                     if let Ok(order) = s.parse::<Order>() {
@@ -632,7 +624,7 @@ pub fn check(history: &History, selected: &dyn Fn(&Property) -> bool) -> Option<
             }
             continue;
         }
-        let Some((id, invoked)) = open.remove(&e.process) else {
+        let Some((id, invoked)) = ids.complete(e.process) else {
             continue;
         };
         if let Some(o) = orders.get_mut(&id) {
@@ -791,7 +783,8 @@ fn check_read(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::Event;
+    use crate::history::MAX_CLIENTS;
+    use crate::workload::ids::HistoryBuilder;
 
     #[test]
     fn operations_round_trip_through_text_and_reject_bad_input() {
@@ -863,52 +856,6 @@ mod tests {
         assert!("u1=1 | nowhere: 0.1".parse::<ReadResult>().is_err());
     }
 
-    /// A history builder: `invoke(client, op)` then `done(client, kind, value)`.
-    struct H(History, u64);
-
-    impl H {
-        fn new() -> Self {
-            H(History::new(), 0)
-        }
-        fn invoke(&mut self, client: u64, op: &str) -> &mut Self {
-            let op: OrderOp = op.parse().expect("op");
-            let h = Orders::history_op(&op);
-            self.1 += 1;
-            self.0.push(Event {
-                process: client,
-                kind: EventType::Invoke,
-                f: h.f,
-                key: h.key,
-                value: h.value,
-                time: self.1,
-            });
-            self
-        }
-        fn done(&mut self, client: u64, kind: EventType, value: &str) -> &mut Self {
-            let invoke = self
-                .0
-                .events
-                .iter()
-                .rev()
-                .find(|e| e.process == client && e.kind == EventType::Invoke)
-                .expect("invoked")
-                .clone();
-            self.1 += 1;
-            let value = if value.is_empty() {
-                invoke.value.clone()
-            } else {
-                Value::Str(value.to_string())
-            };
-            self.0.push(Event {
-                kind,
-                value,
-                time: self.1,
-                ..invoke
-            });
-            self
-        }
-    }
-
     fn all(_: &Property) -> bool {
         true
     }
@@ -918,7 +865,7 @@ mod tests {
 
     #[test]
     fn a_correct_history_passes() {
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Orders>::new();
         h.invoke(0, "order u1 i1 2")
             .done(0, EventType::Ok, "")
             .invoke(1, "order u2 i0 9")
@@ -929,23 +876,23 @@ mod tests {
             .done(1, EventType::Ok, EVERYTHING_AFTER_0_1)
             .invoke(2, "audit")
             .done(2, EventType::Ok, EVERYTHING_AFTER_0_1);
-        assert_eq!(check(&h.0, &all), None);
+        assert_eq!(check(&h.history, &all), None);
     }
 
     #[test]
     fn a_negative_value_or_missing_money_is_caught() {
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Orders>::new();
         h.invoke(0, "read u0")
             .done(0, EventType::Ok, "u0=-1 | payment:");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, CONSERVATION.name, "{v}");
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Orders>::new();
         h.invoke(0, "read-all").done(
             0,
             EventType::Ok,
             "i0=8 i1=8 i2=8 u0=20 u1=20 u2=20 m=1 ship=12 | stock: | payment: | shipping:",
         );
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, CONSERVATION.name, "{v}");
         assert!(v.detail.contains("61 of money"), "{v}");
     }
@@ -954,7 +901,7 @@ mod tests {
     fn a_charge_that_no_named_order_explains_is_caught_though_money_adds_up() {
         // u0 paid 4 for order 1.1, which failed, and u1 got 4 back for 0.1, which stands:
         // the money adds up to 60, the balances do not match the orders named.
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Orders>::new();
         h.invoke(0, "order u1 i1 2")
             .done(0, EventType::Ok, "")
             .invoke(1, "order u0 i1 2")
@@ -965,45 +912,49 @@ mod tests {
                 EventType::Ok,
                 "i0=8 i1=6 i2=8 u0=16 u1=20 u2=20 m=4 ship=10 | stock: 0.1 | payment: 0.1 | shipping: 0.1",
             );
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, READS_MATCH_ORDERS.name, "{v}");
     }
 
     #[test]
     fn a_read_contradicting_an_orders_outcome_is_caught() {
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Orders>::new();
         h.invoke(0, "order u1 i1 2")
             .done(0, EventType::Fail, "")
             .invoke(0, "read i1")
             .done(0, EventType::Ok, "i1=6 | stock: 0.1");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, ORDERS_AS_TOLD.name, "{v}");
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Orders>::new();
         h.invoke(0, "order u1 i1 2")
             .done(0, EventType::Ok, "")
             .invoke(0, "read ship")
             .done(0, EventType::Ok, "ship=12 | shipping:");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, ORDERS_AS_TOLD.name, "{v}");
         // Not selected: not reported.
-        assert_eq!(check(&h.0, &|p| p.name != ORDERS_AS_TOLD.name), None);
+        assert_eq!(check(&h.history, &|p| p.name != ORDERS_AS_TOLD.name), None);
     }
 
     #[test]
     fn an_audit_finding_a_settled_order_in_part_is_caught_and_a_read_all_is_not_judged_so() {
         let half =
             "i0=8 i1=6 i2=8 u0=20 u1=20 u2=20 m=0 ship=12 | stock: 0.1 | payment: | shipping:";
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Orders>::new();
         h.invoke(0, "order u1 i1 2")
             .done(0, EventType::Info, "")
             .invoke(1, "read-all")
             .done(1, EventType::Ok, half);
-        assert_eq!(check(&h.0, &all), None);
+        assert_eq!(check(&h.history, &all), None);
         h.invoke(2, "audit")
             .done(2, EventType::Ok, &format!("{half} | unsettled: 0.1"));
-        assert_eq!(check(&h.0, &all), None, "an unsettled order is not judged");
+        assert_eq!(
+            check(&h.history, &all),
+            None,
+            "an unsettled order is not judged"
+        );
         h.invoke(2, "audit").done(2, EventType::Ok, half);
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, ALL_OR_NOTHING.name, "{v}");
         assert!(v.detail.contains("not at payment, shipping"), "{v}");
     }
@@ -1012,14 +963,14 @@ mod tests {
     fn ids_follow_each_clients_invocations_across_new_processes() {
         // Client 0's second operation runs under process 0 + MAX_CLIENTS after an info.
         let p = u64::from(MAX_CLIENTS);
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Orders>::new();
         h.invoke(0, "read u0")
             .done(0, EventType::Info, "")
             .invoke(p, "order u0 i0 1")
             .done(p, EventType::Fail, "")
             .invoke(1, "read i0")
             .done(1, EventType::Ok, "i0=7 | stock: 0.2");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert!(v.detail.contains("0.2"), "{v}");
     }
 }

@@ -8,7 +8,7 @@ use super::node::{service_node, ORCHESTRATOR};
 use crate::history::Value;
 use crate::node::net::{Received, Transport};
 use crate::systems::{Client, ClientContext, OpResult};
-use crate::workload::bank::TxId;
+use crate::workload::orders::TxId;
 use crate::workload::orders::{Key, Order, OrderOp, Orders, ReadResult, Service};
 use std::collections::BTreeSet;
 use std::io;

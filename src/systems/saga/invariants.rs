@@ -8,7 +8,7 @@ use super::messages::Kind;
 use super::observer::{Effect, Event, Observer, Progress, Registry};
 use crate::check::Violation;
 use crate::systems::{Liveness, Property, StepContext};
-use crate::workload::bank::TxId;
+use crate::workload::orders::TxId;
 use crate::workload::orders::{Delta, Key, Order, Service, TOTAL_MONEY};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;

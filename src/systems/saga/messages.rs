@@ -4,10 +4,8 @@
 //! (saga id, step): a retried, duplicated or late message is matched to its step and handled
 //! idempotently, never as another one.
 
-use crate::node::frame::checksum;
-use crate::workload::bank::TxId;
+use crate::workload::orders::TxId;
 use crate::workload::orders::{Delta, Key, Order};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// The largest frame the store sends or receives.
@@ -201,43 +199,10 @@ pub enum Entry {
     },
 }
 
-/// Encodes one record: `[len: u32 LE][checksum: u32 LE][postcard record]`.
-pub fn encode_record<T: Serialize>(record: &T) -> Vec<u8> {
-    let payload = postcard::to_allocvec(record).unwrap_or_default();
-    let mut out = Vec::with_capacity(payload.len() + 8);
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&checksum(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
-}
-
-/// Decodes the record at the start of `bytes` and its length, or `None` for a torn or
-/// garbled tail.
-fn decode_record<T: DeserializeOwned>(bytes: &[u8]) -> Option<(T, usize)> {
-    let len = u32::from_le_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
-    let sum = u32::from_le_bytes(bytes.get(4..8)?.try_into().ok()?);
-    let payload = bytes.get(8..8usize.checked_add(len)?)?;
-    if checksum(payload) != sum {
-        return None;
-    }
-    Some((postcard::from_bytes(payload).ok()?, 8 + len))
-}
-
-/// Reads a whole log: its intact records, and the length of the intact prefix (a torn tail
-/// after it is cut off by the caller).
-pub fn read_log<T: DeserializeOwned>(bytes: &[u8]) -> (Vec<T>, usize) {
-    let mut records = Vec::new();
-    let mut at = 0;
-    while let Some((r, len)) = bytes.get(at..).and_then(decode_record::<T>) {
-        records.push(r);
-        at += len;
-    }
-    (records, at)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::records::{encode_record, read_log};
 
     #[test]
     fn records_round_trip_and_torn_tails_are_cut() {

@@ -3,7 +3,7 @@
 //! orchestrator's current state. The checker drains the events after every simulation step.
 
 use super::messages::Kind;
-use crate::workload::bank::TxId;
+use crate::workload::orders::TxId;
 use crate::workload::orders::{Delta, Key, Order, Service};
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -18,12 +18,13 @@
 //! compensated. Compensations are retried until acknowledged, without limit: a compensation
 //! cannot fail for a business reason, only be delayed.
 
-use super::messages::{encode_record, read_log, Message, SagaRecord};
+use super::messages::{Message, SagaRecord};
 use super::mutants::Mutant;
 use super::node::service_node;
 use super::observer::{Event, Observer, Progress, Stage};
 use crate::node::disk::Disk;
-use crate::workload::bank::TxId;
+use crate::node::records::{encode_record, recover};
+use crate::workload::orders::TxId;
 use crate::workload::orders::{Order, Service};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -105,15 +106,7 @@ impl Orchestrator {
             sagas: BTreeMap::new(),
             deferred: Vec::new(),
         };
-        let bytes = o.disk.read(SAGA_LOG);
-        let (records, intact) = read_log::<SagaRecord>(&bytes);
-        if intact < bytes.len() {
-            o.disk.truncate(SAGA_LOG, intact);
-        }
-        // As a service does: what a crashed process wrote unsynced is read back, so make it
-        // durable before acting on it.
-        o.disk.sync(SAGA_LOG);
-        for record in records {
+        for record in recover::<SagaRecord>(&o.disk, SAGA_LOG) {
             o.replay(record, now);
         }
         o.observer.push(Event::OrchestratorRecovered {

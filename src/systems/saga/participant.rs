@@ -15,11 +15,12 @@
 //!   timeout): the tombstone makes the service refuse it, and the refusal is recorded so that
 //!   every later copy gets the same answer.
 
-use super::messages::{encode_record, read_log, Entry, Kind, Outcome};
+use super::messages::{Entry, Kind, Outcome};
 use super::mutants::Mutant;
 use super::observer::{Effect, Event, Observer};
 use crate::node::disk::Disk;
-use crate::workload::bank::TxId;
+use crate::node::records::{encode_record, recover};
+use crate::workload::orders::TxId;
 use crate::workload::orders::{Delta, Key, Service};
 use std::collections::BTreeMap;
 
@@ -62,18 +63,8 @@ impl Participant {
             forward: BTreeMap::new(),
             net: BTreeMap::new(),
         };
-        let bytes = p.disk.read(&p.file);
-        let (entries, intact) = read_log::<Entry>(&bytes);
-        if intact < bytes.len() {
-            // A torn tail: cut it so that later records follow intact ones.
-            p.disk.truncate(&p.file, intact);
-        }
-        // What a crashed process wrote but never synced survives a restart and is read back
-        // here: make it durable before acting on it, or a later power loss takes back an
-        // effect this incarnation already answered for.
-        p.disk.sync(&p.file);
         let mut ledger = Vec::new();
-        for entry in entries {
+        for entry in recover::<Entry>(&p.disk, &p.file) {
             match entry {
                 Entry::Step {
                     saga,
