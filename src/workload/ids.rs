@@ -1,7 +1,7 @@
 //! Operation ids, for workloads whose clients name each operation (the bank's transfers, the
 //! orders workload's sagas): the `k`-th operation a client process performs, counting from 1,
 //! is `c.k`. The client sends the id with the operation; a history check recomputes it from
-//! the history ([`OpIds`]), so an operation that failed or timed out is known by its id
+//! the history (`OpIds`), so an operation that failed or timed out is known by its id
 //! although the history records no result for it.
 
 use crate::history::MAX_CLIENTS;
