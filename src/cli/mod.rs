@@ -91,13 +91,14 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec!["raft", "twopc"]
+        vec!["raft", "twopc", "saga"]
     }
 
     fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
         match system {
             "raft" => crate::systems::raft::RaftKv::default().mutants(),
             "twopc" => crate::systems::twopc::TwoPc::default().mutants(),
+            "saga" => crate::systems::saga::Saga::default().mutants(),
             _ => Vec::new(),
         }
     }
@@ -115,6 +116,10 @@ impl Catalog for BuiltIn {
             }
             "twopc" => {
                 let system = crate::systems::twopc::TwoPc::from_mutant_name(mutant)?;
+                Ok(visit.visit(&system))
+            }
+            "saga" => {
+                let system = crate::systems::saga::Saga::from_mutant_name(mutant)?;
                 Ok(visit.visit(&system))
             }
             other => Err(format!(

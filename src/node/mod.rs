@@ -11,6 +11,7 @@ pub mod forge;
 pub mod frame;
 pub(crate) mod net;
 pub mod points;
+pub mod records;
 pub mod rpc;
 
 pub use disk::Disk;

@@ -14,6 +14,7 @@
 //! and a seed; with [`Net::Real`](crate::node::Net::Real) the same code runs on real sockets.
 
 pub mod raft;
+pub mod saga;
 pub mod twopc;
 
 mod isolation;

@@ -24,11 +24,11 @@
 //! - [`COMMITTED_TRANSFERS_VISIBLE`]: a read invoked after a transfer completed `ok` names it
 //!   if it read one of its accounts.
 
+use super::ids::OpIds;
 use super::{HistoryOp, Workload};
 use crate::check::model::ModelKind;
 use crate::check::property::Property;
 use crate::check::Violation;
-use crate::history::MAX_CLIENTS;
 use crate::history::{EventType, Function, History, Value};
 use arbitrary::{Arbitrary, Unstructured};
 use serde::{Deserialize, Serialize};
@@ -68,37 +68,7 @@ pub enum BankOp {
     ReadAll,
 }
 
-/// A transaction id: (client index, the client's operation counter from 1).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
-pub struct TxId {
-    /// The client's index.
-    pub client: u8,
-    /// Its operation counter.
-    pub seq: u32,
-}
-
-impl fmt::Display for TxId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.client, self.seq)
-    }
-}
-
-impl FromStr for TxId {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let (c, k) = s
-            .split_once('.')
-            .ok_or_else(|| format!("`{s}` is not a transaction id"))?;
-        Ok(TxId {
-            client: c.parse().map_err(|_| format!("`{s}`: bad client"))?,
-            seq: k
-                .parse()
-                .map_err(|_| format!("`{s}`: bad sequence number"))?,
-        })
-    }
-}
+pub use super::ids::TxId;
 
 /// What a read returned: balances by account and the transfers it saw.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -374,24 +344,14 @@ fn parse_transfer(value: &Value) -> Option<(u8, u8, i64)> {
 
 /// Checks a bank history: the first violation of a `selected` property.
 pub fn check(history: &History, selected: &dyn Fn(&Property) -> bool) -> Option<Violation> {
-    let clients = u64::from(MAX_CLIENTS);
-    let mut counters: BTreeMap<u64, u32> = BTreeMap::new();
-    // The operation each open process is performing: its id and its invoke event.
-    let mut open: BTreeMap<u64, (TxId, usize)> = BTreeMap::new();
+    let mut ids = OpIds::default();
     let mut transfers: BTreeMap<TxId, Transfer> = BTreeMap::new();
     // Reads that completed ok: (id, invoke index, result).
     let mut reads: Vec<(TxId, usize, ReadResult, bool)> = Vec::new();
     for (i, e) in history.events.iter().enumerate() {
-        let client = e.process % clients;
         match e.kind {
             EventType::Invoke => {
-                let k = counters.entry(client).or_default();
-                *k += 1;
-                let id = TxId {
-                    client: client as u8,
-                    seq: *k,
-                };
-                open.insert(e.process, (id, i));
+                let id = ids.invoke(e.process, i);
                 if e.key.as_deref() == Some(TRANSFER_KEY) {
                     if let Some((from, to, amount)) = parse_transfer(&e.value) {
                         transfers.insert(
@@ -408,7 +368,7 @@ pub fn check(history: &History, selected: &dyn Fn(&Property) -> bool) -> Option<
                 }
             }
             kind => {
-                let Some((id, invoked)) = open.remove(&e.process) else {
+                let Some((id, invoked)) = ids.complete(e.process) else {
                     continue;
                 };
                 if let Some(t) = transfers.get_mut(&id) {
@@ -497,7 +457,8 @@ pub fn check(history: &History, selected: &dyn Fn(&Property) -> bool) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::history::Event;
+    use crate::history::MAX_CLIENTS;
+    use crate::workload::ids::HistoryBuilder;
 
     #[test]
     fn bank_ops_round_trip_through_text_and_reject_bad_input() {
@@ -554,59 +515,13 @@ mod tests {
         }
     }
 
-    /// A history builder: `op(client, op)` then `done(client, kind, value)`.
-    struct H(History, u64);
-
-    impl H {
-        fn new() -> Self {
-            H(History::new(), 0)
-        }
-        fn invoke(&mut self, client: u64, op: &str) -> &mut Self {
-            let op: BankOp = op.parse().expect("op");
-            let h = Bank::history_op(&op);
-            self.1 += 1;
-            self.0.push(Event {
-                process: client,
-                kind: EventType::Invoke,
-                f: h.f,
-                key: h.key,
-                value: h.value,
-                time: self.1,
-            });
-            self
-        }
-        fn done(&mut self, client: u64, kind: EventType, value: &str) -> &mut Self {
-            let invoke = self
-                .0
-                .events
-                .iter()
-                .rev()
-                .find(|e| e.process == client && e.kind == EventType::Invoke)
-                .expect("invoked")
-                .clone();
-            self.1 += 1;
-            let value = if value.is_empty() {
-                invoke.value.clone()
-            } else {
-                Value::Str(value.to_string())
-            };
-            self.0.push(Event {
-                kind,
-                value,
-                time: self.1,
-                ..invoke
-            });
-            self
-        }
-    }
-
     fn all(_: &Property) -> bool {
         true
     }
 
     #[test]
     fn a_correct_history_passes() {
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Bank>::new();
         h.invoke(0, "transfer a0 a1 5")
             .done(0, EventType::Ok, "")
             .invoke(1, "transfer a2 a3 50")
@@ -615,55 +530,55 @@ mod tests {
             .done(0, EventType::Ok, "a1=15 | 0.1")
             .invoke(1, "read-all")
             .done(1, EventType::Ok, "a0=5 a1=15 a2=10 a3=10 a4=10 a5=10 | 0.1");
-        assert_eq!(check(&h.0, &all), None);
+        assert_eq!(check(&h.history, &all), None);
     }
 
     #[test]
     fn a_read_all_that_does_not_add_up_is_caught() {
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Bank>::new();
         h.invoke(0, "transfer a0 a1 5")
             .done(0, EventType::Info, "")
             .invoke(1, "read-all")
             .done(1, EventType::Ok, "a0=5 a1=10 a2=10 a3=10 a4=10 a5=10 | 0.1");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, CONSERVATION.name, "{v}");
     }
 
     #[test]
     fn a_read_of_an_aborted_transfer_is_caught() {
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Bank>::new();
         h.invoke(0, "transfer a0 a1 5")
             .invoke(1, "read a1")
             .done(1, EventType::Ok, "a1=15 | 0.1")
             .done(0, EventType::Fail, "");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, NO_ABORTED_READS.name, "{v}");
         assert!(v.detail.contains("aborted"), "{v}");
     }
 
     #[test]
     fn a_doubly_applied_transfer_is_caught() {
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Bank>::new();
         h.invoke(0, "transfer a0 a1 5")
             .done(0, EventType::Ok, "")
             .invoke(1, "read a1")
             .done(1, EventType::Ok, "a1=20 | 0.1");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, NO_ABORTED_READS.name, "{v}");
     }
 
     #[test]
     fn a_read_missing_a_committed_transfer_is_caught() {
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Bank>::new();
         h.invoke(0, "transfer a0 a1 5")
             .done(0, EventType::Ok, "")
             .invoke(0, "read a0")
             .done(0, EventType::Ok, "a0=10 |");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert_eq!(v.property, COMMITTED_TRANSFERS_VISIBLE.name, "{v}");
         // Not selected: not reported.
         assert_eq!(
-            check(&h.0, &|p| p.name != COMMITTED_TRANSFERS_VISIBLE.name),
+            check(&h.history, &|p| p.name != COMMITTED_TRANSFERS_VISIBLE.name),
             None
         );
     }
@@ -672,14 +587,14 @@ mod tests {
     fn ids_follow_each_clients_invocations_across_new_processes() {
         // Client 0's second operation runs under process 0 + MAX_CLIENTS after an info.
         let p = u64::from(MAX_CLIENTS);
-        let mut h = H::new();
+        let mut h = HistoryBuilder::<Bank>::new();
         h.invoke(0, "read a5")
             .done(0, EventType::Info, "")
             .invoke(p, "transfer a0 a1 5")
             .done(p, EventType::Fail, "")
             .invoke(1, "read a0")
             .done(1, EventType::Ok, "a0=5 | 0.2");
-        let v = check(&h.0, &all).expect("caught");
+        let v = check(&h.history, &all).expect("caught");
         assert!(v.detail.contains("0.2"), "{v}");
     }
 }

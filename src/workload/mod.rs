@@ -11,11 +11,14 @@
 //! Shipped: [`register`] (read/write one register), [`cas`] (read/write/compare-and-set, the
 //! etcd model), [`kv`] (get/put/append on keys) and [`bank`] (transfers between accounts,
 //! judged by atomicity and conservation through its own history checks,
-//! [`Workload::check_history`]).
+//! [`Workload::check_history`]) and [`orders`] (order sagas over three services, judged by
+//! semantic atomicity and conservation).
 
 pub mod bank;
 pub mod cas;
+pub mod ids;
 pub mod kv;
+pub mod orders;
 pub mod register;
 
 use crate::check::model::ModelKind;

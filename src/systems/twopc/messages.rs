@@ -3,7 +3,7 @@
 //! Every message carries its transaction id ([`TxId`]), so a late or duplicated message is
 //! matched to its transaction and handled idempotently, never to another one.
 
-use crate::node::frame::checksum;
+pub use crate::node::records::encode_record;
 use crate::workload::bank::TxId;
 use serde::{Deserialize, Serialize};
 
@@ -144,46 +144,10 @@ pub enum Record {
     },
 }
 
-/// Encodes one record: `[len: u32 LE][checksum: u32 LE][postcard Record]`.
-pub fn encode_record(record: &Record) -> Vec<u8> {
-    let payload = postcard::to_allocvec(record).unwrap_or_default();
-    let mut out = Vec::with_capacity(payload.len() + 8);
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&checksum(&payload).to_le_bytes());
-    out.extend_from_slice(&payload);
-    out
-}
-
-/// Decodes the record at the start of `bytes` and its length, or `None` for a torn or
-/// garbled tail.
-pub fn decode_record(bytes: &[u8]) -> Option<(Record, usize)> {
-    if bytes.len() < 8 {
-        return None;
-    }
-    let len = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
-    let sum = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    let payload = bytes.get(8..8usize.checked_add(len)?)?;
-    if checksum(payload) != sum {
-        return None;
-    }
-    Some((postcard::from_bytes(payload).ok()?, 8 + len))
-}
-
-/// Reads a whole log: its intact records, and the length of the intact prefix (a torn tail
-/// after it is cut off by the caller).
-pub fn read_log(bytes: &[u8]) -> (Vec<Record>, usize) {
-    let mut records = Vec::new();
-    let mut at = 0;
-    while let Some((r, len)) = bytes.get(at..).and_then(decode_record) {
-        records.push(r);
-        at += len;
-    }
-    (records, at)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::node::records::read_log;
 
     #[test]
     fn records_round_trip_and_torn_tails_are_cut() {

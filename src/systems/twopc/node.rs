@@ -19,7 +19,7 @@
 //!   an in-doubt participant keeps its locks and asks the coordinator, which answers from its
 //!   log or, finding nothing and the transaction not active, with abort (presumed abort).
 
-use super::messages::{encode_record, read_log, Message, Record, Write, RECEIVE_BUFFER};
+use super::messages::{encode_record, Message, Record, Write, RECEIVE_BUFFER};
 use super::mutants::Mutant;
 use super::observer::{Event, Observer};
 use crate::node::disk::Disk;
@@ -153,17 +153,9 @@ impl Node {
     }
 
     fn read_file(&self, file: &str) -> Vec<Record> {
-        let bytes = self.disk.read(file);
-        let (records, intact) = read_log(&bytes);
-        if intact < bytes.len() {
-            // A torn tail: cut it so that later records follow intact ones.
-            self.disk.truncate(file, intact);
-        }
-        // What a crashed process wrote but never synced survives a restart, and may be read
-        // back here: make it durable before acting on it, or a later power loss takes back
-        // a decision this incarnation already sent.
-        self.disk.sync(file);
-        records
+        // Cuts a torn tail and syncs what a crashed process left unsynced, before the node
+        // acts on it (a later power loss would otherwise take back a decision it sent).
+        crate::node::records::recover(&self.disk, file)
     }
 
     fn recover_participant(&mut self, now: Instant, incarnation: u32) {
