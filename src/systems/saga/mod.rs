@@ -144,6 +144,14 @@ impl System for Saga {
         true
     }
 
+    /// Every message goes through squall's checksummed frames.
+    fn detects_corrupt_frames(&self) -> bool {
+        true
+    }
+
+    // Not `detects_corrupt_records`: as in the 2PC store, recovery cuts a log at its first bad
+    // record as at a torn tail, and the per-step checks assume an intact log.
+
     fn properties(&self) -> Vec<Property> {
         invariants::PROPERTIES.to_vec()
     }

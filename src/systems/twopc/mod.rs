@@ -158,6 +158,16 @@ impl System for TwoPc {
         }
     }
 
+    /// The coordinator: the node whose loss blocks 2PC, so `crash leader`, `isolate leader`,
+    /// `bounce leader` and the rest of the leader-targeted faults aim at it.
+    fn leader(
+        &self,
+        _checker: &Self::Checker,
+        _observer: &Self::Observer,
+    ) -> Option<crate::scenario::NodeId> {
+        Some(node::COORDINATOR)
+    }
+
     fn phase(&self, checker: &Self::Checker, observer: &Self::Observer) -> &'static str {
         coverage::phase(checker, observer)
     }
