@@ -398,7 +398,7 @@ impl Visit for ShrinkVisit<'_> {
     type Output = Result<u8>;
     fn visit<S: System>(self, system: &S) -> Result<u8> {
         let args = self.0;
-        let mut scenario = load_scenario::<S>(&args.file)?;
+        let mut scenario = load_scenario(system, &args.file)?;
         super::properties::select(system, &mut scenario, &args.properties)?;
         let isolation = args.isolation.unwrap_or_else(|| system.isolation());
         let config = RunConfig {

@@ -111,7 +111,7 @@ impl Visit for Encode<'_> {
     type Output = Result<()>;
     fn visit<S: System>(self, system: &S) -> Result<()> {
         let (file, out) = (self.0, self.1);
-        let scenario = load_scenario::<S>(file)?;
+        let scenario = load_scenario(system, file)?;
         let offer = crate::systems::offer(system);
         let bytes = scenario
             .to_bytes_with(&offer, S::Workload::op_bytes)

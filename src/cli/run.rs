@@ -74,11 +74,35 @@ pub fn scenario_from_seed<S: System>(system: &S, seed: u64) -> Result<Scenario<O
     Scenario::from_seed::<S::Workload>(system.name(), &offer, seed).map_err(anyhow::Error::msg)
 }
 
-/// Reads and parses a scenario file, naming the file in any error.
-pub fn load_scenario<S: System>(path: &Path) -> Result<Scenario<OpOf<S>>> {
+/// Reads and parses a scenario file for `system`, naming the file in any error, and the line
+/// and column of a crash point `system`'s nodes never pass (which only the system knows, so
+/// the parser cannot check it).
+pub fn load_scenario<S: System>(system: &S, path: &Path) -> Result<Scenario<OpOf<S>>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    Scenario::from_text(&text).with_context(|| format!("{}", path.display()))
+    let scenario = Scenario::from_text(&text).with_context(|| format!("{}", path.display()))?;
+    let points = crate::systems::crash_point_names(system);
+    for (i, line) in text.lines().enumerate() {
+        let content = line.split('#').next().unwrap_or("");
+        let words: Vec<(usize, &str)> = content
+            .split_whitespace()
+            .map(|w| (w.as_ptr() as usize - content.as_ptr() as usize, w))
+            .collect();
+        let [(_, "crash" | "powerloss"), _, (_, "at"), (at, point)] = words[..] else {
+            continue;
+        };
+        if !points.contains(&point) {
+            bail!(
+                "{}: line {}, column {}: unknown crash point `{point}` for `{}`; known: {}",
+                path.display(),
+                i + 1,
+                content[..at].chars().count() + 1,
+                system.name(),
+                points.join(", ")
+            );
+        }
+    }
+    Ok(scenario)
 }
 
 /// The system a scenario file names, read from its `system` line.
@@ -322,7 +346,7 @@ impl Visit for ReplayVisit<'_> {
 
     fn visit<S: System>(self, system: &S) -> Result<u8> {
         let args = self.args;
-        let mut scenario = load_scenario::<S>(&args.file)?;
+        let mut scenario = load_scenario(system, &args.file)?;
         super::properties::select(system, &mut scenario, &args.properties)?;
         let history = HistoryFile::create(&args.history)?;
         let (report, code) = run_and_print(system, &scenario, args.trace, args.json)?;
