@@ -166,7 +166,10 @@ impl TwoPcClient {
             && answers.values().all(Option::is_some)
             && Instant::now() < deadline;
         for addr in self.nodes.clone() {
-            let _ = self.transport.send_msg(addr, &Message::Unlock { tx }).await;
+            let _ = self
+                .transport
+                .send_msg(addr, &Message::Unlock { tx, attempt })
+                .await;
         }
         if !ok {
             return None;

@@ -63,10 +63,13 @@ pub enum Message {
         /// The attempt answered.
         attempt: u32,
     },
-    /// Client → participant: release the read lock of read `tx`.
+    /// Client → participant: release the read lock of read `tx`'s attempt `attempt`.
     Unlock {
         /// The read's id.
         tx: TxId,
+        /// The attempt whose lock to release: a late unlock of an earlier attempt must not
+        /// release the lock of a later one.
+        attempt: u32,
     },
     /// Coordinator → participant: phase 1.
     Prepare {

@@ -96,7 +96,11 @@ pub struct Node {
     /// What each committed transaction wrote here (a planted bug re-applies it).
     committed_writes: BTreeMap<TxId, Vec<Write>>,
     aborted: BTreeSet<TxId>,
-    read_locks: BTreeMap<TxId, Instant>,
+    /// Read locks by read and attempt, with when each lapses. Keyed by the attempt too: the
+    /// attempts of one read share its id, and an unlock of an earlier attempt that arrives
+    /// after a later attempt's read (messages reorder) must not release the later lock, or a
+    /// transfer could prepare and commit inside a snapshot that is being taken.
+    read_locks: BTreeMap<(TxId, u32), Instant>,
     inquire_at: Instant,
 }
 
@@ -305,8 +309,8 @@ impl Node {
                 lock,
                 attempt,
             } => self.on_read(tx, accounts, lock, attempt, from, now),
-            Message::Unlock { tx } => {
-                self.read_locks.remove(&tx);
+            Message::Unlock { tx, attempt } => {
+                self.read_locks.remove(&(tx, attempt));
             }
             Message::Outcome { .. } | Message::ReadReply { .. } => {}
         }
@@ -638,7 +642,7 @@ impl Node {
             return;
         }
         if lock {
-            self.read_locks.insert(tx, now + READ_LEASE);
+            self.read_locks.insert((tx, attempt), now + READ_LEASE);
         }
         let mut balances: BTreeMap<u8, i64> =
             accounts.iter().map(|a| (*a, self.balances[a])).collect();
