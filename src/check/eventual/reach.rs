@@ -1,0 +1,453 @@
+//! Reachability in a causal graph, answered with vector clocks over chains.
+//!
+//! The checkers ask, many times per operation, whether one operation precedes another in some
+//! transitive relation (happens-before and its restrictions). Computing the closures outright
+//! costs quadratic time and space; instead every node gets a clock, as in Fidge–Mattern vector
+//! clocks, over a decomposition of the graph into *chains* (paths: each element reaches the
+//! next). `a` reaches `b` iff `b`'s clock has, for `a`'s chain, a position at or after `a`'s.
+//!
+//! Chains are given by a key the caller picks (a session, or a session and a key): a node
+//! extends its key's chain when the chain's tail reaches it, and starts a new chain otherwise.
+//! With sessions as keys a clock has one entry per session, whatever the history's length.
+//!
+//! Some nodes cannot sit on a chain without breaking it: a write whose outcome is unknown
+//! precedes nothing its session does later, so putting it on the session's chain would claim
+//! it precedes the session's later operations. Such nodes *float*: they get no chain
+//! position; instead each keeps its *entries*, the earliest position on each chain that it
+//! reaches through floating nodes only. `a` (floating) reaches `b` iff `b`'s clock meets one
+//! of `a`'s entries, or a path of floating nodes leads from `a` to `b`. That last case is
+//! rare (a chain of writes of unknown outcome naming each other in their contexts); one
+//! relation, the contexts relation, tracks it directly (each floating node lists its
+//! floating ancestors) and the others defer to it, because between floating nodes every
+//! relation here has only context edges.
+
+use std::collections::BTreeMap;
+
+/// A node: an operation's index in the history.
+pub(crate) type Id = u32;
+
+/// A vector clock: for each chain (sorted), the latest position known to precede.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Clock(Vec<(u32, u32)>);
+
+impl Clock {
+    /// The position for `chain`, if any.
+    pub(crate) fn get(&self, chain: u32) -> Option<u32> {
+        self.0
+            .binary_search_by_key(&chain, |&(c, _)| c)
+            .ok()
+            .map(|i| self.0[i].1)
+    }
+
+    /// Whether position `pos` of `chain` precedes.
+    pub(crate) fn covers(&self, chain: u32, pos: u32) -> bool {
+        self.get(chain).is_some_and(|p| p >= pos)
+    }
+
+    fn set(&mut self, chain: u32, pos: u32) {
+        match self.0.binary_search_by_key(&chain, |&(c, _)| c) {
+            Ok(i) => self.0[i].1 = pos,
+            Err(i) => self.0.insert(i, (chain, pos)),
+        }
+    }
+
+    fn remove(&mut self, chain: u32) {
+        if let Ok(i) = self.0.binary_search_by_key(&chain, |&(c, _)| c) {
+            self.0.remove(i);
+        }
+    }
+
+    /// Pointwise maximum with `other`.
+    pub(crate) fn join(&mut self, other: &Clock) {
+        self.merge(other, u32::max);
+    }
+
+    /// Pointwise minimum with `other`, a chain absent from one side taking the other's.
+    fn meet_entries(&mut self, other: &Clock) {
+        self.merge(other, u32::min);
+    }
+
+    fn merge(&mut self, other: &Clock, pick: fn(u32, u32) -> u32) {
+        if other.0.is_empty() {
+            return;
+        }
+        if self.0.is_empty() {
+            self.0.clone_from(&other.0);
+            return;
+        }
+        let mut out = Vec::with_capacity(self.0.len().max(other.0.len()));
+        let (mut i, mut j) = (0, 0);
+        while i < self.0.len() && j < other.0.len() {
+            let (a, b) = (self.0[i], other.0[j]);
+            if a.0 == b.0 {
+                out.push((a.0, pick(a.1, b.1)));
+                i += 1;
+                j += 1;
+            } else if a.0 < b.0 {
+                out.push(a);
+                i += 1;
+            } else {
+                out.push(b);
+                j += 1;
+            }
+        }
+        out.extend_from_slice(&self.0[i..]);
+        out.extend_from_slice(&other.0[j..]);
+        self.0 = out;
+    }
+
+    /// Whether some entry of `entries` is covered: a floating node with those entries
+    /// reaches whatever has this clock.
+    pub(crate) fn meets(&self, entries: &Clock) -> bool {
+        entries.0.iter().any(|&(c, p)| self.covers(c, p))
+    }
+
+    /// Whether every entry is covered by `other` (pointwise ≤).
+    pub(crate) fn le(&self, other: &Clock) -> bool {
+        self.0.iter().all(|&(c, p)| other.covers(c, p))
+    }
+
+    /// The entries, by chain.
+    pub(crate) fn entries(&self) -> &[(u32, u32)] {
+        &self.0
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Absent,
+    Anchored {
+        chain: u32,
+        pos: u32,
+        clock: Clock,
+    },
+    Floating {
+        clock: Clock,
+        /// Direct successors (to compute `entries`).
+        successors: Vec<Id>,
+        /// The earliest chain positions reached through floating nodes only.
+        entries: Clock,
+        /// Floating ancestors reached through floating nodes only (sorted), when tracked.
+        floating_ancestors: Vec<Id>,
+    },
+}
+
+/// A relation's reachability over the history's operations.
+#[derive(Clone, Debug)]
+pub(crate) struct Reach {
+    nodes: Vec<Node>,
+    /// Insertion order (a topological order).
+    order: Vec<Id>,
+    /// The current chain and its tail position, per chain key.
+    chains: BTreeMap<u64, (u32, u32)>,
+    next_chain: u32,
+    /// Whether floating nodes list their floating ancestors (the contexts relation does;
+    /// the others ask it).
+    tracks_floating_paths: bool,
+}
+
+/// A set of nodes, summarized for "does `a` reach one of them" questions.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Targets {
+    /// Join of the members' clocks.
+    join: Clock,
+    /// Join of the members' clocks without their own positions: what strictly precedes one.
+    strict: Clock,
+    /// The members (sorted, deduplicated).
+    members: Vec<Id>,
+    /// The floating members.
+    floating: Vec<Id>,
+}
+
+impl Targets {
+    /// The join of the members' clocks.
+    pub(crate) fn join(&self) -> &Clock {
+        &self.join
+    }
+
+    /// Whether `id` is a member.
+    pub(crate) fn contains(&self, id: Id) -> bool {
+        self.members.binary_search(&id).is_ok()
+    }
+}
+
+impl Reach {
+    /// An empty relation over `n` operations.
+    pub(crate) fn new(n: usize, tracks_floating_paths: bool) -> Self {
+        Reach {
+            nodes: vec![Node::Absent; n],
+            order: Vec::new(),
+            chains: BTreeMap::new(),
+            next_chain: 0,
+            tracks_floating_paths,
+        }
+    }
+
+    /// Adds node `id` with its direct predecessors (already added). `chain_key`: the chain it
+    /// should extend (it does if that chain's tail reaches it); `None` makes it float.
+    pub(crate) fn add(&mut self, id: Id, preds: &[Id], chain_key: Option<u64>) {
+        debug_assert!(
+            matches!(self.nodes[id as usize], Node::Absent),
+            "node added twice"
+        );
+        let mut clock = Clock::default();
+        for &p in preds {
+            clock.join(self.clock(p));
+        }
+        let node = match chain_key {
+            Some(key) => {
+                let (chain, pos) = match self.chains.get(&key) {
+                    Some(&(chain, tail)) if clock.covers(chain, tail) => (chain, tail + 1),
+                    _ => {
+                        self.next_chain += 1;
+                        (self.next_chain - 1, 0)
+                    }
+                };
+                self.chains.insert(key, (chain, pos));
+                clock.set(chain, pos);
+                Node::Anchored { chain, pos, clock }
+            }
+            None => {
+                let mut floating_ancestors = Vec::new();
+                if self.tracks_floating_paths {
+                    for &p in preds {
+                        if let Node::Floating {
+                            floating_ancestors: theirs,
+                            ..
+                        } = &self.nodes[p as usize]
+                        {
+                            floating_ancestors.push(p);
+                            floating_ancestors.extend_from_slice(theirs);
+                        }
+                    }
+                    floating_ancestors.sort_unstable();
+                    floating_ancestors.dedup();
+                }
+                Node::Floating {
+                    clock,
+                    successors: Vec::new(),
+                    entries: Clock::default(),
+                    floating_ancestors,
+                }
+            }
+        };
+        for &p in preds {
+            if let Node::Floating { successors, .. } = &mut self.nodes[p as usize] {
+                if successors.last() != Some(&id) {
+                    successors.push(id);
+                }
+            }
+        }
+        self.nodes[id as usize] = node;
+        self.order.push(id);
+    }
+
+    /// Computes the floating nodes' entries; call once every node is added.
+    pub(crate) fn finish(&mut self) {
+        for &id in self.order.iter().rev() {
+            let Node::Floating { successors, .. } = &self.nodes[id as usize] else {
+                continue;
+            };
+            let mut entries = Clock::default();
+            for &s in successors {
+                match &self.nodes[s as usize] {
+                    Node::Anchored { chain, pos, .. } => {
+                        entries.meet_entries(&Clock(vec![(*chain, *pos)]));
+                    }
+                    Node::Floating {
+                        entries: theirs, ..
+                    } => entries.meet_entries(theirs),
+                    Node::Absent => {}
+                }
+            }
+            if let Node::Floating { entries: mine, .. } = &mut self.nodes[id as usize] {
+                *mine = entries;
+            }
+        }
+    }
+
+    /// `id`'s chain and position, unless it floats.
+    pub(crate) fn anchor(&self, id: Id) -> Option<(u32, u32)> {
+        match &self.nodes[id as usize] {
+            Node::Anchored { chain, pos, .. } => Some((*chain, *pos)),
+            _ => None,
+        }
+    }
+
+    /// `id`'s clock: every chain position that reaches it (itself included).
+    pub(crate) fn clock(&self, id: Id) -> &Clock {
+        match &self.nodes[id as usize] {
+            Node::Anchored { clock, .. } | Node::Floating { clock, .. } => clock,
+            Node::Absent => panic!("operation {id} is not a node of this relation"),
+        }
+    }
+
+    fn strict_clock(&self, id: Id) -> Clock {
+        match &self.nodes[id as usize] {
+            Node::Anchored { chain, pos, clock } => {
+                let mut c = clock.clone();
+                // The chain's previous element reaches `id` (that is how chains grow).
+                if *pos == 0 {
+                    c.remove(*chain);
+                } else {
+                    c.set(*chain, pos - 1);
+                }
+                c
+            }
+            _ => self.clock(id).clone(),
+        }
+    }
+
+    /// A path of floating nodes from `a` to `b` (both floating).
+    fn floating_path(&self, contexts: &Reach, a: Id, b: Id) -> bool {
+        if self.tracks_floating_paths {
+            match &self.nodes[b as usize] {
+                Node::Floating {
+                    floating_ancestors, ..
+                } => floating_ancestors.binary_search(&a).is_ok(),
+                _ => false,
+            }
+        } else {
+            contexts.reaches(contexts, a, b)
+        }
+    }
+
+    /// `a` ⪯ `b`: `a` is `b` or precedes it. `contexts` answers for paths of floating nodes
+    /// (pass this relation itself if it tracks them).
+    pub(crate) fn reaches(&self, contexts: &Reach, a: Id, b: Id) -> bool {
+        if a == b {
+            return true;
+        }
+        match &self.nodes[a as usize] {
+            Node::Anchored { chain, pos, .. } => self.clock(b).covers(*chain, *pos),
+            Node::Floating { entries, .. } => {
+                self.clock(b).meets(entries)
+                    || (matches!(self.nodes[b as usize], Node::Floating { .. })
+                        && self.floating_path(contexts, a, b))
+            }
+            Node::Absent => false,
+        }
+    }
+
+    /// `a` strictly precedes `b`.
+    pub(crate) fn precedes(&self, contexts: &Reach, a: Id, b: Id) -> bool {
+        a != b && self.reaches(contexts, a, b)
+    }
+
+    /// Summarizes `ids` (nodes of this relation) as targets.
+    pub(crate) fn targets(&self, ids: impl IntoIterator<Item = Id>) -> Targets {
+        let mut t = Targets::default();
+        for id in ids {
+            self.add_target(&mut t, id);
+        }
+        t
+    }
+
+    /// Adds `id` to `t`.
+    pub(crate) fn add_target(&self, t: &mut Targets, id: Id) {
+        if let Err(i) = t.members.binary_search(&id) {
+            t.members.insert(i, id);
+            t.join.join(self.clock(id));
+            t.strict.join(&self.strict_clock(id));
+            if self.anchor(id).is_none() {
+                t.floating.push(id);
+            }
+        }
+    }
+
+    /// Whether `a` strictly precedes some member of `t`.
+    pub(crate) fn precedes_any(&self, contexts: &Reach, a: Id, t: &Targets) -> bool {
+        match &self.nodes[a as usize] {
+            Node::Anchored { chain, pos, .. } => t.strict.covers(*chain, *pos),
+            Node::Floating { entries, .. } => {
+                t.join.meets(entries)
+                    || t.floating
+                        .iter()
+                        .any(|&b| b != a && self.floating_path(contexts, a, b))
+            }
+            Node::Absent => false,
+        }
+    }
+
+    /// Whether `a` is a member of `t` or precedes one.
+    pub(crate) fn reaches_any(&self, contexts: &Reach, a: Id, t: &Targets) -> bool {
+        t.contains(a) || self.precedes_any(contexts, a, t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Brute-force closure of a small DAG, to compare with.
+    fn closure(n: usize, edges: &[(Id, Id)]) -> Vec<Vec<bool>> {
+        let mut r = vec![vec![false; n]; n];
+        for &(a, b) in edges {
+            r[a as usize][b as usize] = true;
+        }
+        for k in 0..n {
+            for i in 0..n {
+                for j in 0..n {
+                    if r[i][k] && r[k][j] {
+                        r[i][j] = true;
+                    }
+                }
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn clocks_agree_with_the_closure_on_random_dags() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        for _ in 0..500 {
+            let n = rng.random_range(1..12usize);
+            let mut edges = Vec::new();
+            let mut keys = Vec::new();
+            for b in 0..n {
+                for a in 0..b {
+                    if rng.random_range(0..4) == 0 {
+                        edges.push((a as Id, b as Id));
+                    }
+                }
+                keys.push(match rng.random_range(0..4) {
+                    0 => None,
+                    k => Some(k as u64),
+                });
+            }
+            let mut ctx = Reach::new(n, true);
+            for b in 0..n {
+                let preds: Vec<Id> = edges
+                    .iter()
+                    .filter(|e| e.1 == b as Id)
+                    .map(|e| e.0)
+                    .collect();
+                ctx.add(b as Id, &preds, keys[b]);
+            }
+            ctx.finish();
+            let truth = closure(n, &edges);
+            for a in 0..n {
+                for b in 0..n {
+                    let want = a == b || truth[a][b];
+                    assert_eq!(
+                        ctx.reaches(&ctx, a as Id, b as Id),
+                        want,
+                        "{a}->{b} in {edges:?} {keys:?}"
+                    );
+                }
+                // Targets: every subset of up to three nodes.
+                let t = ctx.targets([(a + 1) % n, (a + 3) % n].map(|x| x as Id));
+                let members = [(a + 1) % n, (a + 3) % n];
+                for x in 0..n {
+                    let strict = members.iter().any(|&m| m != x && truth[x][m]);
+                    assert_eq!(ctx.precedes_any(&ctx, x as Id, &t), strict);
+                    assert_eq!(
+                        ctx.reaches_any(&ctx, x as Id, &t),
+                        strict || members.contains(&x)
+                    );
+                }
+            }
+        }
+    }
+}
