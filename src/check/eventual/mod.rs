@@ -99,12 +99,13 @@
 //!
 //! # Cost
 //!
-//! Reachability is answered with vector clocks over chains ([`reach`](self) internals):
-//! a clock has one entry per session when each session's writes carry the session's
-//! context (as a session-aware client does), so the checks run in about `n · s · log n`
-//! for `n` operations and `s` sessions. Histories of blind writes (no contexts) grow
-//! clocks in the contexts relation; reads of many writes of unknown outcome are checked
-//! one write at a time by causal consistency and monotonic reads.
+//! Reachability in each relation is answered with vector clocks over chains — sessions, or
+//! sessions and keys — instead of transitive closures: a clock has about one entry per
+//! session when each session's writes carry the session's context (as a session-aware
+//! client's do), so the checks run in about `n · s · log n` for `n` operations and `s`
+//! sessions (`squall bench eventual`; BENCHMARKS.md). Blind writes (no contexts) grow the
+//! contexts relation's clocks; writes of unknown outcome that reads observed are checked
+//! one by one by causal consistency and monotonic reads.
 
 mod causal;
 mod causality;
@@ -265,8 +266,16 @@ impl Anomaly {
         ops: &[Id],
         explanation: String,
     ) -> Self {
+        let mut seen = Vec::with_capacity(ops.len());
         let operations = ops
             .iter()
+            .filter(|&&id| {
+                // An operation may play two parts (the overwritten write and the session's
+                // write); list it once.
+                let first = !seen.contains(&id);
+                seen.push(id);
+                first
+            })
             .map(|&id| {
                 let op = a.op(id);
                 OpRef {

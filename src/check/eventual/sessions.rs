@@ -291,15 +291,17 @@ pub(crate) fn monotonic_writes(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
         writes[&a.key[v as usize]].iter().find_map(|&w2| {
             let w1 = a.previous_ok_write[w2 as usize]?;
             (order.reaches(&a.contexts, v, w1) && order.reaches(&a.contexts, w2, o)).then(|| {
-                (
-                    vec![w1, w2],
+                let session = &a.op(w1).session;
+                let why = if (w1, w2) == (v, o) {
+                    format!(": session {session} wrote both, the second after the first was acknowledged")
+                } else {
                     format!(
-                        " through session {}'s writes: {} came before {}",
-                        a.op(w1).session,
+                        " through session {session}'s writes: {} was acknowledged before {}",
                         a.describe(w1),
                         a.describe(w2)
-                    ),
-                )
+                    )
+                };
+                (vec![w1, w2], why)
             })
         })
     };

@@ -306,12 +306,13 @@ fn monotonic_writes() {
         MONOTONIC_WRITES,
         "c0 write k a\nc0 write k b\nc1 read k -> a b",
     );
-    assert!(e.contains("returns {a} together with {b}, yet c0 #1 write k = a precedes c0 #2 write k = b through session c0's writes"), "{e}");
+    assert!(e.contains("returns {a} together with {b}, yet c0 #1 write k = a precedes c0 #2 write k = b: session c0 wrote both, the second after the first was acknowledged"), "{e}");
     // Through a later overwrite of b.
-    broken(
+    let e = broken(
         MONOTONIC_WRITES,
         "c0 write k a\nc0 write k b\nc1 write k x ctx b\nc2 read k -> a x",
     );
+    assert!(e.contains("through session c0's writes: c0 #1 write k = a was acknowledged before c0 #2 write k = b"), "{e}");
     // An unacknowledged first write is not ordered.
     holds(
         MONOTONIC_WRITES,
