@@ -25,7 +25,7 @@ use crate::systems::System;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-pub use check::{run_check, CheckArgs};
+pub use check::{run_check, CheckArgs, CheckModel};
 pub use duration::{format_duration, parse_duration};
 pub use run::{load_scenario, scenario_from_seed, ReplayArgs, RunArgs};
 
@@ -183,9 +183,10 @@ scenario ran, 2 bad input or usage, 3 failures seen, none of which failed again 
 process.";
 
 const EXITS_CHECK: &str = "\
-Exit codes: 0 linearizable, 1 not linearizable (with the operations that cannot be ordered),
-2 bad input or usage (an unreadable, malformed or empty history file), 3 unknown (--timeout,
---max-steps or --max-memory-mib ran out first).";
+Exit codes: 0 linearizable (or, for session, causal and convergence, consistent), 1 not
+(with the operations that cannot be ordered, or the anomalies naming the operations
+involved), 2 bad input or usage (an unreadable, malformed or empty history file, with file
+and line), 3 unknown (--timeout, --max-steps or --max-memory-mib ran out first).";
 
 const EXITS_SHRINK: &str = "\
 Exit codes: 0 a smaller failing scenario was written (it failed again in a fresh process),
@@ -223,7 +224,8 @@ enum Command {
     /// Blind random search for a time budget; failures are shrunk and saved.
     #[command(after_help = EXITS_CHAOS)]
     Chaos(chaos::ChaosArgs),
-    /// Check a history file for linearizability.
+    /// Check a history file: linearizability (kv, register, cas), or a replicated store's
+    /// session guarantees, causal consistency or convergence.
     #[command(after_help = EXITS_CHECK)]
     Check(CheckArgs),
     /// Shrink a failing scenario file to a minimal one.
