@@ -97,6 +97,11 @@ impl CheckModel {
         }
     }
 
+    /// The replicated-store model, if this is one.
+    pub(crate) fn store(self) -> Option<eventual::Model> {
+        self.split().err()
+    }
+
     fn name(self) -> String {
         clap::ValueEnum::to_possible_value(&self)
             .map(|v| v.get_name().to_string())

@@ -266,6 +266,10 @@ enum BenchCommand {
     /// Linearizability checking speed on Porcupine's test data.
     #[command(after_help = EXITS_BENCH_CHECK)]
     Check(bench::CheckBenchArgs),
+    /// Replicated-store checking speed (session guarantees, causal consistency,
+    /// convergence) on generated histories of 1k to 100k operations.
+    #[command(after_help = EXITS_SIMPLE)]
+    Eventual(bench::EventualBenchArgs),
 }
 
 /// Runs the CLI with the given catalog of systems; returns the process exit code.
@@ -281,6 +285,7 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Replay(args) => run::replay(catalog, &args),
         Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
         Command::Bench(BenchCommand::Check(args)) => bench::check(&args),
+        Command::Bench(BenchCommand::Eventual(args)) => bench::eventual(&args),
         Command::Chaos(args) => chaos::chaos(catalog, &args),
         Command::Check(args) => run_check(&args),
         Command::Decode(args) => codec::decode(catalog, &args),

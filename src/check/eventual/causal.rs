@@ -15,6 +15,9 @@ use super::reach::Id;
 use super::Anomaly;
 use std::collections::BTreeMap;
 
+/// How many missed writes one anomaly names.
+const NAMED: usize = 3;
+
 /// Checks every successful read.
 pub(crate) fn causal_consistency(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
     // Per (session, key): the acknowledged writes, with their positions on the session's
@@ -55,7 +58,7 @@ pub(crate) fn causal_consistency(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
         // The latest write to the key of each session that happened before the read, and
         // the observed writes of unknown outcome that did.
         let mut before: Vec<Id> = Vec::new();
-        for &(chain, pos) in a.hb.clock(r).entries() {
+        for &(chain, pos) in a.hb.clock(r) {
             let list = writes
                 .get(&(chain_session[&chain], k))
                 .unwrap_or(&no_writes);
@@ -73,20 +76,33 @@ pub(crate) fn causal_consistency(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
                 before.push(u);
             }
         }
-        for &w in &before {
-            if !a.hb.reaches_any(&a.contexts, w, &observed) {
-                out.push(Anomaly::new(
-                    &CAUSAL_CONSISTENCY,
-                    a,
-                    a.op(r).key.clone(),
-                    &[r, w],
-                    format!(
-                        "{} happened before {} (through session order, reads-from and contexts), which returns neither that write nor anything after it",
-                        a.describe(w),
-                        a.describe(r),
-                    ),
-                ));
-            }
+        let missed: Vec<Id> = before
+            .iter()
+            .copied()
+            .filter(|&w| !a.hb.reaches_any(&a.contexts, w, &observed))
+            .collect();
+        if !missed.is_empty() {
+            // One anomaly per read, naming the first few writes it misses.
+            let named: Vec<String> = missed.iter().take(NAMED).map(|&w| a.describe(w)).collect();
+            let more = match missed.len().saturating_sub(NAMED) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            let mut ops = vec![r];
+            ops.extend(missed.iter().take(NAMED));
+            out.push(Anomaly::new(
+                &CAUSAL_CONSISTENCY,
+                a,
+                a.op(r).key.clone(),
+                &ops,
+                format!(
+                    "{} misses {}{more}, which happened before it (through session order, reads-from and contexts): it returns neither {} nor anything after {}",
+                    a.describe(r),
+                    named.join(", "),
+                    if missed.len() == 1 { "that write" } else { "those writes" },
+                    if missed.len() == 1 { "it" } else { "them" },
+                ),
+            ));
         }
         for &v in &a.returned[i] {
             if let Some(&w) = before.iter().find(|&&w| a.hb.precedes(&a.contexts, v, w)) {

@@ -5,6 +5,8 @@
 //!   writes, so the session guarantees hold or fail by chance; clients pass session
 //!   contexts, read contexts, random contexts or none; some answers, contexts and final
 //!   states are corrupted outright. Both verdicts of every property come up often.
+//! * [`store_history`]: a long history of a Dynamo-like store with sticky, session-aware
+//!   clients and anti-entropy, for measuring the checkers' speed.
 
 use super::history::{Action, Completion, Datum, History, Recorder};
 use rand::{Rng, SeedableRng};
@@ -499,4 +501,196 @@ pub fn small_history(seed: u64) -> History {
         g.final_states(keys);
     }
     g.rec.finish()
+}
+
+/// The shape of a [`store_history`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreShape {
+    /// Operations in the history.
+    pub operations: usize,
+    /// Client sessions.
+    pub sessions: usize,
+    /// Keys (each replicated on 3 of 5 nodes).
+    pub keys: usize,
+    /// Percent of writes whose outcome the client never learns (applied or not, by a coin).
+    pub unknown_percent: u32,
+}
+
+impl StoreShape {
+    /// `operations` operations by 16 sessions on one key per 50 operations, 2% of writes of
+    /// unknown outcome.
+    pub fn of(operations: usize) -> Self {
+        StoreShape {
+            operations,
+            sessions: 16,
+            keys: (operations / 50).max(1),
+            unknown_percent: 2,
+        }
+    }
+}
+
+/// One replica's state of one key: the sibling writes, by index into the writes.
+type Siblings = Vec<u32>;
+
+/// A simulated Dynamo-like store, as [`store_history`] runs it.
+struct Store {
+    rng: Xoshiro256PlusPlus,
+    /// Per write: its value and whether it is a tombstone.
+    values: Vec<(Datum, bool)>,
+    /// Per write: every write its context covered, transitively (sorted).
+    past: Vec<Vec<u32>>,
+    /// Per node and key: the siblings.
+    state: Vec<BTreeMap<usize, Siblings>>,
+}
+
+const NODES: usize = 5;
+
+impl Store {
+    /// The nodes that replicate `key`.
+    fn replicas(key: usize) -> [usize; 3] {
+        [key % NODES, (key + 1) % NODES, (key + 2) % NODES]
+    }
+
+    fn covers(&self, w: u32, s: u32) -> bool {
+        self.past[w as usize].binary_search(&s).is_ok()
+    }
+
+    /// `w` arrives at `node`: siblings it covers go, it joins unless something covers it.
+    fn apply(&mut self, node: usize, key: usize, w: u32) {
+        let mut sib = self.state[node].remove(&key).unwrap_or_default();
+        if !sib.contains(&w) && !sib.iter().any(|&s| self.covers(s, w)) {
+            sib.retain(|&s| !self.covers(w, s));
+            sib.push(w);
+            sib.sort_unstable();
+        }
+        self.state[node].insert(key, sib);
+    }
+
+    /// Anti-entropy for `key`: every replica ends with the merge of all.
+    fn repair(&mut self, key: usize) {
+        let all: Vec<u32> = Self::replicas(key)
+            .iter()
+            .flat_map(|&n| self.state[n].get(&key).cloned().unwrap_or_default())
+            .collect();
+        for n in Self::replicas(key) {
+            for &w in &all {
+                self.apply(n, key, w);
+            }
+        }
+    }
+}
+
+/// A history of a Dynamo-like store (see the module docs): each session reads and writes a
+/// key at one replica of it and passes everything it has seen of the key as its context,
+/// so the session guarantees and convergence hold; replicas gossip one key every ten
+/// operations, and fully once the history ends (the final states). Causal consistency
+/// across keys is not promised and does not hold.
+pub fn store_history(shape: StoreShape, seed: u64) -> History {
+    let rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut rec = Recorder::new();
+    let sessions = shape.sessions.max(1);
+    let keys = shape.keys.max(1);
+    let mut store = Store {
+        rng,
+        values: Vec::new(),
+        past: Vec::new(),
+        state: vec![BTreeMap::new(); NODES],
+    };
+    // Per session and key: the writes it has seen that nothing it saw covers.
+    let mut known: Vec<BTreeMap<usize, Vec<u32>>> = vec![BTreeMap::new(); sessions];
+    for i in 0..shape.operations {
+        let s = store.rng.random_range(0..sessions);
+        let key = store.rng.random_range(0..keys);
+        let node = Store::replicas(key)[s % 3];
+        let time = 2 * i as u64;
+        let session = Datum::Int(s as i64);
+        let roll = store.rng.random_range(0..100);
+        if roll < 50 {
+            rec.invoke(
+                session.clone(),
+                Action::Read,
+                key_name(key),
+                None,
+                Vec::new(),
+                time,
+            )
+            .expect("sessions are sequential");
+            let sib = store.state[node].get(&key).cloned().unwrap_or_default();
+            let (mut values, mut context) = (Vec::new(), Vec::new());
+            for &w in &sib {
+                let (v, tombstone) = &store.values[w as usize];
+                if *tombstone {
+                    context.push(v.clone());
+                } else {
+                    values.push(v.clone());
+                }
+            }
+            known[s].insert(key, sib);
+            rec.complete(&session, Completion::Read { values, context }, time + 1)
+                .expect("completes");
+        } else {
+            let delete = roll >= 90;
+            let w = store.values.len() as u32;
+            let seen = known[s].get(&key).cloned().unwrap_or_default();
+            let mut past: Vec<u32> = seen.clone();
+            for &c in &seen {
+                past.extend_from_slice(&store.past[c as usize]);
+            }
+            past.sort_unstable();
+            past.dedup();
+            let value = Datum::Str(format!("{}{w}", if delete { "d" } else { "w" }));
+            store.values.push((value.clone(), delete));
+            store.past.push(past);
+            let context = seen
+                .iter()
+                .map(|&c| store.values[c as usize].0.clone())
+                .collect();
+            let action = if delete {
+                Action::Delete
+            } else {
+                Action::Write
+            };
+            rec.invoke(
+                session.clone(),
+                action,
+                key_name(key),
+                Some(value),
+                context,
+                time,
+            )
+            .expect("sessions are sequential");
+            let unknown = store.rng.random_range(0..100) < shape.unknown_percent;
+            if !unknown || store.rng.random_range(0..2) == 0 {
+                store.apply(node, key, w);
+            }
+            let completion = if unknown {
+                Completion::Unknown
+            } else {
+                // The session knows its own write; it covers what the session had seen.
+                known[s].insert(key, vec![w]);
+                Completion::Written { version: None }
+            };
+            rec.complete(&session, completion, time + 1)
+                .expect("completes");
+        }
+        if i % 10 == 9 {
+            let k = store.rng.random_range(0..keys);
+            store.repair(k);
+        }
+    }
+    rec.replicas_known();
+    for key in 0..keys {
+        store.repair(key);
+        for n in Store::replicas(key) {
+            let values = store.state[n]
+                .get(&key)
+                .into_iter()
+                .flatten()
+                .map(|&w| store.values[w as usize].0.clone())
+                .collect();
+            rec.replica(Datum::Str(format!("n{n}")), key_name(key), values)
+                .expect("one state per replica and key");
+        }
+    }
+    rec.finish()
 }

@@ -107,6 +107,7 @@
 //! contexts relation's clocks; writes of unknown outcome that reads observed are checked
 //! one by one by causal consistency and monotonic reads.
 
+pub mod bench;
 mod causal;
 mod causality;
 mod convergence;

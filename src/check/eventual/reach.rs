@@ -26,22 +26,30 @@ use std::collections::BTreeMap;
 /// A node: an operation's index in the history.
 pub(crate) type Id = u32;
 
-/// A vector clock: for each chain (sorted), the latest position known to precede.
+/// A clock's entries: for each chain (sorted), the latest position known to precede.
+pub(crate) type Entries = [(u32, u32)];
+
+/// Whether position `pos` of `chain` precedes, by `clock`.
+pub(crate) fn covers(clock: &Entries, chain: u32, pos: u32) -> bool {
+    clock
+        .binary_search_by_key(&chain, |&(c, _)| c)
+        .is_ok_and(|i| clock[i].1 >= pos)
+}
+
+/// Whether `clock` covers some of `entries`: a floating node with those entries reaches
+/// whatever has this clock.
+pub(crate) fn meets(clock: &Entries, entries: &Entries) -> bool {
+    entries.iter().any(|&(c, p)| covers(clock, c, p))
+}
+
+/// An owned vector clock.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Clock(Vec<(u32, u32)>);
 
 impl Clock {
-    /// The position for `chain`, if any.
-    pub(crate) fn get(&self, chain: u32) -> Option<u32> {
-        self.0
-            .binary_search_by_key(&chain, |&(c, _)| c)
-            .ok()
-            .map(|i| self.0[i].1)
-    }
-
     /// Whether position `pos` of `chain` precedes.
     pub(crate) fn covers(&self, chain: u32, pos: u32) -> bool {
-        self.get(chain).is_some_and(|p| p >= pos)
+        covers(&self.0, chain, pos)
     }
 
     fn set(&mut self, chain: u32, pos: u32) {
@@ -58,27 +66,48 @@ impl Clock {
     }
 
     /// Pointwise maximum with `other`.
-    pub(crate) fn join(&mut self, other: &Clock) {
+    pub(crate) fn join(&mut self, other: &Entries) {
         self.merge(other, u32::max);
     }
 
     /// Pointwise minimum with `other`, a chain absent from one side taking the other's.
-    fn meet_entries(&mut self, other: &Clock) {
+    fn meet_entries(&mut self, other: &Entries) {
         self.merge(other, u32::min);
     }
 
-    fn merge(&mut self, other: &Clock, pick: fn(u32, u32) -> u32) {
-        if other.0.is_empty() {
+    fn merge(&mut self, other: &Entries, pick: fn(u32, u32) -> u32) {
+        if other.is_empty() {
             return;
         }
         if self.0.is_empty() {
-            self.0.clone_from(&other.0);
+            self.0.extend_from_slice(other);
             return;
         }
-        let mut out = Vec::with_capacity(self.0.len().max(other.0.len()));
+        // Most joins meet the same chains (a session's clocks grow, they rarely widen):
+        // then update in place, without allocating.
+        if other.len() <= self.0.len() {
+            let mut j = 0;
+            let same_chains = other.iter().all(|&(c, _)| {
+                while j < self.0.len() && self.0[j].0 < c {
+                    j += 1;
+                }
+                j < self.0.len() && self.0[j].0 == c
+            });
+            if same_chains {
+                let mut j = 0;
+                for &(c, p) in other {
+                    while self.0[j].0 < c {
+                        j += 1;
+                    }
+                    self.0[j].1 = pick(self.0[j].1, p);
+                }
+                return;
+            }
+        }
+        let mut out = Vec::with_capacity(self.0.len().max(other.len()));
         let (mut i, mut j) = (0, 0);
-        while i < self.0.len() && j < other.0.len() {
-            let (a, b) = (self.0[i], other.0[j]);
+        while i < self.0.len() && j < other.len() {
+            let (a, b) = (self.0[i], other[j]);
             if a.0 == b.0 {
                 out.push((a.0, pick(a.1, b.1)));
                 i += 1;
@@ -92,14 +121,8 @@ impl Clock {
             }
         }
         out.extend_from_slice(&self.0[i..]);
-        out.extend_from_slice(&other.0[j..]);
+        out.extend_from_slice(&other[j..]);
         self.0 = out;
-    }
-
-    /// Whether some entry of `entries` is covered: a floating node with those entries
-    /// reaches whatever has this clock.
-    pub(crate) fn meets(&self, entries: &Clock) -> bool {
-        entries.0.iter().any(|&(c, p)| self.covers(c, p))
     }
 
     /// Whether every entry is covered by `other` (pointwise ≤).
@@ -116,26 +139,39 @@ impl Clock {
 #[derive(Clone, Debug)]
 enum Node {
     Absent,
+    /// Its clock is `arena[start..start + len]`.
     Anchored {
         chain: u32,
         pos: u32,
-        clock: Clock,
+        start: u32,
+        len: u32,
     },
-    Floating {
-        clock: Clock,
-        /// Direct successors (to compute `entries`).
-        successors: Vec<Id>,
-        /// The earliest chain positions reached through floating nodes only.
-        entries: Clock,
-        /// Floating ancestors reached through floating nodes only (sorted), when tracked.
-        floating_ancestors: Vec<Id>,
-    },
+    /// Boxed: floating nodes are few, and anchored ones stay small.
+    Floating(Box<Floating>),
+}
+
+#[derive(Clone, Debug)]
+struct Floating {
+    /// Its clock is `arena[start..start + len]`.
+    start: u32,
+    len: u32,
+    /// Direct successors (to compute `entries`).
+    successors: Vec<Id>,
+    /// The earliest chain positions reached through floating nodes only.
+    entries: Clock,
+    /// Floating ancestors reached through floating nodes only (sorted), when tracked.
+    floating_ancestors: Vec<Id>,
 }
 
 /// A relation's reachability over the history's operations.
 #[derive(Clone, Debug)]
 pub(crate) struct Reach {
     nodes: Vec<Node>,
+    /// Every node's clock, one after another: clocks never change once made, and one
+    /// buffer spares an allocation per node and keeps recent clocks close together.
+    arena: Vec<(u32, u32)>,
+    /// Where a node's clock is assembled before it joins the arena.
+    scratch: Clock,
     /// Insertion order (a topological order).
     order: Vec<Id>,
     /// The current chain and its tail position, per chain key.
@@ -176,6 +212,8 @@ impl Reach {
     pub(crate) fn new(n: usize, tracks_floating_paths: bool) -> Self {
         Reach {
             nodes: vec![Node::Absent; n],
+            arena: Vec::new(),
+            scratch: Clock::default(),
             order: Vec::new(),
             chains: BTreeMap::new(),
             next_chain: 0,
@@ -190,10 +228,16 @@ impl Reach {
             matches!(self.nodes[id as usize], Node::Absent),
             "node added twice"
         );
-        let mut clock = Clock::default();
-        for &p in preds {
+        let mut clock = std::mem::take(&mut self.scratch);
+        clock.0.clear();
+        if let Some(&p) = preds.first() {
+            clock.0.extend_from_slice(self.clock(p));
+        }
+        for &p in preds.iter().skip(1) {
             clock.join(self.clock(p));
         }
+        let start = u32::try_from(self.arena.len()).expect("fewer than 2^32 clock entries");
+        let len = |c: &Clock| c.0.len() as u32;
         let node = match chain_key {
             Some(key) => {
                 let (chain, pos) = match self.chains.get(&key) {
@@ -205,39 +249,43 @@ impl Reach {
                 };
                 self.chains.insert(key, (chain, pos));
                 clock.set(chain, pos);
-                Node::Anchored { chain, pos, clock }
+                Node::Anchored {
+                    chain,
+                    pos,
+                    start,
+                    len: len(&clock),
+                }
             }
             None => {
                 let mut floating_ancestors = Vec::new();
                 if self.tracks_floating_paths {
                     for &p in preds {
-                        if let Node::Floating {
-                            floating_ancestors: theirs,
-                            ..
-                        } = &self.nodes[p as usize]
-                        {
+                        if let Node::Floating(theirs) = &self.nodes[p as usize] {
                             floating_ancestors.push(p);
-                            floating_ancestors.extend_from_slice(theirs);
+                            floating_ancestors.extend_from_slice(&theirs.floating_ancestors);
                         }
                     }
                     floating_ancestors.sort_unstable();
                     floating_ancestors.dedup();
                 }
-                Node::Floating {
-                    clock,
+                Node::Floating(Box::new(Floating {
+                    start,
+                    len: len(&clock),
                     successors: Vec::new(),
                     entries: Clock::default(),
                     floating_ancestors,
-                }
+                }))
             }
         };
         for &p in preds {
-            if let Node::Floating { successors, .. } = &mut self.nodes[p as usize] {
-                if successors.last() != Some(&id) {
-                    successors.push(id);
+            if let Node::Floating(f) = &mut self.nodes[p as usize] {
+                if f.successors.last() != Some(&id) {
+                    f.successors.push(id);
                 }
             }
         }
+        self.arena.extend_from_slice(&clock.0);
+        self.scratch = clock;
         self.nodes[id as usize] = node;
         self.order.push(id);
     }
@@ -245,23 +293,21 @@ impl Reach {
     /// Computes the floating nodes' entries; call once every node is added.
     pub(crate) fn finish(&mut self) {
         for &id in self.order.iter().rev() {
-            let Node::Floating { successors, .. } = &self.nodes[id as usize] else {
+            let Node::Floating(f) = &self.nodes[id as usize] else {
                 continue;
             };
             let mut entries = Clock::default();
-            for &s in successors {
+            for &s in &f.successors {
                 match &self.nodes[s as usize] {
                     Node::Anchored { chain, pos, .. } => {
-                        entries.meet_entries(&Clock(vec![(*chain, *pos)]));
+                        entries.meet_entries(&[(*chain, *pos)]);
                     }
-                    Node::Floating {
-                        entries: theirs, ..
-                    } => entries.meet_entries(theirs),
+                    Node::Floating(theirs) => entries.meet_entries(&theirs.entries.0),
                     Node::Absent => {}
                 }
             }
-            if let Node::Floating { entries: mine, .. } = &mut self.nodes[id as usize] {
-                *mine = entries;
+            if let Node::Floating(mine) = &mut self.nodes[id as usize] {
+                mine.entries = entries;
             }
         }
     }
@@ -275,17 +321,19 @@ impl Reach {
     }
 
     /// `id`'s clock: every chain position that reaches it (itself included).
-    pub(crate) fn clock(&self, id: Id) -> &Clock {
-        match &self.nodes[id as usize] {
-            Node::Anchored { clock, .. } | Node::Floating { clock, .. } => clock,
+    pub(crate) fn clock(&self, id: Id) -> &Entries {
+        let (start, len) = match &self.nodes[id as usize] {
+            Node::Anchored { start, len, .. } => (*start, *len),
+            Node::Floating(f) => (f.start, f.len),
             Node::Absent => panic!("operation {id} is not a node of this relation"),
-        }
+        };
+        &self.arena[start as usize..(start + len) as usize]
     }
 
     fn strict_clock(&self, id: Id) -> Clock {
+        let mut c = Clock(self.clock(id).to_vec());
         match &self.nodes[id as usize] {
-            Node::Anchored { chain, pos, clock } => {
-                let mut c = clock.clone();
+            Node::Anchored { chain, pos, .. } => {
                 // The chain's previous element reaches `id` (that is how chains grow).
                 if *pos == 0 {
                     c.remove(*chain);
@@ -294,7 +342,7 @@ impl Reach {
                 }
                 c
             }
-            _ => self.clock(id).clone(),
+            _ => c,
         }
     }
 
@@ -302,9 +350,7 @@ impl Reach {
     fn floating_path(&self, contexts: &Reach, a: Id, b: Id) -> bool {
         if self.tracks_floating_paths {
             match &self.nodes[b as usize] {
-                Node::Floating {
-                    floating_ancestors, ..
-                } => floating_ancestors.binary_search(&a).is_ok(),
+                Node::Floating(f) => f.floating_ancestors.binary_search(&a).is_ok(),
                 _ => false,
             }
         } else {
@@ -319,10 +365,10 @@ impl Reach {
             return true;
         }
         match &self.nodes[a as usize] {
-            Node::Anchored { chain, pos, .. } => self.clock(b).covers(*chain, *pos),
-            Node::Floating { entries, .. } => {
-                self.clock(b).meets(entries)
-                    || (matches!(self.nodes[b as usize], Node::Floating { .. })
+            Node::Anchored { chain, pos, .. } => covers(self.clock(b), *chain, *pos),
+            Node::Floating(f) => {
+                meets(self.clock(b), &f.entries.0)
+                    || (matches!(self.nodes[b as usize], Node::Floating(_))
                         && self.floating_path(contexts, a, b))
             }
             Node::Absent => false,
@@ -348,7 +394,7 @@ impl Reach {
         if let Err(i) = t.members.binary_search(&id) {
             t.members.insert(i, id);
             t.join.join(self.clock(id));
-            t.strict.join(&self.strict_clock(id));
+            t.strict.join(&self.strict_clock(id).0);
             if self.anchor(id).is_none() {
                 t.floating.push(id);
             }
@@ -359,8 +405,8 @@ impl Reach {
     pub(crate) fn precedes_any(&self, contexts: &Reach, a: Id, t: &Targets) -> bool {
         match &self.nodes[a as usize] {
             Node::Anchored { chain, pos, .. } => t.strict.covers(*chain, *pos),
-            Node::Floating { entries, .. } => {
-                t.join.meets(entries)
+            Node::Floating(f) => {
+                meets(&t.join.0, &f.entries.0)
                     || t.floating
                         .iter()
                         .any(|&b| b != a && self.floating_path(contexts, a, b))

@@ -193,7 +193,7 @@ pub(crate) fn monotonic_reads(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
             if a.key_hb.anchor(o).is_some() {
                 let before: Clock = s.anchored.join().clone();
                 a.key_hb.add_target(&mut s.anchored, o);
-                for &(c, p) in a.key_hb.clock(o).entries() {
+                for &(c, p) in a.key_hb.clock(o) {
                     if !before.covers(c, p) {
                         s.witness.insert(c, o);
                     }
