@@ -93,7 +93,6 @@ pub(crate) fn causal_consistency(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
             out.push(Anomaly::new(
                 &CAUSAL_CONSISTENCY,
                 a,
-                a.op(r).key.clone(),
                 &ops,
                 format!(
                     "{} misses {}{more}, which happened before it (through session order, reads-from and contexts): it returns neither {} nor anything after {}",
@@ -109,7 +108,6 @@ pub(crate) fn causal_consistency(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
                 out.push(Anomaly::new(
                     &CAUSAL_CONSISTENCY,
                     a,
-                    a.op(r).key.clone(),
                     &[r, v, w],
                     format!(
                         "{} returns {}, which is causally overwritten: {} came after it and happened before the read",
@@ -128,7 +126,6 @@ pub(crate) fn causal_consistency(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
                 out.push(Anomaly::new(
                     &CAUSAL_CONSISTENCY,
                     a,
-                    a.op(r).key.clone(),
                     &[r, e],
                     format!(
                         "{} names {} in its context but neither returns it nor observed anything after it",

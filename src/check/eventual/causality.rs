@@ -349,6 +349,17 @@ impl<'h> Analysis<'h> {
         r
     }
 
+    /// For each key, its writes that did not fail, in invocation order.
+    pub fn writes_by_key(&self) -> BTreeMap<u32, Vec<Id>> {
+        let mut by_key: BTreeMap<u32, Vec<Id>> = BTreeMap::new();
+        for &id in &self.order {
+            if self.is_write(id) {
+                by_key.entry(self.key[id as usize]).or_default().push(id);
+            }
+        }
+        by_key
+    }
+
     /// The successful reads, in history order.
     pub fn ok_reads(&self) -> impl Iterator<Item = Id> + '_ {
         (0..self.h.operations.len() as Id).filter(|&id| self.is_ok_read(id))

@@ -118,12 +118,7 @@ fn holdings(a: &Analysis<'_>, holders: &[Held<'_>]) -> String {
 /// imply.
 pub(crate) fn convergence(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
     let (held, happened) = sort_out(a);
-    let mut writes: BTreeMap<u32, Vec<Id>> = BTreeMap::new();
-    for &id in &a.order {
-        if a.is_write(id) {
-            writes.entry(a.key[id as usize]).or_default().push(id);
-        }
-    }
+    let writes = a.writes_by_key();
     let none = Vec::new();
     for (k, (key_name, holders)) in &held {
         let key_name = (*key_name).clone();
@@ -168,7 +163,6 @@ pub(crate) fn convergence(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
                 out.push(Anomaly::new(
                     &CONVERGENCE,
                     a,
-                    key_name.clone(),
                     &[f, w],
                     format!(
                         "after quiescence {} still hold {}, which {} overwrote (its context covers it)",
@@ -204,7 +198,6 @@ pub(crate) fn convergence(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
                 out.push(Anomaly::new(
                     &CONVERGENCE,
                     a,
-                    key_name.clone(),
                     &[w],
                     format!(
                         "{} happened, but after quiescence {}: neither that write nor anything after it",
@@ -221,12 +214,7 @@ pub(crate) fn convergence(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
 /// happens-before) a value some replica holds or a delete.
 pub(crate) fn no_lost_writes(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
     let (held, _) = sort_out(a);
-    let mut writes: BTreeMap<u32, Vec<Id>> = BTreeMap::new();
-    for &id in &a.order {
-        if a.is_write(id) {
-            writes.entry(a.key[id as usize]).or_default().push(id);
-        }
-    }
+    let writes = a.writes_by_key();
     for (k, key_writes) in &writes {
         let holders = &held[k].1;
         let deletes: Vec<Id> = key_writes
@@ -249,7 +237,6 @@ pub(crate) fn no_lost_writes(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
                 out.push(Anomaly::new(
                     &NO_LOST_WRITES,
                     a,
-                    a.op(w).key.clone(),
                     &[w],
                     format!(
                         "{} was acknowledged, but after quiescence {}: neither that write nor anything after it, and no delete came after it",

@@ -183,7 +183,8 @@ pub mod properties {
         "after heal and quiescence every acknowledged write is held by some replica, or precedes (per-key happens-before) a value a replica holds or a delete",
     );
 
-    /// Every property, in the order checks run.
+    /// Every property, in the order checks run: the session model's, the convergence
+    /// model's, then causal consistency ([`super::Model`] takes its lists from here).
     pub const ALL: [Property; 9] = [
         VALID_OBSERVATIONS,
         NO_DROPPED_SIBLINGS,
@@ -191,9 +192,9 @@ pub mod properties {
         MONOTONIC_READS,
         MONOTONIC_WRITES,
         WRITES_FOLLOW_READS,
-        CAUSAL_CONSISTENCY,
         CONVERGENCE,
         NO_LOST_WRITES,
+        CAUSAL_CONSISTENCY,
     ];
 }
 
@@ -213,20 +214,11 @@ pub enum Model {
 impl Model {
     /// The model's properties.
     pub fn properties(self) -> &'static [Property] {
-        const SESSION: [Property; 6] = [
-            VALID_OBSERVATIONS,
-            NO_DROPPED_SIBLINGS,
-            READ_YOUR_WRITES,
-            MONOTONIC_READS,
-            MONOTONIC_WRITES,
-            WRITES_FOLLOW_READS,
-        ];
         const CAUSAL: [Property; 2] = [VALID_OBSERVATIONS, CAUSAL_CONSISTENCY];
-        const CONVERGENT: [Property; 2] = [CONVERGENCE, NO_LOST_WRITES];
         match self {
-            Model::Session => &SESSION,
+            Model::Session => &ALL[..6],
             Model::Causal => &CAUSAL,
-            Model::Convergence => &CONVERGENT,
+            Model::Convergence => &ALL[6..8],
         }
     }
 }
@@ -260,13 +252,9 @@ pub struct Anomaly {
 }
 
 impl Anomaly {
-    fn new(
-        property: &'static Property,
-        a: &Analysis<'_>,
-        key: Datum,
-        ops: &[Id],
-        explanation: String,
-    ) -> Self {
+    /// An anomaly of `property` involving `ops` (the first shows it; the key is its key).
+    fn new(property: &'static Property, a: &Analysis<'_>, ops: &[Id], explanation: String) -> Self {
+        let key = a.op(ops[0]).key.clone();
         let mut seen = Vec::with_capacity(ops.len());
         let operations = ops
             .iter()

@@ -19,7 +19,6 @@ pub(crate) fn valid_observations(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
         out.push(Anomaly::new(
             &VALID_OBSERVATIONS,
             a,
-            op.key.clone(),
             &ops,
             format!("{} {what} {}, but {}", op.describe(), bad.value, bad.why),
         ));
@@ -37,7 +36,6 @@ pub(crate) fn valid_observations(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
             out.push(Anomaly::new(
                 &VALID_OBSERVATIONS,
                 a,
-                a.op(r).key.clone(),
                 &[r, v, o],
                 format!(
                     "{} returns {} together with {}, which overwrote it: the context passed with {} covers {}",
@@ -69,7 +67,6 @@ pub(crate) fn no_dropped_siblings(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
             out.push(Anomaly::new(
                 &NO_DROPPED_SIBLINGS,
                 a,
-                a.op(r).key.clone(),
                 &[r, e],
                 format!(
                     "{} names {} in its context but neither returns it nor observed any write after it: a sibling was dropped ({})",

@@ -257,14 +257,21 @@ impl<'h> Oracle<'h> {
         out
     }
 
-    /// The states read `r` may have been served from (the base definition).
-    fn states(&self, r: usize) -> Vec<State> {
+    /// The writes to `r`'s key, and those of them invoked before `r` completed (what a
+    /// replica state serving `r` may hold).
+    fn candidates(&self, r: usize) -> (Set, Set) {
         let op = self.op(r);
         let done = op.completed.map_or(u32::MAX, |c| c.seq);
         let on_key = self.key_writes(&op.key);
         let cand = bits(on_key)
             .filter(|&w| self.op(w).invoked.seq < done)
             .fold(0, |s, w| s | 1 << w);
+        (on_key, cand)
+    }
+
+    /// The states read `r` may have been served from (the base definition).
+    fn states(&self, r: usize) -> Vec<State> {
+        let (on_key, cand) = self.candidates(r);
         let mut out = Vec::new();
         for d in subsets(cand) {
             if self.obs[r] & !d != 0 || !self.closed(d, on_key, &self.contexts) {
@@ -283,12 +290,7 @@ impl<'h> Oracle<'h> {
     /// A state for `r` in which the order is happens-before itself and `d` holds every
     /// write to the key that happened before `r`, closed under happens-before.
     fn causal_state_exists(&self, r: usize) -> bool {
-        let op = self.op(r);
-        let done = op.completed.map_or(u32::MAX, |c| c.seq);
-        let on_key = self.key_writes(&op.key);
-        let cand = bits(on_key)
-            .filter(|&w| self.op(w).invoked.seq < done)
-            .fold(0, |s, w| s | 1 << w);
+        let (on_key, cand) = self.candidates(r);
         let past = bits(on_key)
             .filter(|&w| self.hb.has(w, r))
             .fold(0, |s, w| s | 1 << w);

@@ -50,7 +50,6 @@ pub(crate) fn read_your_writes(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
                 out.push(Anomaly::new(
                     &READ_YOUR_WRITES,
                     a,
-                    a.op(id).key.clone(),
                     &[id, last],
                     format!(
                         "{} does not reflect the session's own {}{earlier}: it returns neither that write nor anything after it",
@@ -77,7 +76,6 @@ pub(crate) fn read_your_writes(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
                     out.push(Anomaly::new(
                         &READ_YOUR_WRITES,
                         a,
-                        a.op(id).key.clone(),
                         &ops,
                         format!(
                             "{} returns {}, which the session's own earlier {which} overwrote (its context covers it)",
@@ -142,7 +140,6 @@ pub(crate) fn monotonic_reads(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
             out.push(Anomaly::new(
                 &MONOTONIC_READS,
                 a,
-                a.op(r).key.clone(),
                 &[r, earlier, m],
                 format!(
                     "{} does not reflect {}, which the session's earlier {} observed: it returns neither that write nor anything after it",
@@ -178,7 +175,6 @@ pub(crate) fn monotonic_reads(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
             out.push(Anomaly::new(
                 &MONOTONIC_READS,
                 a,
-                a.op(r).key.clone(),
                 &ops,
                 format!("{} returns {}, which {why}", a.describe(r), a.values(&[v])),
             ));
@@ -222,27 +218,20 @@ impl Explained {
     }
 }
 
-/// For each key, its writes that did not fail, in history order.
-fn writes_by_key(a: &Analysis<'_>) -> BTreeMap<u32, Vec<Id>> {
-    let mut by_key: BTreeMap<u32, Vec<Id>> = BTreeMap::new();
-    for id in 0..a.h.operations.len() as Id {
-        if a.is_write(id) {
-            by_key.entry(a.key[id as usize]).or_default().push(id);
-        }
-    }
-    by_key
-}
-
-/// Reports reads that return a value `v` together with a write `o` it observed such that `v`
-/// precedes `o` in `order` but not through contexts alone (that is a valid-observations
-/// violation). `explain(v, o)` names the session operations responsible, if it can.
+/// Reports reads that return a value `v` together with a write `o` they observed such that
+/// `v` precedes `o` in `order` but not through contexts alone (that is a valid-observations
+/// violation). The session's part is an edge from `previous[w2]` (an operation of `w2`'s
+/// session) to a later write `w2`; `why(p, w2, v, o)` words the edge found on the way from
+/// `v` to `o`.
 fn ordered_siblings(
     a: &Analysis<'_>,
     order: &Reach,
     property: &'static super::Property,
-    explain: impl Fn(Id, Id) -> Option<(Vec<Id>, String)>,
+    previous: &[Option<Id>],
+    why: impl Fn(Id, Id, Id, Id) -> String,
     out: &mut Vec<Anomaly>,
 ) {
+    let writes = a.writes_by_key();
     let mut explained = Explained::default();
     for r in a.ok_reads() {
         let observed = &a.observed[r as usize];
@@ -257,19 +246,25 @@ fn ordered_siblings(
             let o = a
                 .first_after(order, v, observed)
                 .expect("an observed write after v");
-            let (extra, why) = match explained.next() {
-                true => explain(v, o).unwrap_or_default(),
-                false => Default::default(),
-            };
+            let edge = explained.next().then(|| {
+                writes[&a.key[v as usize]].iter().find_map(|&w2| {
+                    let p = previous[w2 as usize]?;
+                    (order.reaches(&a.contexts, v, p) && order.reaches(&a.contexts, w2, o))
+                        .then_some((p, w2))
+                })
+            });
             let mut ops = vec![r, v, o];
-            ops.extend(extra);
+            let mut because = String::new();
+            if let Some(Some((p, w2))) = edge {
+                ops.extend([p, w2]);
+                because = why(p, w2, v, o);
+            }
             out.push(Anomaly::new(
                 property,
                 a,
-                a.op(r).key.clone(),
                 &ops,
                 format!(
-                    "{} returns {} together with {}, yet {} precedes {}{why}",
+                    "{} returns {} together with {}, yet {} precedes {}{because}",
                     a.describe(r),
                     a.values(&[v]),
                     a.values(&[o]),
@@ -285,50 +280,41 @@ fn ordered_siblings(
 /// key wherever those are, so no read returns it (or anything before it) together with a
 /// later one (or anything after that).
 pub(crate) fn monotonic_writes(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
-    let order = a.monotonic_writes_order();
-    let writes = writes_by_key(a);
-    let explain = |v: Id, o: Id| {
-        writes[&a.key[v as usize]].iter().find_map(|&w2| {
-            let w1 = a.previous_ok_write[w2 as usize]?;
-            (order.reaches(&a.contexts, v, w1) && order.reaches(&a.contexts, w2, o)).then(|| {
-                let session = &a.op(w1).session;
-                let why = if (w1, w2) == (v, o) {
-                    format!(": session {session} wrote both, the second after the first was acknowledged")
-                } else {
-                    format!(
-                        " through session {session}'s writes: {} was acknowledged before {}",
-                        a.describe(w1),
-                        a.describe(w2)
-                    )
-                };
-                (vec![w1, w2], why)
-            })
-        })
+    let why = |w1: Id, w2: Id, v: Id, o: Id| {
+        let session = &a.op(w1).session;
+        if (w1, w2) == (v, o) {
+            format!(": session {session} wrote both, the second after the first was acknowledged")
+        } else {
+            format!(
+                " through session {session}'s writes: {} was acknowledged before {}",
+                a.describe(w1),
+                a.describe(w2)
+            )
+        }
     };
-    ordered_siblings(a, &order, &MONOTONIC_WRITES, explain, out);
+    let order = a.monotonic_writes_order();
+    ordered_siblings(a, &order, &MONOTONIC_WRITES, &a.previous_ok_write, why, out);
 }
 
 /// Writes-follow-reads: what a session's read observed precedes the session's later writes
 /// to that key wherever those are, so no read returns it together with such a write (or
 /// anything after it).
 pub(crate) fn writes_follow_reads(a: &Analysis<'_>, out: &mut Vec<Anomaly>) {
-    let order = a.writes_follow_reads_order();
-    let writes = writes_by_key(a);
-    let explain = |v: Id, o: Id| {
-        writes[&a.key[v as usize]].iter().find_map(|&w2| {
-            let r1 = a.previous_ok_read[w2 as usize]?;
-            (order.reaches(&a.contexts, v, r1) && order.reaches(&a.contexts, w2, o)).then(|| {
-                (
-                    vec![r1, w2],
-                    format!(
-                        " through session {}: it read {} and then wrote {}",
-                        a.op(r1).session,
-                        a.describe(r1),
-                        a.describe(w2)
-                    ),
-                )
-            })
-        })
+    let why = |r1: Id, w2: Id, _: Id, _: Id| {
+        format!(
+            " through session {}: it read {} and then wrote {}",
+            a.op(r1).session,
+            a.describe(r1),
+            a.describe(w2)
+        )
     };
-    ordered_siblings(a, &order, &WRITES_FOLLOW_READS, explain, out);
+    let order = a.writes_follow_reads_order();
+    ordered_siblings(
+        a,
+        &order,
+        &WRITES_FOLLOW_READS,
+        &a.previous_ok_read,
+        why,
+        out,
+    );
 }
