@@ -39,6 +39,25 @@
 //! collects tombstones must still return the version that covers them): a read that returns
 //! nothing and names nothing observed nothing.
 //!
+//! A harness records the same with a [`Recorder`], event by event, checks the [`History`]
+//! with [`check`], and can write it out in the file format with [`History::to_json`]:
+//!
+//! ```
+//! use squall::check::eventual::{check, Action, Completion, Datum, Model, Recorder};
+//!
+//! let mut r = Recorder::new();
+//! let c0 = Datum::from("c0");
+//! r.invoke(c0.clone(), Action::Write, "k".into(), Some("a".into()), vec![], 10)?;
+//! r.complete(&c0, Completion::Written { version: None }, 12)?;
+//! r.invoke(c0.clone(), Action::Read, "k".into(), None, vec![], 20)?;
+//! // The replica that answered had not seen c0's own write.
+//! r.complete(&c0, Completion::Read { values: vec![], context: vec![] }, 22)?;
+//! let anomalies = check(&r.finish(), Model::Session.properties())?;
+//! assert_eq!(anomalies.len(), 1);
+//! assert_eq!(anomalies[0].property, "read your writes");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Definitions
 //!
 //! Writes are identified by their values. A *valid observation* names a write that did not
