@@ -492,8 +492,9 @@ fn cli(
 ) -> anyhow::Result<u8> {
     let mut args = CheckArgs {
         file: file.into(),
-        model,
+        model: model.into(),
         format,
+        properties: Vec::new(),
         no_partition: false,
         max_steps: None,
         timeout: None,

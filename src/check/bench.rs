@@ -85,7 +85,7 @@ impl fmt::Display for BenchReport {
 }
 
 /// CPU time consumed by the calling thread so far (Linux only).
-fn thread_cpu_time() -> Option<Duration> {
+pub(crate) fn thread_cpu_time() -> Option<Duration> {
     let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
     let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
     Some(Duration::from_nanos(ns))

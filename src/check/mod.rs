@@ -4,8 +4,10 @@
 //! what is shared is here: the [`Violation`] every checker reports, and the history checkers.
 
 // Linearizability checking: the search, its sequential models, history file formats and
-// the Porcupine benchmark (`squall check` itself is in `crate::cli`).
+// the Porcupine benchmark (`squall check` itself is in `crate::cli`); and the checkers of
+// replicated stores that return sibling sets (`eventual`).
 pub mod bench;
+pub mod eventual;
 pub mod formats;
 pub mod linearizability;
 pub mod model;

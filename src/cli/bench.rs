@@ -202,3 +202,112 @@ pub(super) fn check(args: &CheckBenchArgs) -> Result<u8> {
     );
     Ok(EXIT_PASS)
 }
+
+/// Arguments of `squall bench eventual`.
+#[derive(clap::Args, Debug)]
+pub struct EventualBenchArgs {
+    /// History sizes in operations, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+    pub operations: Vec<usize>,
+    /// Check only these models' properties (session, causal, convergence; comma-separated).
+    /// Default: every property.
+    #[arg(long, value_delimiter = ',')]
+    pub model: Vec<super::CheckModel>,
+    /// Passes per size; the report gives the median.
+    #[arg(long, default_value_t = 5)]
+    pub passes: usize,
+    /// Seed of the generated histories.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print the result as JSON (one document on stdout).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub(super) fn eventual(args: &EventualBenchArgs) -> Result<u8> {
+    anyhow::ensure!(
+        args.passes > 0 && !args.operations.is_empty() && args.operations.iter().all(|&n| n > 0),
+        "--passes and --operations must be positive"
+    );
+    let mut properties: Vec<crate::check::property::Property> = Vec::new();
+    for model in &args.model {
+        let store = model
+            .store()
+            .ok_or_else(|| anyhow::anyhow!("--model takes session, causal or convergence here"))?;
+        for p in store.properties() {
+            if !properties.contains(p) {
+                properties.push(*p);
+            }
+        }
+    }
+    if properties.is_empty() {
+        properties = crate::check::eventual::properties::ALL.to_vec();
+    }
+    let rows = crate::check::eventual::bench::bench_eventual(
+        &args.operations,
+        &properties,
+        args.passes,
+        args.seed,
+    );
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let names: Vec<&str> = properties.iter().map(|p| p.name).collect();
+    if args.json {
+        let json = serde_json::json!({
+            "properties": names,
+            "passes": args.passes,
+            "seed": args.seed,
+            "sizes": rows.iter().map(|r| serde_json::json!({
+                "operations": r.operations,
+                "sessions": r.shape.sessions,
+                "keys": r.shape.keys,
+                "median_ms": ms(r.median),
+                "cpu_median_ms": r.cpu_median.map(ms),
+                "min_ms": ms(r.min),
+                "max_ms": ms(r.max),
+                "operations_per_second": r.per_second(),
+                "anomalies": r.anomalies.iter().map(|(p, n)| (p.to_string(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+            })).collect::<Vec<_>>(),
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).context("encoding the result")?
+        );
+        return Ok(EXIT_PASS);
+    }
+    let what = if properties[..] == crate::check::eventual::properties::ALL[..] {
+        "every property".to_string()
+    } else {
+        names.join(", ")
+    };
+    println!(
+        "{what}, on a generated Dynamo-like history (seed {}), median of {} passes",
+        args.seed, args.passes
+    );
+    println!("operations  sessions   keys  median ms  cpu ms  min-max ms       ops/s  anomalies");
+    for r in &rows {
+        let found: Vec<String> = r
+            .anomalies
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(p, n)| format!("{p} {n}"))
+            .collect();
+        println!(
+            "{:>10}  {:>8}  {:>5}  {:>9.1}  {:>6}  {:>6.1}-{:<6.1}  {:>10.0}  {}",
+            r.operations,
+            r.shape.sessions,
+            r.shape.keys,
+            ms(r.median),
+            r.cpu_median
+                .map_or("-".to_string(), |c| format!("{:.1}", ms(c))),
+            ms(r.min),
+            ms(r.max),
+            r.per_second(),
+            if found.is_empty() {
+                "none".to_string()
+            } else {
+                found.join(", ")
+            },
+        );
+    }
+    Ok(EXIT_PASS)
+}

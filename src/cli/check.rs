@@ -1,12 +1,17 @@
-//! `squall check FILE`: checks a history file for linearizability.
+//! `squall check FILE`: checks a history file for linearizability (`--model kv`, `register`,
+//! `cas`), or a replicated store's history for the guarantees it may claim (`--model
+//! session`, `causal`, `convergence`; see [`crate::check::eventual`]).
 
 use super::duration::parse_duration;
+use super::{EXIT_PASS, EXIT_VIOLATION};
+use crate::check::eventual;
 use crate::check::formats::{parse, Format};
 use crate::check::linearizability::{
     available_threads, check_operations_with, resident_bytes, Budget, CheckOptions, Explanation,
     Verdict,
 };
 use crate::check::model::ModelKind;
+use crate::check::property::{slug, Property};
 use anyhow::Context;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -16,12 +21,18 @@ use std::time::{Duration, Instant};
 pub struct CheckArgs {
     /// The history file.
     pub file: PathBuf,
-    /// The sequential model to check against.
+    /// What to check against: a sequential model (linearizability), or a replicated store's
+    /// guarantees (squall's replicated-store history format).
     #[arg(long, value_enum, default_value = "kv")]
-    pub model: ModelKind,
-    /// The file's format.
+    pub model: CheckModel,
+    /// The file's format (linearizability models; the replicated-store models read squall's
+    /// replicated-store format only).
     #[arg(long, value_enum, default_value = "squall")]
     pub format: Format,
+    /// With `--model session`, `causal` or `convergence`: check only this property (by name or
+    /// slug, e.g. `read-your-writes`; repeatable). Default: every property of the model.
+    #[arg(long = "property", value_name = "NAME")]
+    pub properties: Vec<String>,
     /// Check the whole history as one state instead of each key on its own.
     #[arg(long)]
     pub no_partition: bool,
@@ -44,12 +55,75 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
+/// What `squall check --model` checks against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckModel {
+    /// Linearizability: key-value store, get (read) / put (write) / append on string values.
+    Kv,
+    /// Linearizability: read/write register.
+    Register,
+    /// Linearizability: compare-and-set register (the etcd model).
+    Cas,
+    /// A replicated store's session guarantees: read-your-writes, monotonic reads, monotonic
+    /// writes, writes-follow-reads (and valid observations, no dropped siblings).
+    Session,
+    /// A replicated store's causal consistency (and valid observations).
+    Causal,
+    /// A replicated store's convergence and no lost writes (needs the replicas' final
+    /// states).
+    Convergence,
+}
+
+impl From<ModelKind> for CheckModel {
+    fn from(kind: ModelKind) -> Self {
+        match kind {
+            ModelKind::Kv => CheckModel::Kv,
+            ModelKind::Register => CheckModel::Register,
+            ModelKind::Cas => CheckModel::Cas,
+        }
+    }
+}
+
+impl CheckModel {
+    /// The sequential model, for linearizability; else the replicated-store model.
+    fn split(self) -> Result<ModelKind, eventual::Model> {
+        match self {
+            CheckModel::Kv => Ok(ModelKind::Kv),
+            CheckModel::Register => Ok(ModelKind::Register),
+            CheckModel::Cas => Ok(ModelKind::Cas),
+            CheckModel::Session => Err(eventual::Model::Session),
+            CheckModel::Causal => Err(eventual::Model::Causal),
+            CheckModel::Convergence => Err(eventual::Model::Convergence),
+        }
+    }
+
+    /// The replicated-store model, if this is one.
+    pub(crate) fn store(self) -> Option<eventual::Model> {
+        self.split().err()
+    }
+
+    fn name(self) -> String {
+        clap::ValueEnum::to_possible_value(&self)
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
+    }
+}
+
 /// Runs `squall check`: prints `linearizable`, `not linearizable` with the explanation, or
-/// `unknown` with the reason, and returns the exit code 0, 1 or 3. Unreadable, malformed or
-/// empty files are errors (the caller exits 2).
+/// `unknown` with the reason, and returns the exit code 0, 1 or 3 (for a replicated-store
+/// model: `consistent` or `not consistent` with the anomalies, 0 or 1). Unreadable,
+/// malformed or empty files are errors (the caller exits 2).
 pub fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let model = match args.model.split() {
+        Ok(model) => model,
+        Err(store) => return check_store(args, store, &text),
+    };
+    anyhow::ensure!(
+        args.properties.is_empty(),
+        "--property applies to --model session, causal and convergence"
+    );
     let ops = parse(args.format, &text).with_context(|| format!("{}", args.file.display()))?;
     drop(text);
     // The cap is on the whole process: what it holds already (the binary, the parsed
@@ -66,12 +140,12 @@ pub fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
         threads: args.threads,
     };
     let started = Instant::now();
-    let verdict = check_operations_with(args.model, &ops, &opts)
+    let verdict = check_operations_with(model, &ops, &opts)
         .with_context(|| format!("{}", args.file.display()))?;
     if args.json {
         let json = serde_json::json!({
             "file": args.file.display().to_string(),
-            "model": clap::ValueEnum::to_possible_value(&args.model).map(|v| v.get_name().to_string()),
+            "model": args.model.name(),
             "format": args.format.name(),
             "partitioned": !args.no_partition,
             "operations": ops.len(),
@@ -133,4 +207,92 @@ fn explanation_json(e: &Explanation) -> serde_json::Value {
             v
         }).collect::<Vec<_>>(),
     })
+}
+
+/// How many anomalies of each property the text verdict lists (`--json` lists every one).
+const LISTED: usize = 10;
+
+/// `squall check --model session|causal|convergence`.
+fn check_store(args: &CheckArgs, model: eventual::Model, text: &str) -> anyhow::Result<u8> {
+    let file = args.file.display();
+    anyhow::ensure!(
+        args.format == Format::Squall,
+        "--model {} reads squall's replicated-store history format; --format {} does not apply",
+        args.model.name(),
+        args.format.name()
+    );
+    let properties = select(model, &args.properties)?;
+    let history = eventual::parse(text).with_context(|| format!("{file}"))?;
+    let anomalies = eventual::check(&history, &properties).with_context(|| format!("{file}"))?;
+    let consistent = anomalies.is_empty();
+    if args.json {
+        let json = serde_json::json!({
+            "file": file.to_string(),
+            "model": args.model.name(),
+            "operations": history.operations.len(),
+            "verdict": if consistent { "consistent" } else { "not consistent" },
+            "properties": properties.iter().map(|p| serde_json::json!({
+                "name": p.name,
+                "anomalies": anomalies.iter().filter(|a| a.property == p.name).count(),
+            })).collect::<Vec<_>>(),
+            "anomalies": anomalies,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).context("encoding the verdict")?
+        );
+    } else if consistent {
+        let names: Vec<&str> = properties.iter().map(|p| p.name).collect();
+        println!("consistent ({})", names.join(", "));
+    } else {
+        let n = anomalies.len();
+        println!(
+            "not consistent: {n} {}",
+            if n == 1 { "anomaly" } else { "anomalies" }
+        );
+        for p in &properties {
+            let mine: Vec<&eventual::Anomaly> =
+                anomalies.iter().filter(|a| a.property == p.name).collect();
+            for a in mine.iter().take(LISTED) {
+                println!("{a}");
+            }
+            if mine.len() > LISTED {
+                println!(
+                    "{}: ... and {} more (--json lists every one)",
+                    p.name,
+                    mine.len() - LISTED
+                );
+            }
+        }
+    }
+    Ok(if consistent {
+        EXIT_PASS
+    } else {
+        EXIT_VIOLATION
+    })
+}
+
+/// The properties of `model` that `names` select (all of them if none).
+fn select(model: eventual::Model, names: &[String]) -> anyhow::Result<Vec<Property>> {
+    let known = model.properties();
+    if names.is_empty() {
+        return Ok(known.to_vec());
+    }
+    let mut out: Vec<Property> = Vec::new();
+    for name in names {
+        let found = known
+            .iter()
+            .find(|p| p.slug() == slug(name))
+            .ok_or_else(|| {
+                let slugs: Vec<String> = known.iter().map(Property::slug).collect();
+                anyhow::anyhow!(
+                    "unknown property `{name}` for this model; known: {}",
+                    slugs.join(", ")
+                )
+            })?;
+        if !out.contains(found) {
+            out.push(*found);
+        }
+    }
+    Ok(out)
 }

@@ -25,7 +25,7 @@ use crate::systems::System;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-pub use check::{run_check, CheckArgs};
+pub use check::{run_check, CheckArgs, CheckModel};
 pub use duration::{format_duration, parse_duration};
 pub use run::{load_scenario, scenario_from_seed, ReplayArgs, RunArgs};
 
@@ -188,9 +188,10 @@ scenario ran, 2 bad input or usage, 3 failures seen, none of which failed again 
 process.";
 
 const EXITS_CHECK: &str = "\
-Exit codes: 0 linearizable, 1 not linearizable (with the operations that cannot be ordered),
-2 bad input or usage (an unreadable, malformed or empty history file), 3 unknown (--timeout,
---max-steps or --max-memory-mib ran out first).";
+Exit codes: 0 linearizable (or, for session, causal and convergence, consistent), 1 not
+(with the operations that cannot be ordered, or the anomalies naming the operations
+involved), 2 bad input or usage (an unreadable, malformed or empty history file, with file
+and line), 3 unknown (--timeout, --max-steps or --max-memory-mib ran out first).";
 
 const EXITS_SHRINK: &str = "\
 Exit codes: 0 a smaller failing scenario was written (it failed again in a fresh process),
@@ -228,7 +229,8 @@ enum Command {
     /// Blind random search for a time budget; failures are shrunk and saved.
     #[command(after_help = EXITS_CHAOS)]
     Chaos(chaos::ChaosArgs),
-    /// Check a history file for linearizability.
+    /// Check a history file: linearizability (kv, register, cas), or a replicated store's
+    /// session guarantees, causal consistency or convergence.
     #[command(after_help = EXITS_CHECK)]
     Check(CheckArgs),
     /// Shrink a failing scenario file to a minimal one.
@@ -269,6 +271,10 @@ enum BenchCommand {
     /// Linearizability checking speed on Porcupine's test data.
     #[command(after_help = EXITS_BENCH_CHECK)]
     Check(bench::CheckBenchArgs),
+    /// Replicated-store checking speed (session guarantees, causal consistency,
+    /// convergence) on generated histories of 1k to 100k operations.
+    #[command(after_help = EXITS_SIMPLE)]
+    Eventual(bench::EventualBenchArgs),
 }
 
 /// Runs the CLI with the given catalog of systems; returns the process exit code.
@@ -284,6 +290,7 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Replay(args) => run::replay(catalog, &args),
         Command::Bench(BenchCommand::Sim(args)) => bench::sim(catalog, &args),
         Command::Bench(BenchCommand::Check(args)) => bench::check(&args),
+        Command::Bench(BenchCommand::Eventual(args)) => bench::eventual(&args),
         Command::Chaos(args) => chaos::chaos(catalog, &args),
         Command::Check(args) => run_check(&args),
         Command::Decode(args) => codec::decode(catalog, &args),
