@@ -54,6 +54,7 @@ fn points() -> Offer {
     Offer {
         kinds: squall::scenario::Weather::all(),
         points: vec!["disk-write", "disk-sync", "net-send", "after-vote-persist"],
+        clock: Default::default(),
     }
 }
 
@@ -333,6 +334,7 @@ fn forgeries_are_generated_only_for_systems_that_take_them_and_encode_back() {
                 &Offer {
                     kinds: supported,
                     points: Vec::new(),
+                    clock: Default::default(),
                 },
                 &mut u,
                 |_, _| {},

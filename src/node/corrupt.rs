@@ -2,7 +2,7 @@
 //! to its disk, rather than random bytes (which fail the first header check 255 times in
 //! 256), so that every checksum and length check on both paths runs.
 //!
-//! On the network, the transport flips the bit as it sends ([`super::net::NetFaults`]) and
+//! On the network, the transport flips the bit as it sends (`NetFaults` in `node::net`) and
 //! remembers each corrupted frame's digest here. A typed receive
 //! ([`Transport::recv_msg`](super::net::Transport::recv_msg)) that decodes a frame whose digest
 //! is among them has accepted a corrupted frame as a message: [`Corruption::accepted`] says so,

@@ -192,6 +192,7 @@ pub fn run_one(system: &RaftKv, data: &[u8]) -> Result<Forged, String> {
         net: Net::Real,
         incarnation: 0,
         points: Default::default(),
+        clock: Default::default(),
     };
     // Only differences of instants matter to the node, so the wall clock's reading does not
     // make runs differ.
@@ -252,6 +253,7 @@ mod tests {
                 net: Net::Real,
                 incarnation: 0,
                 points: Default::default(),
+                clock: Default::default(),
             };
             let start = Instant::now();
             let Ok(mut node) = Node::new(&ctx, Observer::new(NODES), None, start) else {

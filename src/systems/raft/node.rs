@@ -1022,6 +1022,7 @@ mod tests {
             net: Net::Real,
             incarnation: 0,
             points: Default::default(),
+            clock: Default::default(),
         };
         let now = Instant::now();
         let node = Node::new(&ctx, observer.clone(), None, now).expect("an empty disk");

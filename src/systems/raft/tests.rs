@@ -212,6 +212,7 @@ fn a_three_node_cluster_on_real_udp_commits_writes_and_a_read() {
                 net: Net::Real,
                 incarnation: 0,
                 points: Default::default(),
+                clock: Default::default(),
             };
             tokio::task::spawn_local(super::node::run(ctx, observer.clone(), None));
         }
