@@ -311,8 +311,10 @@ fn only_systems_that_opt_in_get_corruption_in_generated_scenarios() {
     assert!(!register.contains(&FaultKind::CorruptDisk));
     assert!(register.contains(&FaultKind::Nemesis));
     // The Raft store checksums frames and records, and opts in to every kind but clock
-    // faults (nothing it promises depends on its clocks).
+    // faults, which only its lease variant depends on.
     let raft = kinds_in(squall::systems::supported_faults(&RaftKv::default()));
     assert_eq!(raft.len(), FaultKind::ALL.len() - 1);
     assert!(!raft.contains(&FaultKind::Clock));
+    let lease = kinds_in(squall::systems::supported_faults(&RaftKv::lease()));
+    assert_eq!(lease.len(), FaultKind::ALL.len());
 }
