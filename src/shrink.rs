@@ -6,8 +6,8 @@
 //!    single step can be removed: the result is 1-minimal);
 //! 2. merge adjacent waits and shorten waits;
 //! 3. simplify faults (power loss → crash, a split → an isolation, a nemesis → `isolate
-//!    leader` or a plain cut, lower percentages and latencies, smaller skews, clock rates
-//!    nearer 1);
+//!    leader` or a plain cut, lower percentages and latencies, smaller skews and spreads,
+//!    clock rates nearer 1);
 //! 4. simplify operations (the system's suggestions) and move them to client `c0`;
 //! 5. shrink the cluster by dropping its highest node and every step naming it.
 //!
@@ -180,6 +180,7 @@ fn simpler_faults(fault: Fault) -> Vec<Fault> {
         Fault::Flap(a, b) => vec![Fault::Cut(a, b)],
         // Half the offset, toward true time.
         Fault::Skew(n, ms) if ms.unsigned_abs() > 1 => vec![Fault::Skew(n, ms / 2)],
+        Fault::SpreadClocks(ms) if ms > 1 => vec![Fault::SpreadClocks(ms / 2)],
         // Half as far from true rate (in whole thousandths, so that shrinking ends).
         Fault::Drift(n, ppm) if ppm.abs_diff(TRUE_RATE_PPM) > 1_000 => {
             let half = (i64::from(ppm) - i64::from(TRUE_RATE_PPM)) / 2 / 1_000 * 1_000;
@@ -237,6 +238,7 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
         },
         Fault::HealAll
         | Fault::HealClocks
+        | Fault::SpreadClocks(_)
         | Fault::Loss(_)
         | Fault::Duplicate(_)
         | Fault::Delay(_) => f,

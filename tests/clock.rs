@@ -28,8 +28,8 @@ const HEAD: &str = "system register\nnodes 3\nseed 1\n";
 #[test]
 fn clock_steps_round_trip_and_bad_values_are_errors_with_line_and_column() {
     let text = format!(
-        "{HEAD}weather clock\nskew n1 +300ms\nskew n2 -2s\nskew n0 +0ms\ndrift n1 1.05\n\
-         drift n2 0.999999\ndrift n0 10\nheal clocks\n"
+        "{HEAD}weather clock\nskew n1 +300ms\nskew n2 -2s\nskew n0 +0ms\nspread clocks 1500ms\n\
+         drift n1 1.05\ndrift n2 0.999999\ndrift n0 10\nheal clocks\n"
     );
     let s = parse(&text).expect("parses");
     assert_eq!(s.to_text(), text);
@@ -39,6 +39,7 @@ fn clock_steps_round_trip_and_bad_values_are_errors_with_line_and_column() {
             Fault::Skew(1, 300),
             Fault::Skew(2, -2000),
             Fault::Skew(0, 0),
+            Fault::SpreadClocks(1_500),
             Fault::Drift(1, 1_050_000),
             Fault::Drift(2, 999_999),
             Fault::Drift(0, 10_000_000),
@@ -69,6 +70,10 @@ fn clock_steps_round_trip_and_bad_values_are_errors_with_line_and_column() {
         ("drift n1 10.5", 10, "must be 0.1 to 10"),
         ("drift n1 99999999999", 10, "must be 0.1 to 10"),
         ("heal clocks now", 13, "unexpected `now`"),
+        ("spread n1 1s", 8, "expected `spread clocks`"),
+        ("spread clocks", 15, "missing duration"),
+        ("spread clocks -1s", 15, "expected a duration"),
+        ("spread clocks 90000s", 15, "longer than the limit"),
     ] {
         let e = error(step);
         assert_eq!((e.line, e.column), (4, column), "{step}: {e}");
@@ -109,7 +114,7 @@ fn generated_clock_faults_stay_within_the_claimed_bound_and_encode_back() {
             clock: bound,
             ..Offer::default()
         };
-        let (mut skews, mut drifts, mut heals) = (0, 0, 0);
+        let (mut skews, mut spreads, mut drifts, mut heals) = (0, 0, 0, 0);
         for s in generated(&offer, 400) {
             for step in &s.steps {
                 match *step {
@@ -119,6 +124,11 @@ fn generated_clock_faults_stay_within_the_claimed_bound_and_encode_back() {
                             ms.unsigned_abs() <= bound.max_skew_ms,
                             "{ms} beyond {bound:?}"
                         );
+                        assert_ne!(ms, 0);
+                    }
+                    Step::Fault(Fault::SpreadClocks(ms)) => {
+                        spreads += 1;
+                        assert!(ms <= bound.max_skew_ms, "{ms} beyond {bound:?}");
                         assert_ne!(ms, 0);
                     }
                     Step::Fault(Fault::Drift(_, ppm)) => {
@@ -141,8 +151,8 @@ fn generated_clock_faults_stay_within_the_claimed_bound_and_encode_back() {
             assert_eq!(back, s);
         }
         assert!(
-            skews > 50 && drifts > 50 && heals > 10,
-            "{skews} {drifts} {heals}"
+            skews > 50 && spreads > 50 && drifts > 30 && heals > 10,
+            "{skews} {spreads} {drifts} {heals}"
         );
     }
     // Without the kind in the offer, no clock step is drawn, and scenarios decode as before.
@@ -150,7 +160,9 @@ fn generated_clock_faults_stay_within_the_claimed_bound_and_encode_back() {
         assert!(!s.weather.allows(FaultKind::Clock));
         assert!(s.steps.iter().all(|st| !matches!(
             st,
-            Step::Fault(Fault::Skew(..) | Fault::Drift(..) | Fault::HealClocks)
+            Step::Fault(
+                Fault::Skew(..) | Fault::SpreadClocks(_) | Fault::Drift(..) | Fault::HealClocks
+            )
         )));
     }
 }
@@ -158,7 +170,7 @@ fn generated_clock_faults_stay_within_the_claimed_bound_and_encode_back() {
 #[test]
 fn a_hand_written_clock_step_encodes_to_the_nearest_the_generator_draws() {
     let s = parse(&format!(
-        "{HEAD}skew n1 -250ms\ndrift n2 1.07\nheal clocks\n"
+        "{HEAD}skew n1 -250ms\nspread clocks 4s\ndrift n2 1.07\nheal clocks\n"
     ))
     .expect("parses");
     let offer = Offer {
@@ -173,6 +185,7 @@ fn a_hand_written_clock_step_encodes_to_the_nearest_the_generator_draws() {
         back.steps,
         [
             Fault::Skew(1, -300),
+            Fault::SpreadClocks(5_000),
             Fault::Drift(2, 1_050_000),
             Fault::HealClocks
         ]
@@ -323,12 +336,12 @@ fn the_lease_bug_shrinks_to_the_steps_that_need_each_other() {
         "{}",
         shrunk.scenario.to_text()
     );
-    // The wall clock's step back on the cut-off leader is what the bug needs: it stays, and
-    // the drifts (which the bug does not need) go.
+    // Wall clocks apart (the cut-off leader's behind its follower's) is what the bug needs:
+    // a skew stays, and the drifts (which the bug does not need) go.
     assert!(
         steps
             .iter()
-            .any(|s| matches!(s, Step::Fault(Fault::Skew(_, ms)) if *ms < 0)),
+            .any(|s| matches!(s, Step::Fault(Fault::Skew(..)))),
         "{}",
         shrunk.scenario.to_text()
     );

@@ -55,7 +55,8 @@ pub struct Effects {
     pub nemesis_moves: u64,
     /// `bounce leader` runs in which leadership returned to the first leader.
     pub bounced: u64,
-    /// `skew` and `drift` steps applied to node clocks.
+    /// Changes made to node clocks by `skew`, `spread clocks` (one per node) and `drift`
+    /// steps.
     #[serde(default)]
     pub clock_changes: u64,
     /// Clock readings nodes took while a clock fault showed in them (a drifting rate, a wall

@@ -38,8 +38,9 @@ const LATENCY: [u16; 5] = [5, 20, 50, 100, 200];
 const DELAY: [u8; 5] = [2, 5, 10, 20, 0];
 const CORRUPT: [u8; 5] = [1, 2, 5, 10, 0];
 /// Wall-clock offsets, in milliseconds, each drawn ahead or behind: from jitter NTP corrects
-/// unnoticed to a clock seconds off, past any lease or timeout a protocol runs on.
-const SKEW_MS: [i32; 6] = [5, 20, 100, 300, 1_000, 5_000];
+/// unnoticed to clocks seconds off, past any lease or timeout a protocol runs on (half of
+/// them: a clock bug between nodes shows once the offset outlasts the protocol's timeouts).
+const SKEW_MS: [i32; 6] = [5, 50, 300, 1_000, 2_000, 5_000];
 /// Clock rates, in parts per million: fast and slow, up to 10 % either way.
 const RATE_PPM: [u32; 6] = [1_100_000, 1_050_000, 1_020_000, 980_000, 950_000, 900_000];
 /// Step mixes, as percentile thresholds (op below the first, wait below the second, fault
@@ -357,8 +358,11 @@ fn fault(
             _ => Fault::HealAll,
         },
         FaultKind::Clock => match roll {
-            0..=3 => Fault::Skew(node(u, nodes), skew_ms(byte(u), offer.clock)),
-            4..=7 => Fault::Drift(node(u, nodes), rate_ppm(byte(u), offer.clock)),
+            0..=2 => Fault::Skew(node(u, nodes), skew_ms(byte(u), offer.clock)),
+            // A spread puts some node ahead of whichever leads, and some behind: what clock
+            // bugs between nodes (LWW, leases dated by another node's clock) need.
+            3..=6 => Fault::SpreadClocks(skew_ms(byte(u), offer.clock).unsigned_abs()),
+            7..=8 => Fault::Drift(node(u, nodes), rate_ppm(byte(u), offer.clock)),
             _ => Fault::HealClocks,
         },
     }
@@ -616,13 +620,20 @@ fn fault_bytes(
             let r = nearest_byte(span, i64::from(ms), |r| i64::from(skew_ms(r, offer.clock)));
             vec![0, n, r]
         }
+        (FaultKind::Clock, Fault::SpreadClocks(ms)) => {
+            // The first six skew bytes draw each magnitude ahead.
+            let r = nearest_byte(SKEW_MS.len() as u8, i64::from(ms), |r| {
+                i64::from(skew_ms(r, offer.clock).unsigned_abs())
+            });
+            vec![3, r]
+        }
         (FaultKind::Clock, Fault::Drift(n, ppm)) => {
             let r = nearest_byte(RATE_PPM.len() as u8, i64::from(ppm), |r| {
                 i64::from(rate_ppm(r, offer.clock))
             });
-            vec![4, n, r]
+            vec![7, n, r]
         }
-        (FaultKind::Clock, Fault::HealClocks) => vec![8],
+        (FaultKind::Clock, Fault::HealClocks) => vec![9],
         _ => return None,
     })
 }

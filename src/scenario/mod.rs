@@ -202,6 +202,11 @@ pub enum Fault {
     /// (behind if negative), as after an NTP step or an operator's `date -s`; it keeps
     /// running at the node's rate. Its monotonic clock does not jump ([`crate::node::clock`]).
     Skew(NodeId, i32),
+    /// Every node's wall clock is set off true time at once, spread evenly over this many
+    /// milliseconds either way: `n0` behind by all of it, the highest node ahead by all of it
+    /// (Jepsen's clock bump on every node). In a real cluster no two clocks agree; whichever
+    /// node leads, some others are ahead of it and some behind.
+    SpreadClocks(u32),
     /// From now on the node's clocks, monotonic and wall, run at this rate, in parts per
     /// million of true time (`drift n1 1.05`: 1,050,000, five percent fast); its timers fire
     /// early or late in true time accordingly.
@@ -466,7 +471,7 @@ impl Fault {
             | Fault::Bridge
             | Fault::Ring
             | Fault::IsolatePrimaries => FaultKind::Nemesis,
-            Fault::Skew(..) | Fault::Drift(..) => FaultKind::Clock,
+            Fault::Skew(..) | Fault::SpreadClocks(_) | Fault::Drift(..) => FaultKind::Clock,
             Fault::Heal(..)
             | Fault::HealClocks
             | Fault::HealAll
@@ -513,6 +518,7 @@ impl Fault {
             | Fault::Bridge
             | Fault::Ring
             | Fault::IsolatePrimaries
+            | Fault::SpreadClocks(_)
             | Fault::HealClocks => NodeSet::default(),
         }
     }
@@ -601,6 +607,12 @@ impl<Op> Scenario<Op> {
                         Fault::Skew(_, ms) if !(-MAX_SKEW_MS..=MAX_SKEW_MS).contains(&ms) => {
                             return Err(format!(
                                 "{}: a skew of {ms}ms is beyond a day either way",
+                                at()
+                            ))
+                        }
+                        Fault::SpreadClocks(ms) if ms > MAX_SKEW_MS.unsigned_abs() => {
+                            return Err(format!(
+                                "{}: a spread of {ms}ms is beyond a day either way",
                                 at()
                             ))
                         }

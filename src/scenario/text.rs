@@ -18,8 +18,9 @@
 //! forgeries for n1; see [`Fault::Forge`]).
 //!
 //! Clocks: `skew n2 +300ms` (n2's wall clock reads 300 ms ahead of true time from now on;
-//! `-50ms` behind), `drift n2 1.05` (n2's clocks run 5 % fast; up to six decimals, 0.1 to 10),
-//! `heal clocks` (every clock true again). See [`crate::node::clock`].
+//! `-50ms` behind), `spread clocks 1s` (every wall clock off at once, evenly from n0 1 s
+//! behind to the highest node 1 s ahead), `drift n2 1.05` (n2's clocks run 5 % fast; up to six
+//! decimals, 0.1 to 10), `heal clocks` (every clock true again). See [`crate::node::clock`].
 //!
 //! Header lines (`system`, `nodes`, `seed`, `weather`) come first; `weather` may be left out,
 //! and is then the set of fault kinds the steps use. `#` starts a comment. Printing a parsed
@@ -91,6 +92,7 @@ impl fmt::Display for Fault {
                 let sign = if ms < 0 { '-' } else { '+' };
                 write!(f, "skew n{n} {sign}{}", Millis(ms.unsigned_abs()))
             }
+            Fault::SpreadClocks(ms) => write!(f, "spread clocks {}", Millis(ms)),
             Fault::Drift(n, ppm) => write!(f, "drift n{n} {}", Rate(ppm)),
             Fault::HealClocks => write!(f, "heal clocks"),
         }
@@ -639,6 +641,15 @@ fn parse_step<Op: FromStr<Err = String>>(
             w.expect_len(3)?;
             Fault::Skew(n, ms)
         }
+        "spread" => {
+            let (col, word) = w.get(1, "`clocks`")?;
+            if word != "clocks" {
+                return Err(w.err(col, format!("expected `spread clocks`, found `{word}`")));
+            }
+            let ms = w.millis(2, MAX_SKEW_MS.unsigned_abs())?;
+            w.expect_len(3)?;
+            Fault::SpreadClocks(ms)
+        }
         "drift" => {
             let n = w.node(1, nodes)?;
             let ppm = w.rate(2)?;
@@ -707,7 +718,7 @@ fn parse_step<Op: FromStr<Err = String>>(
                 format!(
                     "unknown step `{other}`; expected wait, cN <op>, isolate, split, cut, oneway, heal, \
                      loss, duplicate, delay, hold, release, latency, crash, powerloss, restart, garbage, \
-                     forge, buggify, corrupt, corrupt-disk, bounce, flap, bridge, ring, skew or drift"
+                     forge, buggify, corrupt, corrupt-disk, bounce, flap, bridge, ring, skew, spread or drift"
                 ),
             ))
         }

@@ -1,5 +1,5 @@
-//! The runner's side of clock faults: every node's [`Clock`], the `skew`, `drift` and `heal
-//! clocks` steps applied to them, and the effect counts that show how far the clocks went
+//! The runner's side of clock faults: every node's [`Clock`], the `skew`, `spread clocks`,
+//! `drift` and `heal clocks` steps applied to them, and the effect counts that show how far the clocks went
 //! apart.
 //!
 //! Divergence is measured on the wall clocks, the readings nodes compare with each other:
@@ -15,7 +15,7 @@ use std::time::Duration;
 /// The clocks of a run's nodes.
 pub(super) struct Clocks {
     clocks: Vec<Clock>,
-    /// `skew` and `drift` steps applied.
+    /// Clock changes made (`spread clocks` changes every node's).
     changes: u64,
     /// Largest spread between two wall clocks seen, in nanoseconds.
     divergence: i128,
@@ -41,6 +41,27 @@ impl Clocks {
         self.sample(t);
         self.clocks[usize::from(n)].set_offset(t, offset_ms);
         self.changes += 1;
+        self.sample(t);
+    }
+
+    /// `spread clocks MS` at true time `t`: node `i` of `n` is set `MS · (2i - (n-1)) / (n-1)`
+    /// off true time, from `-MS` for n0 to `+MS` for the last node (one change per node).
+    pub fn spread(&mut self, ms: u32, t: Duration) {
+        self.sample(t);
+        let n = self.clocks.len() as i64;
+        let ms = i64::from(ms);
+        for (i, c) in self.clocks.iter().enumerate() {
+            let offset = if n > 1 {
+                ms * (2 * i as i64 - (n - 1)) / (n - 1)
+            } else {
+                0
+            };
+            c.set_offset(
+                t,
+                offset.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+            );
+            self.changes += 1;
+        }
         self.sample(t);
     }
 
@@ -70,7 +91,7 @@ impl Clocks {
         }
     }
 
-    /// Clock steps applied.
+    /// Clock changes made.
     pub fn changes(&self) -> u64 {
         self.changes
     }
@@ -107,5 +128,13 @@ mod tests {
         c.sample(s(20));
         assert_eq!(c.divergence_ms(), 1_200, "healed clocks agree again");
         assert_eq!(c.faulty_reads(), 0, "nobody read them");
+        // Spread: -1 s, 0, +1 s.
+        let mut c = Clocks::new(3);
+        c.spread(1_000, s(1));
+        assert_eq!(c.divergence_ms(), 2_000);
+        assert_eq!(c.changes(), 3);
+        assert_eq!(c.of(0).wall_offset_at(s(2)), -1_000_000_000);
+        assert_eq!(c.of(1).wall_offset_at(s(2)), 0);
+        assert_eq!(c.of(2).wall_offset_at(s(2)), 1_000_000_000);
     }
 }

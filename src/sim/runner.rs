@@ -732,6 +732,7 @@ impl<'a, S: System> Runner<'a, S> {
             }
             Fault::Forge(x, k) => self.forge(x, k),
             Fault::Skew(x, ms) => self.clocks.skew(x, ms, self.now()),
+            Fault::SpreadClocks(ms) => self.clocks.spread(ms, self.now()),
             Fault::Drift(x, ppm) => self.clocks.drift(x, ppm, self.now()),
             Fault::HealClocks => self.clocks.heal(self.now()),
         }

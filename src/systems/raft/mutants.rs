@@ -47,8 +47,9 @@ pub enum Mutant {
     FixedAppendBatch,
     /// Log recovery decodes every record whose length fits without verifying its checksum.
     UnverifiedRecords,
-    /// The read lease is measured on the wall clock and lasts the whole minimum election
-    /// timeout: no margin for drift, and a clock stepped back stretches it (`raft-lease`).
+    /// The read lease is dated by the followers' wall clocks, compared with the leader's,
+    /// lasts the whole minimum election timeout, and keeps the leader from stepping down: no
+    /// margin for drift, and nothing bounds how far two wall clocks disagree (`raft-lease`).
     UnboundedLease,
 }
 
@@ -152,7 +153,7 @@ impl Mutant {
                 "log recovery trusts the length prefix and decodes each record without verifying its checksum, so a bit flipped on disk becomes a different entry the node replays and applies (as Redis replays its append-only file, which carries no checksum: Ganesan et al., FAST '17, saw one flipped bit served and replicated as data); only a bit flip in a synced record reaches it"
             }
             Mutant::UnboundedLease => {
-                "raft-lease only: the leader's read lease is measured on its wall clock and lasts a whole minimum election timeout, trusting that clock to agree with its followers' timers: an NTP step back or a slow clock lets a deposed leader serve stale reads after a new leader has committed (ZooKeeper's session timeouts on System.currentTimeMillis, ZOOKEEPER-1366; etcd's lease reads assume bounded drift)"
+                "raft-lease only: each acknowledgment of a heartbeat carries the follower's wall-clock time, and the leader holds its lease (answering reads on its own, and keeping its leadership without CheckQuorum) until that time plus a whole minimum election timeout, read on its own wall clock: it trusts two machines' wall clocks to agree and to run at true rate, so a follower whose clock runs ahead keeps a deposed leader serving stale reads after a new leader has committed (leases and timeouts on System.currentTimeMillis broke on clock changes in ZooKeeper, ZOOKEEPER-1366; etcd's lease reads assume bounded drift)"
             }
         }
     }

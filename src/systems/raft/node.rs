@@ -259,7 +259,8 @@ impl Node {
     }
 
     /// The clock the lease is measured on, in microseconds: the monotonic clock since this
-    /// incarnation started; with the unbounded-lease bug, the wall clock.
+    /// incarnation started; with the unbounded-lease bug, the wall clock (since the epoch, so
+    /// that different nodes' readings compare, as the bug assumes they do).
     fn lease_reading(&self, now: Instant) -> u64 {
         if self.mutant == Some(Mutant::UnboundedLease) {
             let wall = self.clock.wall().duration_since(std::time::UNIX_EPOCH);
@@ -587,9 +588,15 @@ impl Node {
 
     /// Answers an AppendEntries of the leader `to`: a [`LeaseReply`] echoing `lease` if it
     /// came as a [`LeaseAppend`].
-    fn reply_append(&mut self, to: u8, reply: AppendReply, lease: Option<u64>) {
+    fn reply_append(&mut self, to: u8, reply: AppendReply, lease: Option<u64>, now: Instant) {
         match lease {
             None => self.send(to, reply),
+            // The planted bug: the follower dates its promise by its own wall clock, which
+            // the leader will compare with its own.
+            Some(_) if self.mutant == Some(Mutant::UnboundedLease) => {
+                let sent = self.lease_reading(now);
+                self.send(to, LeaseReply { sent, reply });
+            }
             Some(sent) => self.send(to, LeaseReply { sent, reply }),
         }
     }
@@ -622,7 +629,7 @@ impl Node {
                 success: false,
                 index: 0,
             };
-            self.reply_append(from, reply, lease);
+            self.reply_append(from, reply, lease, now);
             return;
         }
         if term > self.term {
@@ -644,7 +651,7 @@ impl Node {
                 success,
                 index,
             };
-            node.reply_append(from, reply, lease);
+            node.reply_append(from, reply, lease, now);
         };
         if self.mutant == Some(Mutant::UnboundedFollowerCommit) {
             // The planted bug: the leader's commit index, bounded only by our own log, taken
@@ -750,8 +757,11 @@ impl Node {
     /// this leader, whatever the log check said); then it is an AppendReply like any other.
     fn on_lease_reply(&mut self, m: LeaseReply, now: Instant) {
         let LeaseReply { sent, reply } = m;
-        // A reading from the future was not this leader's (a forgery): it dates nothing.
-        if self.role == Role::Leader && reply.term == self.term && sent <= self.lease_reading(now) {
+        // A reading from the future was not this leader's (a forgery): it dates nothing. The
+        // planted bug takes a follower's wall-clock time at face value, whatever it says.
+        let plausible =
+            sent <= self.lease_reading(now) || self.mutant == Some(Mutant::UnboundedLease);
+        if self.role == Role::Leader && reply.term == self.term && plausible {
             let ack = &mut self.lease_acks[usize::from(reply.from)];
             *ack = Some(ack.map_or(sent, |a| a.max(sent)));
         }
@@ -1078,7 +1088,10 @@ impl Node {
                         *p == usize::from(self.id) || now < self.last_ack[*p] + ELECTION_TIMEOUT_MAX
                     })
                     .count();
-                if heard < self.majority() {
+                // The planted lease bug also keeps leadership while the lease holds: a lease
+                // is a promise that no one else leads, so why step down?
+                let leased = self.mutant == Some(Mutant::UnboundedLease) && self.holds_lease(now);
+                if heard < self.majority() && !leased {
                     self.leader = None;
                     self.become_follower(now);
                     self.publish_view();
