@@ -94,12 +94,13 @@ fn generated(offer: &Offer, count: u64) -> Vec<Scenario<RegOp>> {
         .collect()
 }
 
-/// The bytes the register's operations decode from (as in tests/scenario_text.rs).
-fn reg_op_bytes(op: &RegOp) -> Option<Vec<u8>> {
-    Some(match op {
-        RegOp::Read => vec![0, 0, 0, 0],
-        RegOp::Write(v) => vec![0xff, 0xff, 0xff, 0xff, *v],
-    })
+/// `s` as fuzzer input for `offer`, decoded again.
+fn encoded_and_decoded(s: &Scenario<RegOp>, offer: &Offer) -> Scenario<RegOp> {
+    let bytes = s
+        .to_bytes_with(offer, register::op_bytes)
+        .expect("encodable");
+    let mut u = arbitrary::Unstructured::new(&bytes);
+    Scenario::generate_with("register", offer, &mut u, |_, _| {}).expect("decodes")
 }
 
 #[test]
@@ -144,11 +145,7 @@ fn generated_clock_faults_stay_within_the_claimed_bound_and_encode_back() {
                 }
             }
             // Every generated step is one the encoder can express: the bytes decode back.
-            let bytes = s.to_bytes_with(&offer, reg_op_bytes).expect("encodable");
-            let mut u = arbitrary::Unstructured::new(&bytes);
-            let back: Scenario<RegOp> =
-                Scenario::generate_with("register", &offer, &mut u, |_, _| {}).expect("decodes");
-            assert_eq!(back, s);
+            assert_eq!(encoded_and_decoded(&s, &offer), s);
         }
         assert!(
             skews > 50 && spreads > 50 && drifts > 30 && heals > 10,
@@ -177,12 +174,8 @@ fn a_hand_written_clock_step_encodes_to_the_nearest_the_generator_draws() {
         kinds: Weather::universal().with(FaultKind::Clock),
         ..Offer::default()
     };
-    let bytes = s.to_bytes_with(&offer, reg_op_bytes).expect("encodable");
-    let mut u = arbitrary::Unstructured::new(&bytes);
-    let back: Scenario<RegOp> =
-        Scenario::generate_with("register", &offer, &mut u, |_, _| {}).expect("decodes");
     assert_eq!(
-        back.steps,
+        encoded_and_decoded(&s, &offer).steps,
         [
             Fault::Skew(1, -300),
             Fault::SpreadClocks(5_000),

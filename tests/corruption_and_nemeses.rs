@@ -47,14 +47,6 @@ c1 read
 wait 50ms
 ";
 
-/// The bytes `RegOp`'s derived `Arbitrary` decodes (as in `tests/scenario_text.rs`).
-fn reg_op_bytes(op: &RegOp) -> Option<Vec<u8>> {
-    Some(match op {
-        RegOp::Read => vec![0, 0, 0, 0],
-        RegOp::Write(v) => vec![0xff, 0xff, 0xff, 0xff, *v],
-    })
-}
-
 #[test]
 fn the_new_steps_round_trip_as_text_and_as_fuzzer_input() {
     let s: Scenario<RegOp> = Scenario::from_text(NEW_STEPS).expect("parses");
@@ -69,7 +61,9 @@ fn the_new_steps_round_trip_as_text_and_as_fuzzer_input() {
         points: Vec::new(),
         clock: Default::default(),
     };
-    let bytes = s.to_bytes_with(&offer, reg_op_bytes).expect("encodable");
+    let bytes = s
+        .to_bytes_with(&offer, register::op_bytes)
+        .expect("encodable");
     let mut u = arbitrary::Unstructured::new(&bytes);
     let back: Scenario<RegOp> =
         Scenario::generate_with("register", &offer, &mut u, |_, _| {}).expect("generates");

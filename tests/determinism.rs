@@ -17,7 +17,7 @@ use squall::scenario::Scenario;
 use squall::sim::isolate::run_isolated;
 use squall::sim::runner::{derive_seed, RunConfig};
 use squall::systems::raft::RaftKv;
-use squall::systems::Isolation;
+use squall::systems::{Isolation, OpOf, System};
 use squall::workload::kv::KvOp;
 use std::process::Command;
 
@@ -55,21 +55,29 @@ fn alone_in_a_fresh_process<Op: std::fmt::Display>(
         .ok_or_else(|| format!("the child printed no trace hash: {stdout}"))
 }
 
-/// The child half of `alone_in_a_fresh_process`; ignored unless run by it.
-#[test]
-#[ignore = "run by the determinism test, one scenario per process"]
-fn fresh_process_child() {
+/// What a child test of `alone_in_a_fresh_process` does: runs the scenario file it was
+/// given against `system` and prints its trace's hash.
+fn run_child<S: System>(system: &S)
+where
+    OpOf<S>: std::str::FromStr<Err = String>,
+{
     let path = std::env::var(CHILD_SCENARIO).expect("the scenario file to run");
     let text = std::fs::read_to_string(path).expect("reads the scenario");
-    let scenario: Scenario<Noop> = Scenario::from_text(&text).expect("parses");
+    let scenario: Scenario<OpOf<S>> = Scenario::from_text(&text).expect("parses");
     let config = RunConfig {
         trace: true,
         ..RunConfig::default()
     };
     // Run here, on this process's own threads: nothing ran before it.
-    let report =
-        run_isolated(&Dice::default(), &scenario, &config, Isolation::Thread).expect("runs");
+    let report = run_isolated(system, &scenario, &config, Isolation::Thread).expect("runs");
     println!("TRACE_HASH={:016x}", trace_hash(&report.trace));
+}
+
+/// The child half of `alone_in_a_fresh_process`; ignored unless run by it.
+#[test]
+#[ignore = "run by the determinism test, one scenario per process"]
+fn fresh_process_child() {
+    run_child(&Dice::default());
 }
 
 #[test]
@@ -122,16 +130,7 @@ fn the_traces_show_every_source_of_randomness() {
 #[test]
 #[ignore = "run by the determinism test, one scenario per process"]
 fn fresh_process_child_lease() {
-    let path = std::env::var(CHILD_SCENARIO).expect("the scenario file to run");
-    let text = std::fs::read_to_string(path).expect("reads the scenario");
-    let scenario: Scenario<KvOp> = Scenario::from_text(&text).expect("parses");
-    let config = RunConfig {
-        trace: true,
-        ..RunConfig::default()
-    };
-    let report =
-        run_isolated(&RaftKv::lease(), &scenario, &config, Isolation::Thread).expect("runs");
-    println!("TRACE_HASH={:016x}", trace_hash(&report.trace));
+    run_child(&RaftKv::lease());
 }
 
 #[test]
