@@ -58,6 +58,7 @@ fn clock_steps_round_trip_and_bad_values_are_errors_with_line_and_column() {
         ("skew n1", 9, "missing offset"),
         ("skew n1 300", 9, "expected an offset"),
         ("skew n1 +-3ms", 9, "expected an offset"),
+        ("skew n1 ++3ms", 9, "expected an offset"),
         ("skew n1 +90000s", 9, "beyond the limit"),
         ("skew n5 +1ms", 6, "does not exist"),
         ("skew n1 +1ms now", 14, "unexpected `now`"),

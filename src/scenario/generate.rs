@@ -13,6 +13,11 @@
 //! system's own properties for the rest of its run, so the kind is kept rarer than the others
 //! (each on in one scenario of two), which cost no checking.
 //!
+//! Clock faults ([`FaultKind::Clock`]) are drawn only for a system that reads its clock, and
+//! only within the bound it claims ([`Offer::clock`]): a skew or spread of 5 ms to 5 s, a rate
+//! 0.9 to 1.1, each clamped to the bound, so that a correct system is never judged on clocks
+//! it does not promise to work with.
+//!
 //! Every decision reads whole bytes and maps them with `%`, so the decoding can be inverted:
 //! [`Scenario::to_bytes`] turns a readable scenario (a corpus file) into fuzzer input that
 //! decodes back to it — how the fuzz corpus is seeded from `corpus/<system>/*.scn`.
@@ -57,7 +62,8 @@ pub struct Offer {
     pub kinds: Weather,
     /// The crash points crash steps may arm.
     pub points: Vec<&'static str>,
-    /// How far `skew` and `drift` steps may go ([`FaultKind::Clock`], if `kinds` has it).
+    /// How far `skew`, `spread clocks` and `drift` steps may go ([`FaultKind::Clock`], if
+    /// `kinds` has it).
     pub clock: ClockBound,
 }
 

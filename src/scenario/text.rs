@@ -293,7 +293,10 @@ impl<'a> Words<'a> {
             Some(b'+') => (false, &word[1..]),
             _ => (false, word),
         };
-        match parse_millis(magnitude).and_then(|ms| i32::try_from(ms).ok()) {
+        // One sign at most (`str::parse` would take a second `+`).
+        let unsigned = magnitude.starts_with(|c: char| c.is_ascii_digit());
+        let parsed = parse_millis(magnitude).filter(|_| unsigned);
+        match parsed.and_then(|ms| i32::try_from(ms).ok()) {
             Some(ms) if ms <= max => Ok(if negative { -ms } else { ms }),
             Some(_) => Err(self.err(
                 col,
