@@ -13,9 +13,8 @@
 //!
 //! Liveness and consistency failures shrink the same way.
 
-use crate::node::clock::TRUE_RATE_PPM;
 use crate::report::Failure;
-use crate::scenario::{Fault, NodeId, NodeSet, Scenario, Step, Weather};
+use crate::scenario::{Fault, NodeId, NodeSet, Scenario, Step, Weather, TRUE_RATE_PPM};
 use crate::sim::isolate::run_isolated;
 use crate::sim::runner::RunConfig;
 use crate::systems::Isolation;

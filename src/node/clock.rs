@@ -32,8 +32,7 @@ use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 
-/// A rate of one: true time, in parts per million.
-pub const TRUE_RATE_PPM: u32 = 1_000_000;
+pub use crate::scenario::TRUE_RATE_PPM;
 
 /// A node's clock. Cloning gives another handle to the same clock; hand one to any task the
 /// node spawns. See the module docs.

@@ -247,7 +247,7 @@ impl ClockBound {
 
     /// `rate_ppm` brought within the bound.
     pub fn clamp_rate(self, rate_ppm: u32) -> u32 {
-        let one = crate::node::clock::TRUE_RATE_PPM;
+        let one = TRUE_RATE_PPM;
         rate_ppm.clamp(
             one.saturating_sub(self.max_drift_ppm),
             one.saturating_add(self.max_drift_ppm),
@@ -261,6 +261,8 @@ impl Default for ClockBound {
     }
 }
 
+/// A clock rate of one, true time's, in parts per million: the unit of `drift` rates.
+pub const TRUE_RATE_PPM: u32 = 1_000_000;
 /// Slowest clock rate a scenario may set, in parts per million (0.1: ten times slow).
 pub const MIN_RATE_PPM: u32 = 100_000;
 /// Fastest clock rate a scenario may set, in parts per million (10: ten times fast).

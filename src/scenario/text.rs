@@ -28,9 +28,8 @@
 
 use super::{
     Fault, FaultKind, NodeId, NodeSet, Scenario, Step, Weather, MAX_NODES, MAX_RATE_PPM,
-    MAX_SKEW_MS, MIN_RATE_PPM,
+    MAX_SKEW_MS, MIN_RATE_PPM, TRUE_RATE_PPM,
 };
-use crate::node::clock::TRUE_RATE_PPM;
 use std::fmt;
 use std::str::FromStr;
 
