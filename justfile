@@ -44,7 +44,12 @@ fuzz-openraft time="600": (fuzz time "openraft")
 fuzz-seeds target="raft":
     #!/usr/bin/env bash
     set -euo pipefail
-    if [ "{{target}}" = openraft ]; then pkg=squall-openraft dir=targets/openraft/corpus; else pkg=squall dir=corpus/{{target}}; fi
+    # raft-lease's scenarios live beside raft's (each file names its store).
+    case "{{target}}" in
+      openraft) pkg=squall-openraft dir=targets/openraft/corpus ;;
+      raft-lease) pkg=squall dir=corpus/raft ;;
+      *) pkg=squall dir=corpus/{{target}} ;;
+    esac
     cargo build --release --quiet -p "$pkg"
     rm -rf fuzz/seeds/{{target}}
     for f in "$dir"/*.scn; do

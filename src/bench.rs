@@ -102,7 +102,7 @@ pub fn bench_scenario_with<S: System>(
             kinds: CLASSIC_KINDS
                 .iter()
                 .fold(crate::scenario::Weather::CALM, |w, k| w.with(*k)),
-            points: Vec::new(),
+            ..Default::default()
         }
     } else {
         crate::systems::offer(system)

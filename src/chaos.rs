@@ -183,6 +183,8 @@ impl Campaign {
                 FaultKind::Corrupt => effects.corrupted == 0,
                 FaultKind::CorruptDisk => effects.disk_corruptions == 0,
                 FaultKind::Nemesis => effects.nemesis_moves == 0,
+                // A clock step no node ever read does nothing.
+                FaultKind::Clock => effects.clock_faulty_reads == 0,
             })
             .collect()
     }

@@ -6,14 +6,15 @@
 //!    single step can be removed: the result is 1-minimal);
 //! 2. merge adjacent waits and shorten waits;
 //! 3. simplify faults (power loss → crash, a split → an isolation, a nemesis → `isolate
-//!    leader` or a plain cut, lower percentages and latencies);
+//!    leader` or a plain cut, lower percentages and latencies, smaller skews and spreads,
+//!    clock rates nearer 1);
 //! 4. simplify operations (the system's suggestions) and move them to client `c0`;
 //! 5. shrink the cluster by dropping its highest node and every step naming it.
 //!
 //! Liveness and consistency failures shrink the same way.
 
 use crate::report::Failure;
-use crate::scenario::{Fault, NodeId, NodeSet, Scenario, Step, Weather};
+use crate::scenario::{Fault, NodeId, NodeSet, Scenario, Step, Weather, TRUE_RATE_PPM};
 use crate::sim::isolate::run_isolated;
 use crate::sim::runner::RunConfig;
 use crate::systems::Isolation;
@@ -176,6 +177,14 @@ fn simpler_faults(fault: Fault) -> Vec<Fault> {
         }
         Fault::Ring => vec![Fault::Bridge, Fault::IsolateLeader],
         Fault::Flap(a, b) => vec![Fault::Cut(a, b)],
+        // Half the offset, toward true time.
+        Fault::Skew(n, ms) if ms.unsigned_abs() > 1 => vec![Fault::Skew(n, ms / 2)],
+        Fault::SpreadClocks(ms) if ms > 1 => vec![Fault::SpreadClocks(ms / 2)],
+        // Half as far from true rate (in whole thousandths, so that shrinking ends).
+        Fault::Drift(n, ppm) if ppm.abs_diff(TRUE_RATE_PPM) > 1_000 => {
+            let half = (i64::from(ppm) - i64::from(TRUE_RATE_PPM)) / 2 / 1_000 * 1_000;
+            vec![Fault::Drift(n, (i64::from(TRUE_RATE_PPM) + half) as u32)]
+        }
         _ => vec![],
     }
 }
@@ -200,6 +209,8 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
             power_loss,
         },
         Fault::Forge(n, k) => Fault::Forge(map(n)?, k),
+        Fault::Skew(n, ms) => Fault::Skew(map(n)?, ms),
+        Fault::Drift(n, ppm) => Fault::Drift(map(n)?, ppm),
         Fault::IsolateLeader
         | Fault::SplitLeader(_)
         | Fault::CrashLeader { .. }
@@ -224,7 +235,12 @@ fn remap_fault(f: Fault, map: impl Fn(NodeId) -> Option<NodeId>) -> Option<Fault
             from: map(from)?,
             to: map(to)?,
         },
-        Fault::HealAll | Fault::Loss(_) | Fault::Duplicate(_) | Fault::Delay(_) => f,
+        Fault::HealAll
+        | Fault::HealClocks
+        | Fault::SpreadClocks(_)
+        | Fault::Loss(_)
+        | Fault::Duplicate(_)
+        | Fault::Delay(_) => f,
     })
 }
 

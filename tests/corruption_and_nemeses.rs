@@ -47,14 +47,6 @@ c1 read
 wait 50ms
 ";
 
-/// The bytes `RegOp`'s derived `Arbitrary` decodes (as in `tests/scenario_text.rs`).
-fn reg_op_bytes(op: &RegOp) -> Option<Vec<u8>> {
-    Some(match op {
-        RegOp::Read => vec![0, 0, 0, 0],
-        RegOp::Write(v) => vec![0xff, 0xff, 0xff, 0xff, *v],
-    })
-}
-
 #[test]
 fn the_new_steps_round_trip_as_text_and_as_fuzzer_input() {
     let s: Scenario<RegOp> = Scenario::from_text(NEW_STEPS).expect("parses");
@@ -67,8 +59,11 @@ fn the_new_steps_round_trip_as_text_and_as_fuzzer_input() {
     let offer = squall::scenario::generate::Offer {
         kinds: squall::scenario::Weather::all(),
         points: Vec::new(),
+        clock: Default::default(),
     };
-    let bytes = s.to_bytes_with(&offer, reg_op_bytes).expect("encodable");
+    let bytes = s
+        .to_bytes_with(&offer, register::op_bytes)
+        .expect("encodable");
     let mut u = arbitrary::Unstructured::new(&bytes);
     let back: Scenario<RegOp> =
         Scenario::generate_with("register", &offer, &mut u, |_, _| {}).expect("generates");
@@ -289,6 +284,7 @@ fn only_systems_that_opt_in_get_corruption_in_generated_scenarios() {
             let offer = squall::scenario::generate::Offer {
                 kinds,
                 points: Vec::new(),
+                clock: Default::default(),
             };
             let s: Scenario<RegOp> = Scenario::from_seed::<squall::workload::register::Register>(
                 "register", &offer, seed,
@@ -308,7 +304,11 @@ fn only_systems_that_opt_in_get_corruption_in_generated_scenarios() {
     assert!(!register.contains(&FaultKind::Corrupt));
     assert!(!register.contains(&FaultKind::CorruptDisk));
     assert!(register.contains(&FaultKind::Nemesis));
-    // The Raft store checksums frames and records, and opts in to every kind.
+    // The Raft store checksums frames and records, and opts in to every kind but clock
+    // faults, which only its lease variant depends on.
     let raft = kinds_in(squall::systems::supported_faults(&RaftKv::default()));
-    assert_eq!(raft.len(), FaultKind::ALL.len());
+    assert_eq!(raft.len(), FaultKind::ALL.len() - 1);
+    assert!(!raft.contains(&FaultKind::Clock));
+    let lease = kinds_in(squall::systems::supported_faults(&RaftKv::lease()));
+    assert_eq!(lease.len(), FaultKind::ALL.len());
 }

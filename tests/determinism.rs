@@ -1,7 +1,8 @@
 //! The determinism gate with third-party randomness in the loop: the same scenarios give
 //! the same traces forward, in reverse, and each alone in a fresh process, although the
 //! nodes draw from std's `RandomState`, `rand`'s thread RNG, `getrandom` and
-//! `futures::select!` (tests/support/dice.rs). Nothing in this binary runs a scenario on a
+//! `futures::select!` (tests/support/dice.rs). The same holds with skewed and drifting node
+//! clocks (the lease Raft store, whose timers and leases read them). Nothing in this binary runs a scenario on a
 //! thread of its own process (see tests/isolation.rs for that), so every forked scenario
 //! starts from the same per-process state as a fresh process.
 
@@ -15,7 +16,9 @@ use squall::report::trace_hash;
 use squall::scenario::Scenario;
 use squall::sim::isolate::run_isolated;
 use squall::sim::runner::{derive_seed, RunConfig};
-use squall::systems::Isolation;
+use squall::systems::raft::RaftKv;
+use squall::systems::{Isolation, OpOf, System};
+use squall::workload::kv::KvOp;
 use std::process::Command;
 
 /// Where the child test reads the scenario it runs alone.
@@ -27,16 +30,19 @@ fn scenarios(count: u64, seed: u64) -> Vec<Scenario<Noop>> {
         .collect()
 }
 
-/// Runs one scenario alone in a fresh process: this test binary, running only
-/// `fresh_process_child`, which prints the trace's hash.
-fn alone_in_a_fresh_process(scenario: &Scenario<Noop>) -> Result<u64, String> {
+/// Runs one scenario alone in a fresh process: this test binary, running only `child`,
+/// which prints the trace's hash.
+fn alone_in_a_fresh_process<Op: std::fmt::Display>(
+    scenario: &Scenario<Op>,
+    child: &str,
+) -> Result<u64, String> {
     let dir = std::env::temp_dir().join(format!("squall-dice-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let file = dir.join(format!("seed{}.scn", scenario.seed));
+    let file = dir.join(format!("{child}-seed{}.scn", scenario.seed));
     std::fs::write(&file, scenario.to_text()).map_err(|e| e.to_string())?;
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let output = Command::new(exe)
-        .args(["--exact", "fresh_process_child", "--ignored", "--nocapture"])
+        .args(["--exact", child, "--ignored", "--nocapture"])
         .env(CHILD_SCENARIO, &file)
         .output()
         .map_err(|e| e.to_string())?;
@@ -49,27 +55,35 @@ fn alone_in_a_fresh_process(scenario: &Scenario<Noop>) -> Result<u64, String> {
         .ok_or_else(|| format!("the child printed no trace hash: {stdout}"))
 }
 
-/// The child half of `alone_in_a_fresh_process`; ignored unless run by it.
-#[test]
-#[ignore = "run by the determinism test, one scenario per process"]
-fn fresh_process_child() {
+/// What a child test of `alone_in_a_fresh_process` does: runs the scenario file it was
+/// given against `system` and prints its trace's hash.
+fn run_child<S: System>(system: &S)
+where
+    OpOf<S>: std::str::FromStr<Err = String>,
+{
     let path = std::env::var(CHILD_SCENARIO).expect("the scenario file to run");
     let text = std::fs::read_to_string(path).expect("reads the scenario");
-    let scenario: Scenario<Noop> = Scenario::from_text(&text).expect("parses");
+    let scenario: Scenario<OpOf<S>> = Scenario::from_text(&text).expect("parses");
     let config = RunConfig {
         trace: true,
         ..RunConfig::default()
     };
     // Run here, on this process's own threads: nothing ran before it.
-    let report =
-        run_isolated(&Dice::default(), &scenario, &config, Isolation::Thread).expect("runs");
+    let report = run_isolated(system, &scenario, &config, Isolation::Thread).expect("runs");
     println!("TRACE_HASH={:016x}", trace_hash(&report.trace));
+}
+
+/// The child half of `alone_in_a_fresh_process`; ignored unless run by it.
+#[test]
+#[ignore = "run by the determinism test, one scenario per process"]
+fn fresh_process_child() {
+    run_child(&Dice::default());
 }
 
 #[test]
 fn third_party_randomness_gives_the_same_traces_in_any_order_and_process() {
     let scenarios = scenarios(60, 11);
-    let mut fresh = alone_in_a_fresh_process;
+    let mut fresh = |s: &Scenario<Noop>| alone_in_a_fresh_process(s, "fresh_process_child");
     let report = check_orders(
         &Dice::default(),
         &scenarios,
@@ -110,4 +124,40 @@ fn the_traces_show_every_source_of_randomness() {
         "select! took both branches: {}",
         report.trace
     );
+}
+
+/// The child half of `alone_in_a_fresh_process` for the lease store; ignored unless run by it.
+#[test]
+#[ignore = "run by the determinism test, one scenario per process"]
+fn fresh_process_child_lease() {
+    run_child(&RaftKv::lease());
+}
+
+#[test]
+fn skewed_and_drifting_clocks_give_the_same_traces_in_any_order_and_process() {
+    let system = RaftKv::lease();
+    let with_clock_steps = |s: &Scenario<KvOp>| {
+        s.steps.iter().any(|st| {
+            matches!(
+                st,
+                squall::scenario::Step::Fault(
+                    squall::scenario::Fault::Skew(..) | squall::scenario::Fault::Drift(..)
+                )
+            )
+        })
+    };
+    let scenarios: Vec<Scenario<KvOp>> = (0..200)
+        .map(|i| scenario_from_seed(&system, derive_seed(21, i)).expect("generates"))
+        .filter(with_clock_steps)
+        .take(12)
+        .collect();
+    assert_eq!(
+        scenarios.len(),
+        12,
+        "enough generated scenarios skew or drift a clock"
+    );
+    let mut fresh = |s: &Scenario<KvOp>| alone_in_a_fresh_process(s, "fresh_process_child_lease");
+    let report = check_orders(&system, &scenarios, Isolation::Shared, Some(&mut fresh));
+    assert!(report.passed(), "{report:#?}");
+    assert_eq!(report.distinct_traces, scenarios.len(), "{report:#?}");
 }

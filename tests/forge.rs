@@ -157,6 +157,7 @@ fn a_system_that_takes_no_forgeries_is_unaffected() {
                 let offer = Offer {
                     kinds: supported,
                     points: Vec::new(),
+                    clock: Default::default(),
                 };
                 let s = Scenario::<register::RegOp>::from_seed::<
                     squall::workload::register::Register,

@@ -54,6 +54,7 @@ fn points() -> Offer {
     Offer {
         kinds: squall::scenario::Weather::all(),
         points: vec!["disk-write", "disk-sync", "net-send", "after-vote-persist"],
+        clock: Default::default(),
     }
 }
 
@@ -245,13 +246,6 @@ fn empty_or_short_input_still_decodes() {
 }
 
 /// The bytes `RegOp`'s derived `Arbitrary` decodes: a u32 variant selector, then the value.
-fn reg_op_bytes(op: &RegOp) -> Option<Vec<u8>> {
-    Some(match op {
-        RegOp::Read => vec![0, 0, 0, 0],
-        RegOp::Write(v) => vec![0xff, 0xff, 0xff, 0xff, *v],
-    })
-}
-
 #[test]
 fn generated_scenarios_encode_back_to_the_bytes_that_make_them() {
     for seed in 0..500u64 {
@@ -259,7 +253,9 @@ fn generated_scenarios_encode_back_to_the_bytes_that_make_them() {
         let mut u = arbitrary::Unstructured::new(&bytes);
         let s: Scenario<RegOp> =
             Scenario::generate_with("register", &points(), &mut u, |_, _| {}).expect("generates");
-        let encoded = s.to_bytes_with(&points(), reg_op_bytes).expect("encodable");
+        let encoded = s
+            .to_bytes_with(&points(), register::op_bytes)
+            .expect("encodable");
         let mut u = arbitrary::Unstructured::new(&encoded);
         let back: Scenario<RegOp> =
             Scenario::generate_with("register", &points(), &mut u, |_, _| {}).expect("generates");
@@ -270,7 +266,9 @@ fn generated_scenarios_encode_back_to_the_bytes_that_make_them() {
 #[test]
 fn a_hand_written_scenario_encodes_to_fuzzer_input() {
     let s = parse(EVERY_STEP).expect("parses");
-    let encoded = s.to_bytes_with(&points(), reg_op_bytes).expect("encodable");
+    let encoded = s
+        .to_bytes_with(&points(), register::op_bytes)
+        .expect("encodable");
     let mut u = arbitrary::Unstructured::new(&encoded);
     let back: Scenario<RegOp> =
         Scenario::generate_with("register", &points(), &mut u, |_, _| {}).expect("generates");
@@ -333,6 +331,7 @@ fn forgeries_are_generated_only_for_systems_that_take_them_and_encode_back() {
                 &Offer {
                     kinds: supported,
                     points: Vec::new(),
+                    clock: Default::default(),
                 },
                 &mut u,
                 |_, _| {},
@@ -348,7 +347,7 @@ fn forgeries_are_generated_only_for_systems_that_take_them_and_encode_back() {
         }
         forging += 1;
         assert!(!plain.weather.allows(FaultKind::Forge));
-        let encoded = s.to_bytes(reg_op_bytes).expect("encodable");
+        let encoded = s.to_bytes(register::op_bytes).expect("encodable");
         assert_eq!(generate(&encoded, with_forge), s, "seed {seed}");
     }
     // One bit of the weather: about half.

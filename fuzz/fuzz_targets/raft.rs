@@ -4,30 +4,7 @@
 //! SQUALL_MUTANT=NAME plants a bug (see `squall mutants`).
 #![no_main]
 
-#[path = "common.rs"]
-mod common;
+/// The store this target fuzzes.
+const SYSTEM: &str = "raft";
 
-use common::ExtraCounters;
-use libfuzzer_sys::fuzz_target;
-use squall::fuzzing::{fuzz_one, FuzzOutcome};
-use squall::systems::raft::RaftKv;
-use std::sync::OnceLock;
-
-fn setup() -> &'static (RaftKv, bool) {
-    static SETUP: OnceLock<(RaftKv, bool)> = OnceLock::new();
-    SETUP.get_or_init(|| {
-        let (mutant, feedback) = common::settings();
-        let system = RaftKv::from_mutant_name(mutant.as_deref())
-            .unwrap_or_else(|e| panic!("SQUALL_MUTANT: {e}"));
-        (system, feedback)
-    })
-}
-
-fuzz_target!(|data: &[u8]| {
-    let (system, feedback) = setup();
-    if let FuzzOutcome::Violation(scenario, failure) =
-        fuzz_one(system, data, &mut ExtraCounters, *feedback)
-    {
-        common::report(failure, &scenario.to_text(), "squall replay");
-    }
-});
+include!("raft_store.rs");

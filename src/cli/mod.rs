@@ -91,12 +91,13 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec!["raft", "twopc", "saga"]
+        vec!["raft", "raft-lease", "twopc", "saga"]
     }
 
     fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
         match system {
             "raft" => crate::systems::raft::RaftKv::default().mutants(),
+            "raft-lease" => crate::systems::raft::RaftKv::lease().mutants(),
             "twopc" => crate::systems::twopc::TwoPc::default().mutants(),
             "saga" => crate::systems::saga::Saga::default().mutants(),
             _ => Vec::new(),
@@ -110,8 +111,8 @@ impl Catalog for BuiltIn {
         visit: V,
     ) -> Result<V::Output, String> {
         match name {
-            "raft" => {
-                let system = crate::systems::raft::RaftKv::from_mutant_name(mutant)?;
+            "raft" | "raft-lease" => {
+                let system = crate::systems::raft::RaftKv::named(name, mutant)?;
                 Ok(visit.visit(&system))
             }
             "twopc" => {

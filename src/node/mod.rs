@@ -1,10 +1,12 @@
 //! What a node gets from squall: its durable [`Disk`], its message [`Transport`] over the
 //! simulated (or a real) network, which carries typed messages in checksummed [`frame`]s,
 //! typed request/response calls over it ([`Rpc`]), its crash points and BUGGIFY
-//! ([`points`]), and the [`NodeContext`] it starts with. The simulator ([`crate::sim`])
+//! ([`points`]), its [`Clock`] (which scenarios can skew and drift), and the [`NodeContext`]
+//! it starts with. The simulator ([`crate::sim`])
 //! builds these; systems ([`crate::systems`]) use them; neither imports the other's
 //! internals through here.
 
+pub mod clock;
 pub mod corrupt;
 pub(crate) mod disk;
 pub mod forge;
@@ -14,6 +16,7 @@ pub mod points;
 pub mod records;
 pub mod rpc;
 
+pub use clock::Clock;
 pub use disk::Disk;
 pub use forge::{Forged, Forger};
 pub use frame::FrameError;
@@ -42,6 +45,10 @@ pub struct NodeContext {
     /// [`crash_point!`](crate::crash_point) and [`buggify!`](crate::buggify) macros find it
     /// by themselves in the node's main future; a task the node spawns uses this handle.
     pub points: Points,
+    /// The node's clock ([`clock`]): its local view of time, monotonic and wall. Protocol
+    /// code reads time and waits for its timers here, never through `std::time`, so that
+    /// scenarios can skew and drift it. The real clock on real sockets.
+    pub clock: Clock,
 }
 
 impl NodeContext {

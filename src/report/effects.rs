@@ -55,6 +55,18 @@ pub struct Effects {
     pub nemesis_moves: u64,
     /// `bounce leader` runs in which leadership returned to the first leader.
     pub bounced: u64,
+    /// Changes made to node clocks by `skew`, `spread clocks` (one per node) and `drift`
+    /// steps.
+    #[serde(default)]
+    pub clock_changes: u64,
+    /// Clock readings nodes took while a clock fault showed in them (a drifting rate, a wall
+    /// clock off true time): zero if the system never read a faulty clock.
+    #[serde(default)]
+    pub clock_faulty_reads: u64,
+    /// The widest spread between two nodes' wall clocks at any instant, in milliseconds; the
+    /// largest of any run when runs are added up.
+    #[serde(default)]
+    pub clock_divergence_ms: u64,
 }
 
 impl Effects {
@@ -93,6 +105,10 @@ impl Effects {
         self.disk_corruptions += o.disk_corruptions;
         self.nemesis_moves += o.nemesis_moves;
         self.bounced += o.bounced;
+        self.clock_changes += o.clock_changes;
+        self.clock_faulty_reads += o.clock_faulty_reads;
+        // A maximum, not a sum: how far apart clocks ever were.
+        self.clock_divergence_ms = self.clock_divergence_ms.max(o.clock_divergence_ms);
     }
 }
 
@@ -151,6 +167,13 @@ impl fmt::Display for Effects {
                 f,
                 " nemesis-moves={} (bounced {})",
                 self.nemesis_moves, self.bounced
+            )?;
+        }
+        if self.clock_changes > 0 {
+            write!(
+                f,
+                " clock-changes={} (faulty-reads {}, divergence {}ms)",
+                self.clock_changes, self.clock_faulty_reads, self.clock_divergence_ms
             )?;
         }
         Ok(())

@@ -13,11 +13,18 @@
 //! system's own properties for the rest of its run, so the kind is kept rarer than the others
 //! (each on in one scenario of two), which cost no checking.
 //!
+//! Clock faults ([`FaultKind::Clock`]) are drawn only for a system that reads its clock, and
+//! only within the bound it claims ([`Offer::clock`]): a skew or spread of 5 ms to 5 s, a rate
+//! 0.9 to 1.1, each clamped to the bound, so that a correct system is never judged on clocks
+//! it does not promise to work with.
+//!
 //! Every decision reads whole bytes and maps them with `%`, so the decoding can be inverted:
 //! [`Scenario::to_bytes`] turns a readable scenario (a corpus file) into fuzzer input that
 //! decodes back to it — how the fuzz corpus is seeded from `corpus/<system>/*.scn`.
 
-use super::{Fault, FaultKind, NodeId, NodeSet, Point, Scenario, Step, Weather, MAX_CLIENTS};
+use super::{
+    ClockBound, Fault, FaultKind, NodeId, NodeSet, Point, Scenario, Step, Weather, MAX_CLIENTS,
+};
 use arbitrary::{Arbitrary, Result, Unstructured};
 
 /// Most steps a generated scenario has.
@@ -35,27 +42,39 @@ const DUPLICATE: [u8; 5] = [10, 30, 50, 100, 0];
 const LATENCY: [u16; 5] = [5, 20, 50, 100, 200];
 const DELAY: [u8; 5] = [2, 5, 10, 20, 0];
 const CORRUPT: [u8; 5] = [1, 2, 5, 10, 0];
+/// Wall-clock offsets, in milliseconds, each drawn ahead or behind: from jitter NTP corrects
+/// unnoticed to clocks seconds off, past any lease or timeout a protocol runs on (half of
+/// them: a clock bug between nodes shows once the offset outlasts the protocol's timeouts).
+const SKEW_MS: [i32; 6] = [5, 50, 300, 1_000, 2_000, 5_000];
+/// Clock rates, in parts per million: fast and slow, up to 10 % either way.
+const RATE_PPM: [u32; 6] = [1_100_000, 1_050_000, 1_020_000, 980_000, 950_000, 900_000];
 /// Step mixes, as percentile thresholds (op below the first, wait below the second, fault
 /// above): the usual mix first (what [`Scenario::to_bytes`] encodes), then fault-heavy ones
 /// and an op-heavy one.
 const MIXES: [(u8, u8); 4] = [(45, 75), (30, 60), (25, 50), (55, 85)];
 
 /// What a system offers the generator: the fault kinds it takes (forgeries and BUGGIFY need
-/// its cooperation) and the crash points its nodes pass.
+/// its cooperation), the crash points its nodes pass and the clock faults it claims to
+/// tolerate.
 #[derive(Clone, Debug)]
 pub struct Offer {
     /// The fault kinds that may be drawn.
     pub kinds: Weather,
     /// The crash points crash steps may arm.
     pub points: Vec<&'static str>,
+    /// How far `skew`, `spread clocks` and `drift` steps may go ([`FaultKind::Clock`], if
+    /// `kinds` has it).
+    pub clock: ClockBound,
 }
 
 impl Default for Offer {
-    /// The kinds every system takes ([`Weather::universal`]), no crash points.
+    /// The kinds every system takes ([`Weather::universal`]), no crash points, the widest
+    /// clock faults.
     fn default() -> Self {
         Offer {
             kinds: Weather::universal(),
             points: Vec::new(),
+            clock: ClockBound::default(),
         }
     }
 }
@@ -147,7 +166,7 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
                 Step::Wait { ms }
             } else {
                 let kind = kinds[usize::from(byte(u)) % kinds.len()];
-                Step::Fault(fault(u, kind, nodes, &offer.points, &mut damage))
+                Step::Fault(fault(u, kind, nodes, offer, &mut damage))
             };
             steps.push(step);
         }
@@ -172,13 +191,36 @@ fn link(u: &mut Unstructured<'_>, nodes: u8) -> (NodeId, NodeId) {
     (a, b)
 }
 
+/// The skew byte `r` draws: a magnitude from [`SKEW_MS`], behind for odd sixes, within
+/// `bound`.
+fn skew_ms(r: u8, bound: ClockBound) -> i32 {
+    let ms = SKEW_MS[usize::from(r) % SKEW_MS.len()];
+    let signed = if (r / SKEW_MS.len() as u8) % 2 == 1 {
+        -ms
+    } else {
+        ms
+    };
+    bound.clamp_skew(signed)
+}
+
+/// The rate byte `r` draws, within `bound`.
+fn rate_ppm(r: u8, bound: ClockBound) -> u32 {
+    bound.clamp_rate(RATE_PPM[usize::from(r) % RATE_PPM.len()])
+}
+
+/// The byte among the first `n` whose `decode` is nearest to `x`.
+fn nearest_byte(n: u8, x: i64, decode: impl Fn(u8) -> i64) -> u8 {
+    (0..n).min_by_key(|r| (decode(*r) - x).abs()).unwrap_or(0)
+}
+
 fn fault(
     u: &mut Unstructured<'_>,
     kind: FaultKind,
     nodes: u8,
-    points: &[&'static str],
+    offer: &Offer,
     damage: &mut Damage,
 ) -> Fault {
+    let points = &offer.points;
     let roll = byte(u) % 10;
     match kind {
         FaultKind::Partition => match roll {
@@ -321,6 +363,14 @@ fn fault(
             }
             _ => Fault::HealAll,
         },
+        FaultKind::Clock => match roll {
+            0..=2 => Fault::Skew(node(u, nodes), skew_ms(byte(u), offer.clock)),
+            // A spread puts some node ahead of whichever leads, and some behind: what clock
+            // bugs between nodes (LWW, leases dated by another node's clock) need.
+            3..=6 => Fault::SpreadClocks(skew_ms(byte(u), offer.clock).unsigned_abs()),
+            7..=8 => Fault::Drift(node(u, nodes), rate_ppm(byte(u), offer.clock)),
+            _ => Fault::HealClocks,
+        },
     }
 }
 
@@ -402,9 +452,7 @@ impl<Op> Scenario<Op> {
                     let Some(kind) = f.kind().or_else(|| heal_kind(f, &kinds)) else {
                         continue;
                     };
-                    let Some(fault_bytes) =
-                        fault_bytes(*f, kind, nodes, &offer.points, &mut damage)
-                    else {
+                    let Some(fault_bytes) = fault_bytes(*f, kind, nodes, offer, &mut damage) else {
                         continue;
                     };
                     bytes.push(80);
@@ -429,6 +477,7 @@ fn heal_kind(f: &Fault, kinds: &[FaultKind]) -> Option<FaultKind> {
         Fault::Heal(..) => &[FaultKind::Partial],
         Fault::Restart(_) | Fault::RestartAll => &[FaultKind::Crash, FaultKind::PowerLoss],
         Fault::Buggify(false) => &[FaultKind::Buggify],
+        Fault::HealClocks => &[FaultKind::Clock],
         _ => &[],
     };
     wanted.iter().copied().find(|k| kinds.contains(k))
@@ -438,9 +487,10 @@ fn fault_bytes(
     f: Fault,
     kind: FaultKind,
     nodes: u8,
-    points: &[&'static str],
+    offer: &Offer,
     damage: &mut Damage,
 ) -> Option<Vec<u8>> {
+    let points = &offer.points;
     Some(match (kind, f) {
         (FaultKind::Partition, Fault::Isolate(n)) => vec![0, n],
         (FaultKind::Partition, Fault::IsolateLeader) => {
@@ -570,6 +620,26 @@ fn fault_bytes(
             vec![8]
         }
         (FaultKind::Nemesis, Fault::HealAll) => vec![9],
+        // The nearest skew and rate the generator draws within the offer's bound.
+        (FaultKind::Clock, Fault::Skew(n, ms)) => {
+            let span = 2 * SKEW_MS.len() as u8;
+            let r = nearest_byte(span, i64::from(ms), |r| i64::from(skew_ms(r, offer.clock)));
+            vec![0, n, r]
+        }
+        (FaultKind::Clock, Fault::SpreadClocks(ms)) => {
+            // The first six skew bytes draw each magnitude ahead.
+            let r = nearest_byte(SKEW_MS.len() as u8, i64::from(ms), |r| {
+                i64::from(skew_ms(r, offer.clock).unsigned_abs())
+            });
+            vec![3, r]
+        }
+        (FaultKind::Clock, Fault::Drift(n, ppm)) => {
+            let r = nearest_byte(RATE_PPM.len() as u8, i64::from(ppm), |r| {
+                i64::from(rate_ppm(r, offer.clock))
+            });
+            vec![7, n, r]
+        }
+        (FaultKind::Clock, Fault::HealClocks) => vec![9],
         _ => return None,
     })
 }

@@ -198,7 +198,77 @@ pub enum Fault {
     /// the system reports them) off from every other node, Jepsen's `:primaries` partition:
     /// an old leader that has not noticed its deposition and the new one lose each other.
     IsolatePrimaries,
+    /// From now on the node's wall clock reads this many milliseconds ahead of true time
+    /// (behind if negative), as after an NTP step or an operator's `date -s`; it keeps
+    /// running at the node's rate. Its monotonic clock does not jump ([`crate::node::clock`]).
+    Skew(NodeId, i32),
+    /// Every node's wall clock is set off true time at once, spread evenly over this many
+    /// milliseconds either way: `n0` behind by all of it, the highest node ahead by all of it
+    /// (Jepsen's clock bump on every node). In a real cluster no two clocks agree; whichever
+    /// node leads, some others are ahead of it and some behind.
+    SpreadClocks(u32),
+    /// From now on the node's clocks, monotonic and wall, run at this rate, in parts per
+    /// million of true time (`drift n1 1.05`: 1,050,000, five percent fast); its timers fire
+    /// early or late in true time accordingly.
+    Drift(NodeId, u32),
+    /// Every node's wall clock reads true time again and every clock runs at true rate (the
+    /// monotonic clocks keep what they gained or lost: they never jump). `heal all` leaves
+    /// clocks alone; the liveness phase heals them.
+    HealClocks,
 }
+
+/// The clock faults a system claims to tolerate ([`System::clock_bound`]): generated `skew`
+/// and `drift` steps stay within it, so that a correct system is only ever judged on the
+/// clocks it promises to work with.
+///
+/// [`System::clock_bound`]: crate::systems::System::clock_bound
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockBound {
+    /// Largest wall-clock offset from true time, either way, in milliseconds.
+    pub max_skew_ms: u32,
+    /// Largest departure of a clock's rate from true time's, either way, in parts per
+    /// million (100,000: rates from 0.9 to 1.1).
+    pub max_drift_ppm: u32,
+}
+
+impl ClockBound {
+    /// The widest clock faults the generator draws: wall clocks up to 5 s off, rates from
+    /// 0.9 to 1.1 (far beyond real quartz, ±100 ppm, so that timing bugs show in short runs).
+    pub const WIDEST: ClockBound = ClockBound {
+        max_skew_ms: 5_000,
+        max_drift_ppm: 100_000,
+    };
+
+    /// `offset_ms` brought within the bound.
+    pub fn clamp_skew(self, offset_ms: i32) -> i32 {
+        let max = i32::try_from(self.max_skew_ms).unwrap_or(i32::MAX);
+        offset_ms.clamp(-max, max)
+    }
+
+    /// `rate_ppm` brought within the bound.
+    pub fn clamp_rate(self, rate_ppm: u32) -> u32 {
+        let one = TRUE_RATE_PPM;
+        rate_ppm.clamp(
+            one.saturating_sub(self.max_drift_ppm),
+            one.saturating_add(self.max_drift_ppm),
+        )
+    }
+}
+
+impl Default for ClockBound {
+    fn default() -> Self {
+        ClockBound::WIDEST
+    }
+}
+
+/// A clock rate of one, true time's, in parts per million: the unit of `drift` rates.
+pub const TRUE_RATE_PPM: u32 = 1_000_000;
+/// Slowest clock rate a scenario may set, in parts per million (0.1: ten times slow).
+pub const MIN_RATE_PPM: u32 = 100_000;
+/// Fastest clock rate a scenario may set, in parts per million (10: ten times fast).
+pub const MAX_RATE_PPM: u32 = 10_000_000;
+/// Largest wall-clock offset a scenario may set, either way, in milliseconds (a day).
+pub const MAX_SKEW_MS: i32 = 86_400_000;
 
 /// A crash point's name in a scenario. Names are interned: a scenario step stays `Copy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -253,12 +323,15 @@ pub enum FaultKind {
     CorruptDisk,
     /// Nemesis compositions: bounce the leader, a flapping link, Jepsen's partition shapes.
     Nemesis,
+    /// Clock skew and drift: only for systems that read their node clock for something that
+    /// matters (see [`crate::node::clock`]); for any other they would take no effect.
+    Clock,
 }
 
 impl FaultKind {
     /// Every kind, in a fixed order: the order of the weather's bits in generated scenarios,
     /// so a new kind is appended, never inserted.
-    pub const ALL: [FaultKind; 13] = [
+    pub const ALL: [FaultKind; 14] = [
         FaultKind::Partition,
         FaultKind::Partial,
         FaultKind::Loss,
@@ -272,10 +345,11 @@ impl FaultKind {
         FaultKind::Corrupt,
         FaultKind::CorruptDisk,
         FaultKind::Nemesis,
+        FaultKind::Clock,
     ];
 
     /// The kinds every system can take, in [`FaultKind::ALL`] order; the others need the
-    /// system's cooperation (BUGGIFY call sites, a forger, checksums).
+    /// system's cooperation (BUGGIFY call sites, a forger, checksums, reading its clock).
     pub const UNIVERSAL: [FaultKind; 9] = [
         FaultKind::Partition,
         FaultKind::Partial,
@@ -304,6 +378,7 @@ impl FaultKind {
             FaultKind::Corrupt => "corrupt",
             FaultKind::CorruptDisk => "corrupt-disk",
             FaultKind::Nemesis => "nemesis",
+            FaultKind::Clock => "clock",
         }
     }
 
@@ -398,7 +473,9 @@ impl Fault {
             | Fault::Bridge
             | Fault::Ring
             | Fault::IsolatePrimaries => FaultKind::Nemesis,
+            Fault::Skew(..) | Fault::SpreadClocks(_) | Fault::Drift(..) => FaultKind::Clock,
             Fault::Heal(..)
+            | Fault::HealClocks
             | Fault::HealAll
             | Fault::Restart(_)
             | Fault::RestartAll
@@ -417,6 +494,8 @@ impl Fault {
             | Fault::Garbage(n)
             | Fault::CorruptDisk(n)
             | Fault::CrashAt { node: n, .. }
+            | Fault::Skew(n, _)
+            | Fault::Drift(n, _)
             | Fault::Forge(n, _) => one(n),
             Fault::Split(side) => side,
             Fault::Cut(a, b)
@@ -440,7 +519,9 @@ impl Fault {
             | Fault::BounceLeader
             | Fault::Bridge
             | Fault::Ring
-            | Fault::IsolatePrimaries => NodeSet::default(),
+            | Fault::IsolatePrimaries
+            | Fault::SpreadClocks(_)
+            | Fault::HealClocks => NodeSet::default(),
         }
     }
 }
@@ -524,6 +605,24 @@ impl<Op> Scenario<Op> {
                             if p > 100 =>
                         {
                             return Err(format!("{}: {p}% is not a probability", at()))
+                        }
+                        Fault::Skew(_, ms) if !(-MAX_SKEW_MS..=MAX_SKEW_MS).contains(&ms) => {
+                            return Err(format!(
+                                "{}: a skew of {ms}ms is beyond a day either way",
+                                at()
+                            ))
+                        }
+                        Fault::SpreadClocks(ms) if ms > MAX_SKEW_MS.unsigned_abs() => {
+                            return Err(format!(
+                                "{}: a spread of {ms}ms is beyond a day either way",
+                                at()
+                            ))
+                        }
+                        Fault::Drift(_, ppm) if !(MIN_RATE_PPM..=MAX_RATE_PPM).contains(&ppm) => {
+                            return Err(format!(
+                                "{}: a clock rate of {ppm} ppm is outside 0.1..=10",
+                                at()
+                            ))
                         }
                         _ => {}
                     }

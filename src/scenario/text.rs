@@ -17,11 +17,19 @@
 //! `forge n1` delivers a forged message to n1 (`forge n1 7`: the 7th of the scenario's
 //! forgeries for n1; see [`Fault::Forge`]).
 //!
+//! Clocks: `skew n2 +300ms` (n2's wall clock reads 300 ms ahead of true time from now on;
+//! `-50ms` behind), `spread clocks 1s` (every wall clock off at once, evenly from n0 1 s
+//! behind to the highest node 1 s ahead), `drift n2 1.05` (n2's clocks run 5 % fast; up to six
+//! decimals, 0.1 to 10), `heal clocks` (every clock true again). See [`crate::node::clock`].
+//!
 //! Header lines (`system`, `nodes`, `seed`, `weather`) come first; `weather` may be left out,
 //! and is then the set of fault kinds the steps use. `#` starts a comment. Printing a parsed
 //! scenario and parsing it again gives the same scenario.
 
-use super::{Fault, FaultKind, NodeId, NodeSet, Scenario, Step, Weather, MAX_NODES};
+use super::{
+    Fault, FaultKind, NodeId, NodeSet, Scenario, Step, Weather, MAX_NODES, MAX_RATE_PPM,
+    MAX_SKEW_MS, MIN_RATE_PPM, TRUE_RATE_PPM,
+};
 use std::fmt;
 use std::str::FromStr;
 
@@ -79,7 +87,29 @@ impl fmt::Display for Fault {
             Fault::Bridge => write!(f, "bridge"),
             Fault::Ring => write!(f, "ring"),
             Fault::IsolatePrimaries => write!(f, "isolate primaries"),
+            Fault::Skew(n, ms) => {
+                let sign = if ms < 0 { '-' } else { '+' };
+                write!(f, "skew n{n} {sign}{}", Millis(ms.unsigned_abs()))
+            }
+            Fault::SpreadClocks(ms) => write!(f, "spread clocks {}", Millis(ms)),
+            Fault::Drift(n, ppm) => write!(f, "drift n{n} {}", Rate(ppm)),
+            Fault::HealClocks => write!(f, "heal clocks"),
         }
+    }
+}
+
+/// A clock rate in parts per million, printed as the decimal people write: `1.05`, `1`,
+/// `0.999999`.
+struct Rate(u32);
+
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (whole, frac) = (self.0 / TRUE_RATE_PPM, self.0 % TRUE_RATE_PPM);
+        if frac == 0 {
+            return write!(f, "{whole}");
+        }
+        let digits = format!("{frac:06}");
+        write!(f, "{whole}.{}", digits.trim_end_matches('0'))
     }
 }
 
@@ -244,14 +274,7 @@ impl<'a> Words<'a> {
 
     fn millis(&self, i: usize, max: u32) -> Result<u32, ParseError> {
         let (col, word) = self.get(i, "duration like 100ms or 2s")?;
-        let parsed = if let Some(ms) = word.strip_suffix("ms") {
-            ms.parse::<u32>().ok()
-        } else if let Some(s) = word.strip_suffix('s') {
-            s.parse::<u32>().ok().and_then(|s| s.checked_mul(1000))
-        } else {
-            None
-        };
-        match parsed {
+        match parse_millis(word) {
             Some(ms) if ms <= max => Ok(ms),
             Some(ms) => Err(self.err(col, format!("{ms}ms is longer than the limit of {max}ms"))),
             None => Err(self.err(
@@ -259,6 +282,74 @@ impl<'a> Words<'a> {
                 format!("expected a duration like 100ms or 2s, found `{word}`"),
             )),
         }
+    }
+
+    /// A signed offset like `+300ms`, `-2s` or `50ms`, at most `max` either way.
+    fn offset(&self, i: usize, max: i32) -> Result<i32, ParseError> {
+        let (col, word) = self.get(i, "offset like +300ms or -2s")?;
+        let (negative, magnitude) = match word.as_bytes().first() {
+            Some(b'-') => (true, &word[1..]),
+            Some(b'+') => (false, &word[1..]),
+            _ => (false, word),
+        };
+        // One sign at most (`str::parse` would take a second `+`).
+        let unsigned = magnitude.starts_with(|c: char| c.is_ascii_digit());
+        let parsed = parse_millis(magnitude).filter(|_| unsigned);
+        match parsed.and_then(|ms| i32::try_from(ms).ok()) {
+            Some(ms) if ms <= max => Ok(if negative { -ms } else { ms }),
+            Some(_) => Err(self.err(
+                col,
+                format!("`{word}` is beyond the limit of {max}ms either way"),
+            )),
+            None => Err(self.err(
+                col,
+                format!("expected an offset like +300ms or -2s, found `{word}`"),
+            )),
+        }
+    }
+
+    /// A clock rate like `1.05` (at most six decimals), within the scenario limits, in parts
+    /// per million.
+    fn rate(&self, i: usize) -> Result<u32, ParseError> {
+        let (col, word) = self.get(i, "clock rate like 1.05")?;
+        let bad = || {
+            self.err(
+                col,
+                format!("expected a clock rate like 1.05 (at most six decimals), found `{word}`"),
+            )
+        };
+        let (whole, frac) = word.split_once('.').unwrap_or((word, ""));
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 6 {
+            return Err(bad());
+        }
+        let whole = whole.parse::<u64>().map_err(|_| bad())?;
+        let frac = format!("{frac:0<6}").parse::<u64>().map_err(|_| bad())?;
+        let ppm = whole
+            .checked_mul(u64::from(TRUE_RATE_PPM))
+            .and_then(|w| w.checked_add(frac));
+        match ppm.and_then(|p| u32::try_from(p).ok()) {
+            Some(p) if (MIN_RATE_PPM..=MAX_RATE_PPM).contains(&p) => Ok(p),
+            _ => Err(self.err(
+                col,
+                format!(
+                    "a clock rate must be {} to {}, found `{word}`",
+                    Rate(MIN_RATE_PPM),
+                    Rate(MAX_RATE_PPM)
+                ),
+            )),
+        }
+    }
+}
+
+/// `100ms` or `2s` as milliseconds.
+fn parse_millis(word: &str) -> Option<u32> {
+    if let Some(ms) = word.strip_suffix("ms") {
+        ms.parse::<u32>().ok()
+    } else if let Some(s) = word.strip_suffix('s') {
+        s.parse::<u32>().ok().and_then(|s| s.checked_mul(1000))
+    } else {
+        None
     }
 }
 
@@ -542,6 +633,31 @@ fn parse_step<Op: FromStr<Err = String>>(
             let (from, to) = w.link(nodes)?;
             Fault::OneWay { from, to }
         }
+        "heal" if w.is(1, "clocks") => {
+            w.expect_len(2)?;
+            Fault::HealClocks
+        }
+        "skew" => {
+            let n = w.node(1, nodes)?;
+            let ms = w.offset(2, MAX_SKEW_MS)?;
+            w.expect_len(3)?;
+            Fault::Skew(n, ms)
+        }
+        "spread" => {
+            let (col, word) = w.get(1, "`clocks`")?;
+            if word != "clocks" {
+                return Err(w.err(col, format!("expected `spread clocks`, found `{word}`")));
+            }
+            let ms = w.millis(2, MAX_SKEW_MS.unsigned_abs())?;
+            w.expect_len(3)?;
+            Fault::SpreadClocks(ms)
+        }
+        "drift" => {
+            let n = w.node(1, nodes)?;
+            let ppm = w.rate(2)?;
+            w.expect_len(3)?;
+            Fault::Drift(n, ppm)
+        }
         "heal" => {
             if w.is(1, "all") {
                 w.expect_len(2)?;
@@ -604,7 +720,7 @@ fn parse_step<Op: FromStr<Err = String>>(
                 format!(
                     "unknown step `{other}`; expected wait, cN <op>, isolate, split, cut, oneway, heal, \
                      loss, duplicate, delay, hold, release, latency, crash, powerloss, restart, garbage, \
-                     forge, buggify, corrupt, corrupt-disk, bounce, flap, bridge or ring"
+                     forge, buggify, corrupt, corrupt-disk, bounce, flap, bridge, ring, skew, spread or drift"
                 ),
             ))
         }

@@ -12,6 +12,7 @@
 //! scenario's seed: turmoil's RNG (latency, scheduling order of tokio under `tokio_unstable`),
 //! node RNGs, the transport's loss/duplication RNG, the reordering and garbage choices.
 
+use super::clocks::Clocks;
 use super::links::Links;
 use super::nemesis::{ends_nemesis, Leadership, Move, Nemesis};
 use crate::check::{HistoryVerdict, Violation};
@@ -232,6 +233,8 @@ struct Runner<'a, S: System> {
     points: Vec<Points>,
     /// Which nodes are down, and since when.
     down_since: Vec<Option<Duration>>,
+    /// Every node's clock, and the clock faults' effects.
+    clocks: Clocks,
     rng: Xoshiro256PlusPlus,
     effects: Effects,
     ticks: u64,
@@ -285,15 +288,17 @@ impl<'a, S: System> Runner<'a, S> {
             .map(|i| Points::new(i, derive_seed(scenario.seed, 6000 + u64::from(i))))
             .collect();
         let disks: Vec<Disk> = points.iter().cloned().map(Disk::with_points).collect();
+        let clocks = Clocks::new(n);
 
         for id in 0..n {
             let incarnation = Rc::new(Cell::new(0u32));
-            let (peers, disk, observer, faults, points) = (
+            let (peers, disk, observer, faults, points, clock) = (
                 peers.clone(),
                 disks[usize::from(id)].clone(),
                 observer.clone(),
                 faults.clone(),
                 points[usize::from(id)].clone(),
+                clocks.of(id),
             );
             let seed = scenario.seed;
             sim.host(node_ip(id), move || {
@@ -307,6 +312,8 @@ impl<'a, S: System> Runner<'a, S> {
                     net: Net::Sim(faults.clone()),
                     incarnation: inc,
                     points: points.clone(),
+                    // The machine's clock: a restart does not reset it.
+                    clock: clock.clone(),
                 };
                 points.restart(ctx.seed);
                 let (system, observer) = (system.clone(), observer.clone());
@@ -385,6 +392,7 @@ impl<'a, S: System> Runner<'a, S> {
             disks,
             points,
             down_since: vec![None; usize::from(n)],
+            clocks,
             rng: Xoshiro256PlusPlus::seed_from_u64(derive_seed(scenario.seed, 2)),
             effects: Effects::default(),
             ticks: 0,
@@ -422,6 +430,10 @@ impl<'a, S: System> Runner<'a, S> {
         }
         let mut effects = self.effects;
         effects.add(&self.links.effects());
+        self.clocks.sample(now);
+        effects.clock_changes = self.clocks.changes();
+        effects.clock_faulty_reads = self.clocks.faulty_reads();
+        effects.clock_divergence_ms = self.clocks.divergence_ms();
         effects.buggified = self.points.iter().map(Points::buggified).sum();
         let text = trace.borrow().text().to_string();
         let log = self.log.borrow();
@@ -719,6 +731,10 @@ impl<'a, S: System> Runner<'a, S> {
                     .send((SocketAddr::new(node_ip(x), NODE_PORT), bytes));
             }
             Fault::Forge(x, k) => self.forge(x, k),
+            Fault::Skew(x, ms) => self.clocks.skew(x, ms, self.now()),
+            Fault::SpreadClocks(ms) => self.clocks.spread(ms, self.now()),
+            Fault::Drift(x, ppm) => self.clocks.drift(x, ppm, self.now()),
+            Fault::HealClocks => self.clocks.heal(self.now()),
         }
     }
 
@@ -898,6 +914,8 @@ impl<'a, S: System> Runner<'a, S> {
         }
         self.note(format_args!("liveness: heal all, restart every node"));
         self.nemesis = None;
+        let now = self.now();
+        self.clocks.heal(now);
         for p in &self.points {
             p.arm(None);
             p.set_buggify(false);

@@ -9,9 +9,11 @@
 //!   [`Property`]s;
 //! - its liveness condition once faults heal, and its planted bugs.
 //!
-//! Node code gets what [`crate::node`] hands it: simulated time (tokio's, paused by turmoil),
-//! simulated sockets ([`Transport`](crate::node::Transport)), a [`Disk`](crate::node::Disk)
-//! and a seed; with [`Net::Real`](crate::node::Net::Real) the same code runs on real sockets.
+//! Node code gets what [`crate::node`] hands it: simulated time (tokio's, paused by turmoil,
+//! read through the node's [`Clock`](crate::node::Clock), which scenarios can skew and
+//! drift), simulated sockets ([`Transport`](crate::node::Transport)), a
+//! [`Disk`](crate::node::Disk) and a seed; with [`Net::Real`](crate::node::Net::Real) the
+//! same code runs on real sockets.
 
 pub mod raft;
 pub mod saga;
@@ -31,7 +33,7 @@ use crate::history::Value;
 use crate::mutants::MutantInfo;
 use crate::node::Forger;
 use crate::report::Trace;
-use crate::scenario::{FaultKind, NodeId, NodeSet, Weather};
+use crate::scenario::{ClockBound, FaultKind, NodeId, NodeSet, Weather};
 use std::io;
 use std::time::Duration;
 
@@ -257,8 +259,9 @@ pub fn crash_point_names<S: System>(system: &S) -> Vec<&'static str> {
 }
 
 /// The fault kinds `system` can take: every universal one, forged messages if it has a
-/// [`System::forger`], BUGGIFY if it uses it, and corruption where it detects it. What generators draw from for it, so no step is spent on a fault that
-/// would be a no-op.
+/// [`System::forger`], BUGGIFY if it uses it, corruption where it detects it, and clock
+/// faults if it reads its clock. What generators draw from for it, so no step is spent on a
+/// fault that would be a no-op.
 pub fn supported_faults<S: System>(system: &S) -> Weather {
     let mut weather = Weather::universal();
     if system.forger().is_some() {
@@ -273,15 +276,19 @@ pub fn supported_faults<S: System>(system: &S) -> Weather {
     if system.detects_corrupt_records() {
         weather = weather.with(FaultKind::CorruptDisk);
     }
+    if system.reads_clock() {
+        weather = weather.with(FaultKind::Clock);
+    }
     weather
 }
 
-/// What generated scenarios for `system` draw from: the fault kinds it takes and the crash
-/// points its nodes pass.
+/// What generated scenarios for `system` draw from: the fault kinds it takes, the crash
+/// points its nodes pass and the clock faults it claims to tolerate.
 pub fn offer<S: System>(system: &S) -> crate::scenario::generate::Offer {
     crate::scenario::generate::Offer {
         kinds: supported_faults(system),
         points: crash_point_names(system),
+        clock: system.clock_bound(),
     }
 }
 
@@ -465,6 +472,23 @@ pub trait System: Clone + Sync + 'static {
     /// report a fault kind that never took effect.
     fn uses_buggify(&self) -> bool {
         false
+    }
+
+    /// Whether its node code reads its [`Clock`](crate::node::Clock) for something its
+    /// properties depend on: leases, timestamps other nodes compare, hybrid logical clocks.
+    /// If so, generated scenarios draw `skew` and `drift` steps (within
+    /// [`System::clock_bound`]); if not (the default), they would be wasted on it, and chaos
+    /// would report a fault kind that never took effect. A scenario file may still skew the
+    /// clocks of any system.
+    fn reads_clock(&self) -> bool {
+        false
+    }
+
+    /// The clock faults under which the system claims its properties (its drift bound, the
+    /// offsets it tolerates): generated clock faults stay within it. The default is the
+    /// widest the generator draws ([`ClockBound::WIDEST`]).
+    fn clock_bound(&self) -> ClockBound {
+        ClockBound::WIDEST
     }
 
     /// Whether the system claims to tolerate byzantine peers. If not (the default, and the

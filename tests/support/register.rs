@@ -56,6 +56,15 @@ fn encode(kind: u8, value: u8, id: u64) -> Vec<u8> {
     f
 }
 
+/// The bytes `RegOp`'s derived `Arbitrary` decodes `op` from: for `Scenario::to_bytes_with`.
+#[allow(dead_code)] // Only the tests that encode scenarios as fuzzer input use it.
+pub fn op_bytes(op: &RegOp) -> Option<Vec<u8>> {
+    Some(match op {
+        RegOp::Read => vec![0, 0, 0, 0],
+        RegOp::Write(v) => vec![0xff, 0xff, 0xff, 0xff, *v],
+    })
+}
+
 const READ: u8 = 1;
 const WRITE: u8 = 2;
 const COPY: u8 = 3;

@@ -192,13 +192,20 @@ pub fn run_one(system: &RaftKv, data: &[u8]) -> Result<Forged, String> {
         net: Net::Real,
         incarnation: 0,
         points: Default::default(),
+        clock: Default::default(),
     };
     // Only differences of instants matter to the node, so the wall clock's reading does not
     // make runs differ.
     let start = Instant::now();
     // A fresh disk holds no record to find corrupt.
-    let mut node = Node::new(&ctx, Observer::new(NODES), system.mutant, start)
-        .map_err(|Corrupt(why)| format!("starting from an empty disk: {why}"))?;
+    let mut node = Node::new(
+        &ctx,
+        Observer::new(NODES),
+        system.mutant,
+        system.reads,
+        start,
+    )
+    .map_err(|Corrupt(why)| format!("starting from an empty disk: {why}"))?;
     let mut now = prepare(&mut node, state, start);
     let forger = system.forger().ok_or("the store names no message type")?;
     let context = ForgeContext {
@@ -238,7 +245,7 @@ pub fn run_one(system: &RaftKv, data: &[u8]) -> Result<Forged, String> {
 mod tests {
     use super::*;
     use crate::scenario::generate::seed_bytes;
-    use crate::systems::raft::Mutant;
+    use crate::systems::raft::{Mutant, Reads};
 
     #[test]
     fn every_state_is_reached() {
@@ -252,9 +259,11 @@ mod tests {
                 net: Net::Real,
                 incarnation: 0,
                 points: Default::default(),
+                clock: Default::default(),
             };
             let start = Instant::now();
-            let Ok(mut node) = Node::new(&ctx, Observer::new(NODES), None, start) else {
+            let Ok(mut node) = Node::new(&ctx, Observer::new(NODES), None, Reads::Log, start)
+            else {
                 panic!("an empty disk holds no corrupt record");
             };
             prepare(&mut node, state, start);
@@ -299,6 +308,7 @@ mod tests {
     fn the_planted_batch_overflow_panics_only_on_a_long_forged_batch() {
         let system = RaftKv {
             mutant: Some(Mutant::FixedAppendBatch),
+            ..RaftKv::default()
         };
         let (mut long_batches, mut panics) = (0, 0);
         for seed in 0..2000 {

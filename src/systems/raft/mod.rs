@@ -3,8 +3,18 @@
 //! Implements Ongaro & Ousterhout, "In Search of an Understandable Consensus Algorithm"
 //! (USENIX ATC 2014), with these parts of Ongaro's thesis (2014): PreVote (§9.6), leader
 //! stickiness and CheckQuorum (§4.2.3, §6.2), the start-of-term no-op (§6.4) and client
-//! sessions for exactly-once writes (§6.3). Reads go through the log (§6.4's simplest option),
-//! so they are linearizable without relying on clocks.
+//! sessions for exactly-once writes (§6.3).
+//!
+//! Two systems share this code, differing in how reads are served ([`Reads`]):
+//! - `raft` puts reads through the log (§6.4's simplest option), so they are linearizable
+//!   without relying on clocks;
+//! - `raft-lease` lets a leader answer reads on its own while it holds a lease (§6.4.1): a
+//!   majority acknowledged its heartbeats recently, measured on its node clock. It is
+//!   linearizable as long as every clock runs within 10 % of true time
+//!   ([`LEASE_MAX_DRIFT_PPM`]); offsets do not matter, since only monotonic clocks are
+//!   read. It opts in to clock faults ([`System::reads_clock`]), and generated drifts stay
+//!   within that bound. Its planted bug `unbounded-lease` measures the lease on the wall
+//!   clock with no margin.
 //!
 //! Map of the module:
 //! - `messages`: wire messages, one struct per message, and the log's disk records;
@@ -34,11 +44,12 @@ pub(crate) mod state_machine;
 mod tests;
 
 pub use mutants::Mutant;
+pub use node::{LEASE, LEASE_MAX_DRIFT_PPM, LEASE_SLACK};
 
 use crate::check::Violation;
 use crate::mutants::MutantInfo;
 use crate::node::Forger;
-use crate::scenario::NodeId;
+use crate::scenario::{ClockBound, NodeId};
 use crate::systems::{
     ClientContext, Liveness, NodeContext, PointInfo, Property, StepContext, System,
 };
@@ -69,19 +80,58 @@ pub const CRASH_POINTS: [PointInfo; 5] = [
     ),
 ];
 
+/// How a Raft leader serves reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reads {
+    /// Through the log, as writes (the system `raft`): linearizable whatever the clocks do.
+    #[default]
+    Log,
+    /// From its own state while it holds a lease, else through the log (the system
+    /// `raft-lease`): no round through the log for most reads, at the price of trusting
+    /// clocks to drift no more than [`LEASE_MAX_DRIFT_PPM`].
+    Lease,
+}
+
 /// The Raft KV system, optionally with a planted bug.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RaftKv {
     /// The planted bug, if any.
     pub mutant: Option<Mutant>,
+    /// How leaders serve reads; names the system (`raft`, `raft-lease`).
+    pub reads: Reads,
 }
 
+/// The systems' names, by how they read.
+const NAMES: [(&str, Reads); 2] = [("raft", Reads::Log), ("raft-lease", Reads::Lease)];
+
 impl RaftKv {
-    /// The store with the named planted bug (`None`: the correct store).
+    /// The store with lease reads (`raft-lease`).
+    pub fn lease() -> Self {
+        RaftKv {
+            mutant: None,
+            reads: Reads::Lease,
+        }
+    }
+
+    /// The store `raft` with the named planted bug (`None`: the correct store).
     pub fn from_mutant_name(mutant: Option<&str>) -> Result<Self, String> {
-        Ok(RaftKv {
-            mutant: mutant.map(str::parse).transpose()?,
-        })
+        RaftKv::named("raft", mutant)
+    }
+
+    /// The store named `system` (`raft` or `raft-lease`) with the named planted bug.
+    pub fn named(system: &str, mutant: Option<&str>) -> Result<Self, String> {
+        let reads = NAMES
+            .iter()
+            .find(|(name, _)| *name == system)
+            .map(|(_, reads)| *reads)
+            .ok_or_else(|| format!("`{system}` is not a Raft store (raft, raft-lease)"))?;
+        let mutant: Option<Mutant> = mutant.map(str::parse).transpose()?;
+        if let Some(m) = mutant.filter(|m| m.needs_leases() && reads != Reads::Lease) {
+            return Err(format!(
+                "`{m}` is a bug in lease reads, which `{system}` does not make: plant it in `raft-lease`"
+            ));
+        }
+        Ok(RaftKv { mutant, reads })
     }
 }
 
@@ -92,7 +142,10 @@ impl System for RaftKv {
     type Client = client::RaftClient;
 
     fn name(&self) -> &'static str {
-        "raft"
+        match self.reads {
+            Reads::Log => "raft",
+            Reads::Lease => "raft-lease",
+        }
     }
 
     fn observer(&self, nodes: u8) -> Self::Observer {
@@ -104,7 +157,7 @@ impl System for RaftKv {
     }
 
     async fn start_node(&self, ctx: NodeContext, observer: Self::Observer) -> io::Result<()> {
-        node::run(ctx, observer, self.mutant).await
+        node::run(ctx, observer, self.mutant, self.reads).await
     }
 
     async fn connect_client(&self, ctx: ClientContext) -> io::Result<Self::Client> {
@@ -136,20 +189,35 @@ impl System for RaftKv {
         invariants::PROPERTIES.to_vec()
     }
 
+    /// Every planted bug; those in lease reads only for `raft-lease`.
     fn mutants(&self) -> Vec<MutantInfo> {
         Mutant::ALL
             .iter()
-            .map(|m| MutantInfo {
-                name: m.name(),
-                description: m.description(),
-                caught_by: m.caught_by(),
-            })
+            .filter(|m| self.reads == Reads::Lease || !m.needs_leases())
+            .map(|m| m.info())
             .collect()
     }
 
     fn with_mutant(&self, name: &str) -> Self {
         RaftKv {
             mutant: name.parse().ok(),
+            reads: self.reads,
+        }
+    }
+
+    /// `raft-lease` measures its leases on its nodes' clocks; `raft`'s timers run on them
+    /// too, but nothing it promises depends on them, so generated scenarios leave its clocks
+    /// alone (and its seeds decode as they did before clocks existed).
+    fn reads_clock(&self) -> bool {
+        self.reads == Reads::Lease
+    }
+
+    /// Drift within [`LEASE_MAX_DRIFT_PPM`]; any offset (leases never read the wall
+    /// clock).
+    fn clock_bound(&self) -> ClockBound {
+        ClockBound {
+            max_drift_ppm: LEASE_MAX_DRIFT_PPM,
+            ..ClockBound::WIDEST
         }
     }
 

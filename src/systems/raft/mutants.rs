@@ -1,7 +1,9 @@
 //! Planted bugs: realistic mistakes from real Raft implementations, behind one runtime switch.
 //!
 //! `RaftKv { mutant: Some(m) }` plants `m`; the node checks `self.mutant == Some(..)` only at
-//! the one spot each bug lives, so the correct store pays nothing else for the switch.
+//! the one spot each bug lives, so the correct store pays nothing else for the switch. A bug
+//! in lease reads ([`Mutant::needs_leases`]) is planted in `raft-lease` only: `raft` reads
+//! through the log, where it could never show.
 
 use crate::mutants::MutantInfo;
 use std::fmt;
@@ -45,11 +47,15 @@ pub enum Mutant {
     FixedAppendBatch,
     /// Log recovery decodes every record whose length fits without verifying its checksum.
     UnverifiedRecords,
+    /// The read lease is dated by the followers' wall clocks, compared with the leader's,
+    /// lasts the whole minimum election timeout, and keeps the leader from stepping down: no
+    /// margin for drift, and nothing bounds how far two wall clocks disagree (`raft-lease`).
+    UnboundedLease,
 }
 
 impl Mutant {
     /// Every mutant.
-    pub const ALL: [Mutant; 16] = [
+    pub const ALL: [Mutant; 17] = [
         Mutant::CommitPreviousTerm,
         Mutant::UnsyncedVote,
         Mutant::LogLengthElection,
@@ -66,7 +72,13 @@ impl Mutant {
         Mutant::TermSyncAfterReply,
         Mutant::FixedAppendBatch,
         Mutant::UnverifiedRecords,
+        Mutant::UnboundedLease,
     ];
+
+    /// Whether the bug lives in lease reads, so that only `raft-lease` can carry it.
+    pub fn needs_leases(self) -> bool {
+        self == Mutant::UnboundedLease
+    }
 
     /// Kebab-case name (`--mutant NAME`).
     pub fn name(self) -> &'static str {
@@ -87,6 +99,7 @@ impl Mutant {
             Mutant::TermSyncAfterReply => "term-sync-after-reply",
             Mutant::FixedAppendBatch => "fixed-append-batch",
             Mutant::UnverifiedRecords => "unverified-records",
+            Mutant::UnboundedLease => "unbounded-lease",
         }
     }
 
@@ -139,6 +152,9 @@ impl Mutant {
             Mutant::UnverifiedRecords => {
                 "log recovery trusts the length prefix and decodes each record without verifying its checksum, so a bit flipped on disk becomes a different entry the node replays and applies (as Redis replays its append-only file, which carries no checksum: Ganesan et al., FAST '17, saw one flipped bit served and replicated as data); only a bit flip in a synced record reaches it"
             }
+            Mutant::UnboundedLease => {
+                "raft-lease only: each acknowledgment of a heartbeat carries the follower's wall-clock time, and the leader holds its lease (answering reads on its own, and keeping its leadership without CheckQuorum) until that time plus a whole minimum election timeout, read on its own wall clock: it trusts two machines' wall clocks to agree and to run at true rate, so a follower whose clock runs ahead keeps a deposed leader serving stale reads after a new leader has committed (leases and timeouts on System.currentTimeMillis broke on clock changes in ZooKeeper, ZOOKEEPER-1366; etcd's lease reads assume bounded drift)"
+            }
         }
     }
 
@@ -163,6 +179,7 @@ impl Mutant {
             Mutant::TermSyncAfterReply => "terms never decrease",
             Mutant::FixedAppendBatch => "no panics",
             Mutant::UnverifiedRecords => "corrupt records are never trusted",
+            Mutant::UnboundedLease => "linearizability",
         }
     }
 }

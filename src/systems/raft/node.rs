@@ -18,7 +18,12 @@
 //!   new entry (Figure 2, AppendEntries step 5);
 //! - persistence (Figure 2): term, vote and log are synced before answering any RPC and
 //!   before the leader counts its own entry;
-//! - client sessions (thesis §6.3): see [`super::state_machine`]; reads go through the log.
+//! - client sessions (thesis §6.3): see [`super::state_machine`]; reads go through the log,
+//!   or, in `raft-lease` ([`Reads::Lease`]), are served by a leader that holds a lease (thesis
+//!   §6.4.1; see [`LEASE`]).
+//!
+//! Time is the node's [`Clock`]'s: timers wait on its monotonic clock, so a node whose clock
+//! drifts times out early or late in true time, as it would on a real machine.
 //!
 //! Replies from an earlier term are ignored; any message with a later term makes the node a
 //! follower in that term (§5.1) — unless the term is beyond any an honest cluster reaches
@@ -28,14 +33,17 @@
 use super::log::{Corrupt, Log, Meta};
 use super::messages::RECEIVE_BUFFER;
 use super::messages::{
-    AppendEntries, AppendReply, ClientReply, ClientRequest, Command, Entry, Index, Message,
-    Outcome, PreVote, PreVoteReply, RequestVote, RequestVoteReply, Term, MAX_ENTRIES_PER_APPEND,
+    AppendEntries, AppendReply, ClientReply, ClientRequest, Command, Entry, Index, LeaseAppend,
+    LeaseReply, Message, Outcome, PreVote, PreVoteReply, RequestVote, RequestVoteReply, Term,
+    MAX_ENTRIES_PER_APPEND,
 };
 use super::mutants::Mutant;
 use super::observer::{Event, Observer, Role};
 use super::state_machine::{Applied, StateMachine};
+use super::Reads;
 use crate::node::disk::Disk;
 use crate::node::net::{Received, Transport};
+use crate::node::Clock;
 use crate::systems::NodeContext;
 use crate::workload::kv::KvOp;
 use rand::{Rng, SeedableRng};
@@ -56,6 +64,40 @@ pub const ELECTION_TIMEOUT_MIN: Duration = Duration::from_millis(150);
 pub const ELECTION_TIMEOUT_MAX: Duration = Duration::from_millis(300);
 /// Heartbeat interval.
 pub const HEARTBEAT: Duration = Duration::from_millis(50);
+/// The clock drift `raft-lease` claims to tolerate, in parts per million: every node's clock
+/// runs at 0.9 to 1.1 times true time (far beyond real quartz, ±100 ppm; the generator's
+/// widest drift, so that chaos tests the claim at its edge).
+pub const LEASE_MAX_DRIFT_PPM: u32 = 100_000;
+/// How much earlier in true time an event may be timed than one it caused: the simulator
+/// runs each host's tick over the same span of true time, so a message sent late in one
+/// host's tick can be handled early in the receiver's — up to a tick before it was sent. A
+/// lease's argument spans two such hops (the leader's heartbeat to a follower's promise, a
+/// new leader's write to the read the old one serves), so this covers two ticks of up to
+/// 20 ms.
+pub const LEASE_SLACK: Duration = Duration::from_millis(40);
+/// How long an acknowledged heartbeat lets a leader serve reads on its own (`raft-lease`),
+/// on its monotonic clock from the moment it sent the heartbeat.
+///
+/// The argument (Ongaro's thesis §6.4.1): a follower that acknowledged a heartbeat heard
+/// from the leader, so for `ELECTION_TIMEOUT_MIN` (150 ms) of its own clock it neither
+/// pre-votes nor votes (leader stickiness; also right after a restart, see `Node::new`). A
+/// new leader needs votes from a majority, which shares a node with the majority that
+/// acknowledged; so none is elected for `ELECTION_TIMEOUT_MIN / (1 + ρ)` of true time after
+/// that node heard the heartbeat, its clock running at most `1 + ρ` fast. The lease, `L` of
+/// the leader's own clock running at least `1 - ρ` fast, lasts at most `L / (1 - ρ)` of true
+/// time from the heartbeat's sending. So `L = (1 - ρ) · (ELECTION_TIMEOUT_MIN / (1 + ρ) -
+/// LEASE_SLACK)`: about 86 ms for ρ = 10 %. Clock offsets (skew) do not enter: the lease
+/// never reads the wall clock.
+pub const LEASE: Duration = lease(ELECTION_TIMEOUT_MIN, LEASE_MAX_DRIFT_PPM, LEASE_SLACK);
+
+/// [`LEASE`]'s formula, in microseconds.
+const fn lease(election: Duration, drift_ppm: u32, slack: Duration) -> Duration {
+    let one = 1_000_000u64;
+    let rho = drift_ppm as u64;
+    let follower = election.as_micros() as u64 * one / (one + rho);
+    let bound = follower.saturating_sub(slack.as_micros() as u64);
+    Duration::from_micros(bound * (one - rho) / one)
+}
 /// The highest term a node takes from a message. Terms grow by one per election, so no
 /// honest cluster comes near it; a term above is forged or corrupted. Adopting one such term
 /// would move the whole cluster next to `u64::MAX`, where a candidate's `term + 1` overflows
@@ -81,6 +123,13 @@ pub struct Node {
     observer: Observer,
     mutant: Option<Mutant>,
     rng: Xoshiro256PlusPlus,
+    /// How the leader serves reads.
+    reads: Reads,
+    /// The node's clock: the unbounded-lease mutant reads its wall clock.
+    clock: Clock,
+    /// When this incarnation started, on its monotonic clock: the origin of the lease
+    /// readings it sends.
+    started: Instant,
 
     term: Term,
     voted_for: Option<u8>,
@@ -104,6 +153,9 @@ pub struct Node {
     last_ack: Vec<Instant>,
     term_start: Index,
     pending: BTreeMap<u64, Pending>,
+    /// As a leader in lease mode: per peer, the latest lease reading of a [`LeaseAppend`]
+    /// it acknowledged in this term.
+    lease_acks: Vec<Option<u64>>,
 
     /// Messages to send, drained by the run loop.
     pub outbox: Vec<(SocketAddr, Message)>,
@@ -115,11 +167,13 @@ pub struct Node {
 }
 
 impl Node {
-    /// Starts a node from its disk at time `now`, or refuses a corrupt disk ([`super::log`]).
+    /// Starts a node from its disk at time `now` (on `ctx.clock`), serving reads as `reads`
+    /// says, or refuses a corrupt disk ([`super::log`]).
     pub fn new(
         ctx: &NodeContext,
         observer: Observer,
         mutant: Option<Mutant>,
+        reads: Reads,
         now: Instant,
     ) -> Result<Node, Corrupt> {
         // What a crashed process wrote but never synced is still in the page cache and reads
@@ -141,6 +195,9 @@ impl Node {
             observer,
             mutant,
             rng: Xoshiro256PlusPlus::seed_from_u64(ctx.seed),
+            reads,
+            clock: ctx.clock.clone(),
+            started: now,
             term: meta.term,
             voted_for: meta.voted_for,
             log: recovered.log,
@@ -159,11 +216,18 @@ impl Node {
             last_ack: vec![now; n],
             term_start: 0,
             pending: BTreeMap::new(),
+            lease_acks: vec![None; n],
             outbox: Vec::new(),
             sync_meta_after_send: false,
             granted_this_turn: false,
         };
         node.reset_election_timer(now);
+        if node.leases() {
+            // Before it crashed this node may have acknowledged a heartbeat on which a
+            // leader's lease rests, and it no longer remembers when: it stays out of
+            // elections for a minimum election timeout, as if it had just heard a leader.
+            node.last_leader_contact = Some(now);
+        }
         {
             let mut reg = node.observer.0.borrow_mut();
             if recovered.torn_bytes > 0 {
@@ -192,6 +256,49 @@ impl Node {
 
     fn is_peer(&self, from: u8) -> bool {
         from != self.id && usize::from(from) < self.peers.len()
+    }
+
+    fn leases(&self) -> bool {
+        self.reads == Reads::Lease
+    }
+
+    /// The clock the lease is measured on, in microseconds: the monotonic clock since this
+    /// incarnation started; with the unbounded-lease bug, the wall clock (since the epoch, so
+    /// that different nodes' readings compare, as the bug assumes they do).
+    fn lease_reading(&self, now: Instant) -> u64 {
+        if self.mutant == Some(Mutant::UnboundedLease) {
+            let wall = self.clock.wall().duration_since(std::time::UNIX_EPOCH);
+            return wall.map_or(0, |d| d.as_micros() as u64);
+        }
+        now.saturating_duration_since(self.started).as_micros() as u64
+    }
+
+    /// Whether this leader holds a read lease at `now`: a majority (itself included)
+    /// acknowledged heartbeats of its term sent less than [`LEASE`] ago, and it has committed
+    /// an entry of its term, so that its state machine holds every committed write.
+    fn holds_lease(&self, now: Instant) -> bool {
+        if self.role != Role::Leader || self.commit < self.term_start {
+            return false;
+        }
+        let reading = self.lease_reading(now);
+        let mut acks: Vec<u64> = self.lease_acks.iter().flatten().copied().collect();
+        acks.sort_unstable_by(|a, b| b.cmp(a));
+        // The leader counts itself: it needs majority - 1 others; the oldest of the newest
+        // such acknowledgments dates the lease.
+        let start = match self.majority() - 1 {
+            0 => reading,
+            k => match acks.get(k - 1) {
+                Some(start) => *start,
+                None => return false,
+            },
+        };
+        let lease = if self.mutant == Some(Mutant::UnboundedLease) {
+            // The planted bug: the whole minimum election timeout, no margin for drift.
+            ELECTION_TIMEOUT_MIN
+        } else {
+            LEASE
+        };
+        reading < start.saturating_add(lease.as_micros() as u64)
     }
 
     /// When the node next needs [`Node::on_timer`].
@@ -374,9 +481,15 @@ impl Node {
             Message::RequestVoteReply(m) if self.is_peer(m.from) => {
                 self.on_request_vote_reply(m, now)
             }
-            Message::AppendEntries(m) if self.is_peer(m.from) => self.on_append(m, now),
+            Message::AppendEntries(m) if self.is_peer(m.from) => self.on_append(m, None, now),
             Message::AppendReply(m) if self.is_peer(m.from) => self.on_append_reply(m, now),
-            Message::ClientRequest(m) => self.on_request(m, from_addr),
+            Message::LeaseAppend(m) if self.leases() && self.is_peer(m.append.from) => {
+                self.on_append(m.append, Some(m.sent), now)
+            }
+            Message::LeaseReply(m) if self.leases() && self.is_peer(m.reply.from) => {
+                self.on_lease_reply(m, now)
+            }
+            Message::ClientRequest(m) => self.on_request(m, from_addr, now),
             // From a node that is not a peer (garbage that passed the checksum could say so),
             // or a reply only clients expect.
             Message::PreVote(_)
@@ -385,7 +498,10 @@ impl Node {
             | Message::RequestVoteReply(_)
             | Message::AppendEntries(_)
             | Message::AppendReply(_)
-            | Message::ClientReply(_) => {}
+            | Message::ClientReply(_)
+            // A store without leases does not speak their messages.
+            | Message::LeaseAppend(_)
+            | Message::LeaseReply(_) => {}
         }
     }
 
@@ -479,7 +595,24 @@ impl Node {
         }
     }
 
-    fn on_append(&mut self, m: AppendEntries, now: Instant) {
+    /// Answers an AppendEntries of the leader `to`: a [`LeaseReply`] echoing `lease` if it
+    /// came as a [`LeaseAppend`].
+    fn reply_append(&mut self, to: u8, reply: AppendReply, lease: Option<u64>, now: Instant) {
+        match lease {
+            None => self.send(to, reply),
+            // The planted bug: the follower dates its promise by its own wall clock, which
+            // the leader will compare with its own.
+            Some(_) if self.mutant == Some(Mutant::UnboundedLease) => {
+                let sent = self.lease_reading(now);
+                self.send(to, LeaseReply { sent, reply });
+            }
+            Some(sent) => self.send(to, LeaseReply { sent, reply }),
+        }
+    }
+
+    /// Handles an AppendEntries; `lease` is the leader's reading if it came as a
+    /// [`LeaseAppend`].
+    fn on_append(&mut self, m: AppendEntries, lease: Option<u64>, now: Instant) {
         if self.mutant == Some(Mutant::FixedAppendBatch) {
             // The planted bug: the entries are staged in a buffer sized by the batch limit
             // every honest leader keeps to, before anything else is checked.
@@ -499,15 +632,13 @@ impl Node {
         } = m;
         if term < self.term {
             let t = self.term;
-            self.send(
-                from,
-                AppendReply {
-                    from: self.id,
-                    term: t,
-                    success: false,
-                    index: 0,
-                },
-            );
+            let reply = AppendReply {
+                from: self.id,
+                term: t,
+                success: false,
+                index: 0,
+            };
+            self.reply_append(from, reply, lease, now);
             return;
         }
         if term > self.term {
@@ -523,15 +654,13 @@ impl Node {
 
         let reply = |node: &mut Node, success: bool, index: Index| {
             let t = node.term;
-            node.send(
-                from,
-                AppendReply {
-                    from: node.id,
-                    term: t,
-                    success,
-                    index,
-                },
-            );
+            let reply = AppendReply {
+                from: node.id,
+                term: t,
+                success,
+                index,
+            };
+            node.reply_append(from, reply, lease, now);
         };
         if self.mutant == Some(Mutant::UnboundedFollowerCommit) {
             // The planted bug: the leader's commit index, bounded only by our own log, taken
@@ -632,6 +761,22 @@ impl Node {
         index
     }
 
+    /// An acknowledgment of a [`LeaseAppend`]: it renews the lease from the moment the
+    /// heartbeat it answers was sent, if it is of this leader's term (the follower then heard
+    /// this leader, whatever the log check said); then it is an AppendReply like any other.
+    fn on_lease_reply(&mut self, m: LeaseReply, now: Instant) {
+        let LeaseReply { sent, reply } = m;
+        // A reading from the future was not this leader's (a forgery): it dates nothing. The
+        // planted bug takes a follower's wall-clock time at face value, whatever it says.
+        let plausible =
+            sent <= self.lease_reading(now) || self.mutant == Some(Mutant::UnboundedLease);
+        if self.role == Role::Leader && reply.term == self.term && plausible {
+            let ack = &mut self.lease_acks[usize::from(reply.from)];
+            *ack = Some(ack.map_or(sent, |a| a.max(sent)));
+        }
+        self.on_append_reply(reply, now);
+    }
+
     fn on_append_reply(&mut self, m: AppendReply, now: Instant) {
         let AppendReply {
             from,
@@ -660,11 +805,11 @@ impl Node {
                 self.next_index[p] = self.next_index[p].max(index + 1);
                 self.advance_commit();
                 if self.next_index[p] <= last {
-                    self.send_append(from);
+                    self.send_append(from, now);
                 }
             } else if crate::buggify!() {
                 // BUGGIFY: an early retry, which the follower sees as a duplicate.
-                self.send_append(from);
+                self.send_append(from, now);
             }
         } else {
             if index <= self.match_index[p] && self.match_index[p] > 0 {
@@ -679,11 +824,11 @@ impl Node {
             // Not `clamp`: it panics if a (wrongly) high match index passes `last`.
             let next = index.max(self.match_index[p] + 1).min(last + 1);
             self.next_index[p] = next;
-            self.send_append(from);
+            self.send_append(from, now);
         }
     }
 
-    fn on_request(&mut self, m: ClientRequest, reply_to: SocketAddr) {
+    fn on_request(&mut self, m: ClientRequest, reply_to: SocketAddr, now: Instant) {
         let ClientRequest { client, seq, op } = m;
         if self.role != Role::Leader {
             let hint = self.leader.filter(|l| *l != self.id);
@@ -697,8 +842,16 @@ impl Node {
             ));
             return;
         }
-        if self.mutant == Some(Mutant::LocalReads) {
-            if let KvOp::Get { key } = op {
+        if let KvOp::Get { key } = op {
+            // A read the leader answers from its own state machine: with a lease, which
+            // guarantees no other leader has committed anything since (raft-lease); or
+            // without one, the planted local-reads bug.
+            let lease = self.leases() && self.holds_lease(now);
+            if lease || self.mutant == Some(Mutant::LocalReads) {
+                if lease {
+                    let (node, term, commit) = (self.id, self.term, self.commit);
+                    self.observer.push(Event::LeaseRead { node, term, commit });
+                }
                 let value = self.state.get(key).to_string();
                 self.outbox.push((
                     reply_to,
@@ -747,12 +900,12 @@ impl Node {
         self.advance_commit();
         for p in 0..self.peers.len() as u8 {
             if p != self.id {
-                self.send_append(p);
+                self.send_append(p, now);
             }
         }
     }
 
-    fn send_append(&mut self, to: u8) {
+    fn send_append(&mut self, to: u8, now: Instant) {
         let p = usize::from(to);
         let next = self.next_index[p].clamp(1, self.log.last_index() + 1);
         let prev_index = next - 1;
@@ -773,7 +926,12 @@ impl Node {
             entries,
             leader_commit: self.commit,
         };
-        self.send(to, msg);
+        if self.leases() {
+            let sent = self.lease_reading(now);
+            self.send(to, LeaseAppend { sent, append: msg });
+        } else {
+            self.send(to, msg);
+        }
     }
 
     /// §5.3/§5.4.2: commit the highest index stored on a majority, if it is of our term.
@@ -889,6 +1047,7 @@ impl Node {
         self.next_index = vec![self.log.last_index() + 1; n];
         self.match_index = vec![0; n];
         self.last_ack = vec![now; n];
+        self.lease_acks = vec![None; n];
         self.publish_role();
         // What a new leader starts out believing of its followers, published so the checker
         // holds it to acknowledgments of this term like every later raise. All zero here; a
@@ -919,7 +1078,7 @@ impl Node {
     fn heartbeat(&mut self, now: Instant) {
         for p in 0..self.peers.len() as u8 {
             if p != self.id {
-                self.send_append(p);
+                self.send_append(p, now);
             }
         }
         self.heartbeat_at = now + HEARTBEAT;
@@ -938,7 +1097,10 @@ impl Node {
                         *p == usize::from(self.id) || now < self.last_ack[*p] + ELECTION_TIMEOUT_MAX
                     })
                     .count();
-                if heard < self.majority() {
+                // The planted lease bug also keeps leadership while the lease holds: a lease
+                // is a promise that no one else leads, so why step down?
+                let leased = self.mutant == Some(Mutant::UnboundedLease) && self.holds_lease(now);
+                if heard < self.majority() && !leased {
                     self.leader = None;
                     self.become_follower(now);
                     self.publish_view();
@@ -964,6 +1126,8 @@ fn peer_term(msg: &Message) -> Term {
         Message::RequestVoteReply(m) => m.term,
         Message::AppendEntries(m) => m.term,
         Message::AppendReply(m) => m.term,
+        Message::LeaseAppend(m) => m.append.term,
+        Message::LeaseReply(m) => m.reply.term,
         Message::ClientRequest(_) | Message::ClientReply(_) => 0,
     }
 }
@@ -978,10 +1142,16 @@ impl Drop for UpGuard {
 }
 
 /// Runs one incarnation of a node until it is crashed (the future is dropped).
-pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -> io::Result<()> {
+pub async fn run(
+    ctx: NodeContext,
+    observer: Observer,
+    mutant: Option<Mutant>,
+    reads: Reads,
+) -> io::Result<()> {
     let transport = Transport::bind(&ctx.net, ctx.addr()).await?;
     let _up = UpGuard(observer.clone(), ctx.id);
-    let mut node = match Node::new(&ctx, observer.clone(), mutant, Instant::now()) {
+    let clock = ctx.clock.clone();
+    let mut node = match Node::new(&ctx, observer.clone(), mutant, reads, clock.now()) {
         Ok(node) => node,
         Err(corrupt) => {
             // A node that cannot trust its disk stays out rather than rejoin with less than it
@@ -998,13 +1168,13 @@ pub async fn run(ctx: NodeContext, observer: Observer, mutant: Option<Mutant>) -
         tokio::select! {
             biased;
             received = transport.recv_msg(&mut buf) => match received {
-                Ok((received, from)) => node.on_received(received, from, Instant::now()),
+                Ok((received, from)) => node.on_received(received, from, clock.now()),
                 // Real UDP can report errors for earlier sends (ICMP); never spin on them.
-                Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+                Err(_) => clock.sleep(Duration::from_millis(1)).await,
             },
-            () = tokio::time::sleep_until(deadline) => node.on_timer(Instant::now()),
+            () = clock.sleep_until(deadline) => node.on_timer(clock.now()),
         }
-        node.on_timer(Instant::now());
+        node.on_timer(clock.now());
         for (to, msg) in node.outbox.drain(..) {
             // UDP is best effort; a failed send is a lost message, which Raft tolerates.
             let _ = transport.send_msg(to, &msg).await;
@@ -1031,9 +1201,10 @@ mod tests {
             net: Net::Real,
             incarnation: 0,
             points: Default::default(),
+            clock: Default::default(),
         };
         let now = Instant::now();
-        let node = Node::new(&ctx, observer.clone(), None, now).expect("an empty disk");
+        let node = Node::new(&ctx, observer.clone(), None, Reads::Log, now).expect("an empty disk");
         (node, observer, now)
     }
 

@@ -123,6 +123,16 @@ pub enum Event {
         /// Digest of the entry applied.
         entry: u64,
     },
+    /// A leader answered a read from its own state under its lease (`raft-lease`), without a
+    /// round through the log.
+    LeaseRead {
+        /// Leader.
+        node: u8,
+        /// Its term.
+        term: Term,
+        /// Its commit index: the read sees the state up to it.
+        commit: Index,
+    },
 }
 
 /// A node's current state, as it last published it.

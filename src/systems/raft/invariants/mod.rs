@@ -311,6 +311,15 @@ impl Checker {
                 self.node_log(node)?;
                 self.applied(node, index, entry)?;
             }
+            // Checked by linearizability, in the client history; noted so that a trace shows
+            // which reads skipped the log.
+            Event::LeaseRead { node, term, commit } => {
+                self.node_log(node)?;
+                ctx.trace.line(
+                    ctx.now,
+                    format_args!("n{node} read under its lease (term {term}, commit {commit})"),
+                );
+            }
         }
         Ok(())
     }

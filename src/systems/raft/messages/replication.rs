@@ -71,3 +71,28 @@ pub struct AppendReply {
     #[arbitrary(with = crate::node::forge::plausible_u64)]
     pub index: Index,
 }
+
+/// An [`AppendEntries`] from a leader that serves reads under a lease (`raft-lease`). The
+/// follower handles `append` as any AppendEntries and answers with a [`LeaseReply`] that
+/// echoes `sent`: the leader's clock reading when it sent it, in microseconds on its own
+/// clock. The leader can then date the lease an acknowledgment renews by the moment the
+/// follower's promise began, even if the reply was delayed, duplicated or reordered — a
+/// reply's arrival time says nothing about which heartbeat it answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Arbitrary)]
+pub struct LeaseAppend {
+    /// The leader's clock reading at sending, in microseconds.
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
+    pub sent: u64,
+    /// The AppendEntries itself.
+    pub append: AppendEntries,
+}
+
+/// The answer to a [`LeaseAppend`]: the [`AppendReply`], with the request's `sent` echoed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Arbitrary)]
+pub struct LeaseReply {
+    /// The `sent` of the [`LeaseAppend`] answered.
+    #[arbitrary(with = crate::node::forge::plausible_u64)]
+    pub sent: u64,
+    /// The reply itself.
+    pub reply: AppendReply,
+}
