@@ -909,3 +909,70 @@ fn store_convergence_without_final_states_is_a_usage_error() {
         text(&out)
     );
 }
+
+#[test]
+fn cap_compares_stores_and_rejects_bad_arguments() {
+    let out = squall(&["cap", "--system", "raft", "--schedules", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(report["schedules"], 3);
+    assert_eq!(report["stores"][0]["system"], "raft");
+    assert_eq!(report["stores"][0]["not_linearizable"], 0);
+    assert!(report["stores"][0]["minority"]["invoked"].as_u64() > Some(0));
+
+    let svg = std::env::temp_dir().join(format!("squall-cap-{}.svg", std::process::id()));
+    let out = squall(&[
+        "cap",
+        "--system",
+        "raft",
+        "--schedules",
+        "2",
+        "--svg",
+        svg.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let chart = std::fs::read_to_string(&svg).expect("the chart is written");
+    let _ = std::fs::remove_file(&svg);
+    assert!(
+        chart.starts_with("<svg") && chart.contains("raft"),
+        "{chart}"
+    );
+
+    for (args, says) in [
+        (&["cap", "--system", "paxos"][..], "unknown system `paxos`"),
+        (
+            &["cap", "--system", "raft", "--schedules", "0"][..],
+            "--schedules",
+        ),
+        (
+            &["cap", "--system", "raft", "--mutant", "local-reads"][..],
+            "SYSTEM:MUTANT",
+        ),
+        (
+            &["cap", "--system", "raft", "--mutant", "twopc:x"][..],
+            "not one of the stores",
+        ),
+        (
+            &["cap", "--system", "raft", "--mutant", "raft:no-such-bug"][..],
+            "no-such-bug",
+        ),
+        (
+            &[
+                "cap",
+                "--system",
+                "raft",
+                "--svg",
+                "/nonexistent/dir/cap.svg",
+            ][..],
+            "/nonexistent/dir/cap.svg",
+        ),
+        (
+            &["cap", "--system", "twopc", "--schedules", "1"][..],
+            "not a scenario for `twopc`",
+        ),
+    ] {
+        let out = squall(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
+    }
+}

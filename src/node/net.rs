@@ -68,6 +68,16 @@ pub struct NetFaults {
     /// opened as a forgery if it is one ([`super::forge::open`]). Read by transports when they
     /// bind.
     pub harness: Option<SocketAddr>,
+    /// Clients that live beside nodes, if the scenario pins them.
+    pinned: Option<PinnedClients>,
+}
+
+/// Where pinned clients live ([`crate::scenario::Scenario::clients_pinned`]): their host,
+/// the port of client 0 (client `k` uses the `k`-th port after it), and each client's node.
+struct PinnedClients {
+    ip: IpAddr,
+    first_port: u16,
+    homes: Vec<usize>,
 }
 
 impl NetFaults {
@@ -85,6 +95,38 @@ impl NetFaults {
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             effects: Effects::default(),
             harness: None,
+            pinned: None,
+        }
+    }
+
+    /// Pins client `k` (at `ip`, port `first_port + k`) beside node `homes[k]`: from now on a
+    /// frame between the client and a node is dropped when the link between its node and
+    /// that node is cut, as if the client ran on its node's machine.
+    pub fn pin_clients(&mut self, ip: IpAddr, first_port: u16, homes: Vec<usize>) {
+        self.pinned = Some(PinnedClients {
+            ip,
+            first_port,
+            homes,
+        });
+    }
+
+    /// Whether a frame between a pinned client and a node crosses a cut link.
+    fn cut_for_pinned(&self, from: SocketAddr, to: SocketAddr) -> bool {
+        let Some(p) = &self.pinned else {
+            return false;
+        };
+        let home = |a: SocketAddr| {
+            if a.ip() != p.ip {
+                return None;
+            }
+            let k = a.port().checked_sub(p.first_port)?;
+            p.homes.get(usize::from(k)).copied()
+        };
+        let node = |a: SocketAddr| (a.ip() != p.ip).then(|| self.index(a.ip())).flatten();
+        match (home(from), node(to), node(from), home(to)) {
+            (Some(h), Some(t), _, _) => h != t && self.is_cut(h, t),
+            (_, _, Some(f), Some(h)) => f != h && self.is_cut(f, h),
+            _ => false,
         }
     }
 
@@ -121,7 +163,13 @@ impl NetFaults {
 
     /// Decides the fate of one frame: how many copies to put on the wire (0, 1 or 2), for
     /// how long to hold them back, and whether to flip a bit in it.
-    fn fate(&mut self, from: IpAddr, to: IpAddr) -> (usize, Option<Duration>, bool) {
+    fn fate(&mut self, from: SocketAddr, to: SocketAddr) -> (usize, Option<Duration>, bool) {
+        if self.cut_for_pinned(from, to) {
+            // turmoil does not know the client sits beside a node: the drop is ours.
+            self.effects.dropped_by_partition += 1;
+            return (0, None, false);
+        }
+        let (from, to) = (from.ip(), to.ip());
         if self.count_if_cut(from, to) {
             return (1, None, false);
         }
@@ -258,7 +306,7 @@ impl Transport {
             ));
         }
         let (copies, delay, corrupt) = match &self.faults {
-            Some(faults) => faults.borrow_mut().fate(self.local.ip(), to.ip()),
+            Some(faults) => faults.borrow_mut().fate(self.local, to),
             None => (1, None, false),
         };
         let corrupted;
@@ -274,15 +322,18 @@ impl Transport {
         {
             // The frame goes out later from a task of this host, so a crash of the sender
             // loses it, and a link cut by then drops it.
-            let (socket, faults, frame, from) = (
-                socket.clone(),
-                faults.clone(),
-                frame.to_vec(),
-                self.local.ip(),
-            );
+            let (socket, faults, frame, from) =
+                (socket.clone(), faults.clone(), frame.to_vec(), self.local);
             tokio::task::spawn_local(async move {
                 tokio::time::sleep(delay).await;
-                faults.borrow_mut().count_if_cut(from, to.ip());
+                {
+                    let mut f = faults.borrow_mut();
+                    if f.cut_for_pinned(from, to) {
+                        f.effects.dropped_by_partition += 1;
+                        return;
+                    }
+                    f.count_if_cut(from.ip(), to.ip());
+                }
                 for _ in 0..copies {
                     // A send error here has no caller to go to; the frame is lost, as it
                     // would be on a real network.

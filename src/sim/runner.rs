@@ -281,6 +281,12 @@ impl<'a, S: System> Runner<'a, S> {
             derive_seed(scenario.seed, 1),
         )));
         faults.borrow_mut().harness = Some(SocketAddr::new(CLIENT_IP, GARBAGE_PORT));
+        if scenario.clients_pinned {
+            let homes = (0..MAX_CLIENTS).map(|k| usize::from(k % n)).collect();
+            faults
+                .borrow_mut()
+                .pin_clients(CLIENT_IP, CLIENT_PORT, homes);
+        }
         let peers: Vec<SocketAddr> = (0..n)
             .map(|i| SocketAddr::new(node_ip(i), NODE_PORT))
             .collect();
