@@ -20,7 +20,8 @@ fn text(out: &Output) -> String {
 }
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write temp file");
@@ -121,7 +122,8 @@ fn bad_twopc_scenarios_name_what_and_where() {
 
 #[test]
 fn binary_garbage_as_a_scenario_file_is_an_error_not_a_panic() {
-    let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("garbage.scn");
     std::fs::write(&path, [0xffu8, 0xfe, 0, 1, 2, 3, 0x80]).expect("write");
@@ -132,7 +134,8 @@ fn binary_garbage_as_a_scenario_file_is_an_error_not_a_panic() {
 
 #[test]
 fn chaos_reports_verified_findings_with_every_failing_seed_and_the_mutant_in_the_repro() {
-    let out_dir = std::env::temp_dir().join(format!("squall-cli-chaos-{}", std::process::id()));
+    let out_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cli-chaos-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     let out = squall(&[
         "chaos",
@@ -420,7 +423,8 @@ fn the_readme_table_lists_every_command_and_help_states_exit_codes() {
 }
 
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
@@ -920,7 +924,8 @@ fn cap_compares_stores_and_rejects_bad_arguments() {
     assert_eq!(report["stores"][0]["not_linearizable"], 0);
     assert!(report["stores"][0]["minority"]["invoked"].as_u64() > Some(0));
 
-    let svg = std::env::temp_dir().join(format!("squall-cap-{}.svg", std::process::id()));
+    let svg = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cap-{}.svg", std::process::id()));
     let out = squall(&[
         "cap",
         "--system",
