@@ -372,7 +372,7 @@ pub fn measure<S: System>(
 }
 
 /// `text` with its `system` line naming `system`.
-fn retarget(text: &str, system: &str) -> String {
+pub fn retarget(text: &str, system: &str) -> String {
     let mut out = String::with_capacity(text.len() + system.len());
     for line in text.lines() {
         if line.starts_with("system ") {

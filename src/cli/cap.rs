@@ -27,6 +27,10 @@ pub struct CapArgs {
     /// Also draw the results as an SVG bar chart into this file.
     #[arg(long)]
     pub svg: Option<PathBuf>,
+    /// Write each store's first schedule that was not linearizable, and its first that broke
+    /// what the store claims, into this directory as scenario files to replay.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 struct Measure<'a> {
@@ -84,6 +88,30 @@ pub(super) fn cap(catalog: &impl Catalog, args: &CapArgs) -> Result<u8> {
             .map_err(anyhow::Error::msg)?
             .with_context(|| format!("measuring `{name}`"))?;
         report.stores.push(result);
+    }
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for store in &report.stores {
+            let firsts = [
+                ("not-linearizable", store.first_not_linearizable),
+                (
+                    "broke-claims",
+                    store.first_claimed_violation.as_ref().map(|(i, _)| *i),
+                ),
+            ];
+            for (what, index) in firsts {
+                let Some(i) = index else { continue };
+                let path = dir.join(format!("{}-{what}-{i}.scn", store.system));
+                let text = crate::cap::retarget(&texts[i as usize], &store.system);
+                std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                eprintln!(
+                    "cap: wrote {} (squall replay {} --trace)",
+                    path.display(),
+                    path.display()
+                );
+            }
+        }
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
