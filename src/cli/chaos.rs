@@ -33,7 +33,8 @@ pub struct ChaosArgs {
     /// Run shard I of N (e.g. `2/8`): disjoint scenario seeds for CI matrices.
     #[arg(long, value_parser = parse_shard, default_value = "0/1")]
     pub shard: (u64, u64),
-    /// Directory for shrunk failing scenarios and their traces.
+    /// Directory for shrunk failing scenarios, their traces and HTML reports, and the
+    /// campaign's summary page (`summary.html`).
     #[arg(long, default_value = "chaos-out")]
     pub out: PathBuf,
     /// Print the summary as JSON.
@@ -194,7 +195,70 @@ pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result
         }
     });
     bar.finish_and_clear();
-    summarize(&campaign, &plan, args, started.elapsed())
+    let elapsed = started.elapsed();
+    write_summary_page(&campaign, &plan, args, elapsed);
+    summarize(&campaign, &plan, args, elapsed)
+}
+
+/// Writes `OUT/summary.html`: scenarios, violations with links to their reports, effects
+/// per fault kind and the fault × phase coverage heatmap. A failure to write it is said on
+/// stderr and does not change the verdict.
+fn write_summary_page(campaign: &Campaign, plan: &ChaosPlan, args: &ChaosArgs, elapsed: Duration) {
+    let Some(dir) = &plan.out else {
+        return;
+    };
+    let found = campaign
+        .found
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let effects = *campaign.effects.lock().unwrap_or_else(|p| p.into_inner());
+    let coverage = campaign
+        .coverage
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let ineffective = campaign.ineffective_kinds();
+    // Links relative to the page, which sits in the same directory.
+    let relative = |p: &Option<String>| {
+        p.as_ref().map(|p| {
+            std::path::Path::new(p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.clone())
+        })
+    };
+    let page = crate::report::html::chaos_page(&crate::report::html::ChaosPage {
+        system: &args.system,
+        mutant: args.mutant.as_deref(),
+        seed: plan.seed,
+        execs: campaign.execs.load(Ordering::Relaxed),
+        seconds: elapsed.as_secs_f64(),
+        simulated: campaign.sim_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+        violations: campaign.violations.load(Ordering::Relaxed),
+        found: found
+            .values()
+            .map(|f| crate::report::html::ChaosFinding {
+                kind: f.kind.clone(),
+                property: f.property.clone(),
+                detail: f.detail.clone(),
+                count: f.count,
+                steps: f.steps,
+                file: relative(&f.file),
+                report: relative(&f.report),
+            })
+            .collect(),
+        effects: &effects,
+        coverage: &coverage,
+        ineffective: &ineffective,
+    });
+    let path = dir.join("summary.html");
+    let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, page));
+    match written {
+        Ok(()) if !args.json => eprintln!("summary: {}", path.display()),
+        Ok(()) => {}
+        Err(e) => eprintln!("error: writing {}: {e}", path.display()),
+    }
 }
 
 fn summarize(
@@ -275,11 +339,16 @@ fn summarize(
             );
             let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
             match &f.file {
-                Some(p) => println!(
-                    "  look closer: {} replay {}{mutant} --trace",
-                    super::program(),
-                    super::shell_word(p)
-                ),
+                Some(p) => {
+                    println!(
+                        "  look closer: {} replay {}{mutant} --trace",
+                        super::program(),
+                        super::shell_word(p)
+                    );
+                    if let Some(report) = &f.report {
+                        println!("  report: {report}");
+                    }
+                }
                 // Not saved (see the harness errors): the scenario itself, so it is not lost.
                 None if plan.out.is_some() && plan.shrink => {
                     println!("  not saved; its scenario:");
@@ -390,6 +459,10 @@ pub struct ShrinkArgs {
     /// Print the result as JSON (one document on stdout).
     #[arg(long)]
     pub json: bool,
+    /// Write a self-contained HTML report of the shrunk scenario's run to this file
+    /// (refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 struct ShrinkVisit<'a>(&'a ShrinkArgs);
@@ -415,6 +488,7 @@ impl Visit for ShrinkVisit<'_> {
                 out.display()
             );
         }
+        let html = super::run::NewFile::create(&args.html)?;
         let report = run_isolated(system, &scenario, &config, isolation)?;
         let Some(failure) = report.failure() else {
             bail!(
@@ -463,6 +537,33 @@ impl Visit for ShrinkVisit<'_> {
         } else {
             false
         };
+        if let Some(html) = html {
+            let recorded = RunConfig {
+                record: true,
+                ..config.clone()
+            };
+            let report = run_isolated(system, &shrunk.scenario, &recorded, Isolation::Thread)?;
+            let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+            let source = if written {
+                out.display().to_string()
+            } else {
+                format!("shrunk from {}", args.file.display())
+            };
+            let replay = format!(
+                "{} replay {}{mutant}",
+                super::program(),
+                super::shell_word(&out.display().to_string())
+            );
+            super::run::write_report(
+                html,
+                system,
+                &shrunk.scenario,
+                &report,
+                args.mutant.as_deref(),
+                &source,
+                &replay,
+            )?;
+        }
         if args.json {
             let json = serde_json::json!({
                 "file": args.file.display().to_string(),
