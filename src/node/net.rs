@@ -273,30 +273,21 @@ impl Transport {
 
     /// Sends one frame to `to`. Loss and duplication happen here in the simulator.
     pub async fn send(&self, to: SocketAddr, frame: &[u8]) -> io::Result<()> {
-        self.send_described(to, frame, None).await
+        self.send_recorded(to, frame).await.map(drop)
     }
 
-    /// [`Transport::send`], with the message's kind and summary for the recorder.
-    async fn send_described(
-        &self,
-        to: SocketAddr,
-        frame: &[u8],
-        message: Option<(String, String, bool)>,
-    ) -> io::Result<()> {
+    /// [`Transport::send`], returning the frame's index in the run's recording, if it
+    /// records (so that [`Transport::send_msg`] can describe the message).
+    async fn send_recorded(&self, to: SocketAddr, frame: &[u8]) -> io::Result<Option<usize>> {
         if self.points.is_crashed() {
-            return Ok(());
+            return Ok(None);
         }
-        self.send_frame(to, frame, message).await?;
+        let recorded = self.send_frame(to, frame).await?;
         self.points.pass("net-send");
-        Ok(())
+        Ok(recorded)
     }
 
-    async fn send_frame(
-        &self,
-        to: SocketAddr,
-        frame: &[u8],
-        message: Option<(String, String, bool)>,
-    ) -> io::Result<()> {
+    async fn send_frame(&self, to: SocketAddr, frame: &[u8]) -> io::Result<Option<usize>> {
         if frame.len() > MAX_FRAME {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -338,7 +329,6 @@ impl Transport {
                 cut,
                 delay,
                 corrupt,
-                message,
             )
         });
         if let (Some(delay), Socket::Sim(socket), Some(faults)) =
@@ -365,7 +355,7 @@ impl Transport {
                     let _ = socket.send_to(&frame, to).await;
                 }
             });
-            return Ok(());
+            return Ok(recorded);
         }
         for _ in 0..copies {
             match &self.socket {
@@ -373,7 +363,7 @@ impl Transport {
                 Socket::Real(s) => s.send_to(frame, to).await?,
             };
         }
-        Ok(())
+        Ok(recorded)
     }
 
     /// Receives one frame into `buf`, returning its length and sender. A datagram longer
@@ -419,17 +409,17 @@ impl Transport {
     /// if `msg`'s `Serialize` impl fails, or if the socket does.
     pub async fn send_msg<M: Serialize + ?Sized>(&self, to: SocketAddr, msg: &M) -> io::Result<()> {
         let mut buf = self.scratch.take();
-        // Only while recording: a summary of the message for the report.
-        let message = self
-            .recorder
-            .as_ref()
-            .map(|_| crate::report::summarize(msg));
         let sent = match frame::encode_into(msg, &mut buf) {
-            Ok(()) => self.send_described(to, &buf, message).await,
+            Ok(()) => self.send_recorded(to, &buf).await,
             Err(e) => Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
         };
         self.scratch.set(buf);
-        sent
+        // Only while recording: what the message says, for the report.
+        if let (Some(r), Ok(Some(index))) = (&self.recorder, &sent) {
+            r.borrow_mut()
+                .describe(*index, crate::report::summarize(msg));
+        }
+        sent.map(drop)
     }
 
     /// Receives one frame into `buf` and decodes it as an `M`, returning it with its sender.

@@ -256,8 +256,8 @@ impl Recorder {
     }
 
     /// A frame left `from` for `to` at `at`: `copies` of it go on the wire (0: lost),
-    /// `cut`: its link drops it, after `delay` if held back. Returns its index, to report a
-    /// later drop ([`Recorder::dropped`]).
+    /// `cut`: its link drops it, after `delay` if held back. Returns its index, to describe
+    /// its message ([`Recorder::describe`]) and report a later drop ([`Recorder::dropped`]).
     #[allow(clippy::too_many_arguments)]
     pub fn sent(
         &mut self,
@@ -269,15 +269,12 @@ impl Recorder {
         cut: bool,
         delay: Option<Duration>,
         corrupted: bool,
-        message: Option<(String, String, bool)>,
     ) -> Option<usize> {
         if self.recording.frames.len() >= MAX_FRAMES {
             self.recording.frames_omitted += 1;
             return None;
         }
         let (from, to) = (self.lane(from), self.lane(to));
-        let (kind, summary, heartbeat) = message
-            .unwrap_or_else(|| ("frame".to_string(), format!("{} bytes", bytes.len()), false));
         let index = self.recording.frames.len();
         self.recording.frames.push(FrameRecord {
             from,
@@ -294,9 +291,9 @@ impl Recorder {
             duplicated: copies > 1,
             delay_ms: delay.map_or(0, |d| d.as_millis() as u64),
             corrupted,
-            kind,
-            summary,
-            heartbeat,
+            kind: "frame".to_string(),
+            summary: format!("{} bytes", bytes.len()),
+            heartbeat: false,
             bytes: bytes.len() as u32,
         });
         if !cut {
@@ -309,6 +306,16 @@ impl Recorder {
             }
         }
         Some(index)
+    }
+
+    /// Frame `index` carries a message of this kind, so summarized, a heartbeat or not
+    /// ([`summarize`]).
+    pub fn describe(&mut self, index: usize, (kind, summary, heartbeat): (String, String, bool)) {
+        if let Some(f) = self.recording.frames.get_mut(index) {
+            f.kind = kind;
+            f.summary = summary;
+            f.heartbeat = heartbeat;
+        }
     }
 
     /// Frame `index`, held back by its sender, met a cut link when it went out.
@@ -434,7 +441,7 @@ pub fn summarize<M: Serialize + ?Sized>(msg: &M) -> (String, String, bool) {
         _ => "message".to_string(),
     };
     let mut summary = String::new();
-    compact(&value, &mut summary, 0);
+    compact(&value, &mut summary);
     if summary.chars().count() > MAX_SUMMARY {
         summary = summary.chars().take(MAX_SUMMARY - 1).collect::<String>() + "…";
     }
@@ -456,7 +463,7 @@ fn empty_entries(value: &serde_json::Value) -> bool {
 }
 
 /// `{"A":{"x":1,"ys":[..]}}` as `A{x:1 ys:[..]}`; long arrays (a payload's bytes) by length.
-fn compact(value: &serde_json::Value, out: &mut String, depth: usize) {
+fn compact(value: &serde_json::Value, out: &mut String) {
     use serde_json::Value;
     if out.len() > MAX_SUMMARY * 2 {
         return;
@@ -476,7 +483,7 @@ fn compact(value: &serde_json::Value, out: &mut String, depth: usize) {
                 if i > 0 {
                     out.push(' ');
                 }
-                compact(item, out, depth + 1);
+                compact(item, out);
             }
             out.push(']');
         }
@@ -485,7 +492,7 @@ fn compact(value: &serde_json::Value, out: &mut String, depth: usize) {
                 let (k, v) = map.iter().next().expect("one entry");
                 if v.is_object() {
                     out.push_str(k);
-                    compact(v, out, depth + 1);
+                    compact(v, out);
                     return;
                 }
             }
@@ -496,7 +503,7 @@ fn compact(value: &serde_json::Value, out: &mut String, depth: usize) {
                 }
                 out.push_str(k);
                 out.push(':');
-                compact(v, out, depth + 1);
+                compact(v, out);
             }
             out.push('}');
         }
@@ -552,10 +559,10 @@ mod tests {
         let mut r = Recorder::new(lanes, addrs);
         let ms = Duration::from_millis;
         let (a, b) = (addr(1, 7000), addr(2, 7000));
-        r.sent(ms(1), a, b, b"x", 2, false, None, false, None);
-        r.sent(ms(2), a, b, b"x", 1, false, None, false, None);
-        r.sent(ms(3), a, b, b"y", 0, false, None, false, None);
-        r.sent(ms(4), b, a, b"z", 1, true, None, false, None);
+        r.sent(ms(1), a, b, b"x", 2, false, None, false);
+        r.sent(ms(2), a, b, b"x", 1, false, None, false);
+        r.sent(ms(3), a, b, b"y", 0, false, None, false);
+        r.sent(ms(4), b, a, b"z", 1, true, None, false);
         for t in [5, 6, 7] {
             r.received(ms(t), a, b, b"x");
         }

@@ -333,9 +333,9 @@ pub fn run_page(info: &RunPage<'_>, report: &Report) -> String {
         &pass,
     );
     let mut body = String::new();
-    let _ = write!(
+    let _ = writeln!(
         body,
-        "<header class=\"meta\"><span><b>{}</b>{}</span> <span>seed {} · {} nodes · {:.3} s simulated</span> <span>faults: {}</span> <span>replay: <code>{}</code></span></header>\n",
+        "<header class=\"meta\"><span><b>{}</b>{}</span> <span>seed {} · {} nodes · {:.3} s simulated</span> <span>faults: {}</span> <span>replay: <code>{}</code></span></header>",
         escape(info.system),
         escape(&mutant),
         info.seed,

@@ -260,6 +260,7 @@
     // Frames: one arrow per delivered copy; a short dashed stub for a lost one.
     drawn.arrows = 0;
     drawn.dropped = 0;
+    var labels = [];
     frames.forEach(function (f, i) {
       if (!frameVisible(f)) return;
       var from = laneRow[f[0]], to = laneRow[f[1]];
@@ -272,6 +273,7 @@
           if (d < t0 || sent > t1) return;
           out.push('<line class="msg" data-tip="f' + i + '" x1="' + X(sent) + '" y1="' + y1 + '" x2="' + X(d) + '" y2="' + y2 + '" stroke="' + color + '" marker-end="url(#a' + (f[6] % PALETTE.length) + ')"/>');
           drawn.arrows += 1;
+          labels.push([X(sent), y1, y2, f[7], color]);
         });
       } else {
         if (sent < t0 || sent > t1) return;
@@ -281,6 +283,13 @@
         drawn.dropped += 1;
       }
     });
+    // Zoomed in far enough: what each arrow carries, written beside where it leaves.
+    if (labels.length <= 60) {
+      labels.forEach(function (l) {
+        var ly = l[2] > l[1] ? l[1] + 11 : l[1] - 4;
+        out.push('<text class="msg-label" x="' + (l[0] + 3) + '" y="' + ly + '" fill="' + l[4] + '">' + esc(l[3].slice(0, 60)) + "</text>");
+      });
+    }
     // The violation: the step it broke in, and the moment.
     if (D.failure) {
       var f = D.failure;
