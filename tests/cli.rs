@@ -177,7 +177,7 @@ fn chaos_reports_verified_findings_with_every_failing_seed_and_the_mutant_in_the
     let html = std::fs::read_to_string(report).expect("reads the report");
     assert!(html.contains("data-property=\"linearizability\""));
     let summary = std::fs::read_to_string(out_dir.join("summary.html")).expect("a summary page");
-    assert!(summary.contains("id=\"heatmap\""), "{summary}");
+    assert!(summary.contains("id=\"heatmap\"") && summary.contains("id=\"effects\""), "{summary}");
     let name = Path::new(report)
         .file_name()
         .and_then(|n| n.to_str())

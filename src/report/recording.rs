@@ -462,7 +462,8 @@ fn empty_entries(value: &serde_json::Value) -> bool {
     }
 }
 
-/// `{"A":{"x":1,"ys":[..]}}` as `A{x:1 ys:[..]}`; long arrays (a payload's bytes) by length.
+/// `{"A":{"x":1,"ys":[..]}}` as `A{x:1 ys:[..]}` (fields in serde_json's order: by name); long
+/// arrays (a payload's bytes) by length.
 fn compact(value: &serde_json::Value, out: &mut String) {
     use serde_json::Value;
     if out.len() > MAX_SUMMARY * 2 {
@@ -533,7 +534,7 @@ mod tests {
         });
         assert_eq!(
             (kind.as_str(), summary.as_str(), hb),
-            ("Append", "Append{term:3 entries:[]}", true)
+            ("Append", "Append{entries:[] term:3}", true)
         );
         let (kind, _, hb) = summarize(&Msg::Vote { term: 1 });
         assert_eq!((kind.as_str(), hb), ("Vote", false));

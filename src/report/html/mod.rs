@@ -183,13 +183,23 @@ fn op_bars(history: &History, scale: u64, lanes: u64) -> Vec<OpBar> {
 
 /// The banner: the verdict, and for a failure the property, where it broke and why.
 fn banner(failure: Option<(String, &str, &str, String)>, pass: &str) -> String {
+    banner_linked(failure, pass, true)
+}
+
+/// [`banner`], with or without the link to the moment it broke (a summary has none).
+fn banner_linked(failure: Option<(String, &str, &str, String)>, pass: &str, link: bool) -> String {
+    let jump = if link {
+        " <a id=\"jump\" href=\"#violation\">show the moment it broke</a>"
+    } else {
+        ""
+    };
     match failure {
         None => format!(
             "<div id=\"banner\" class=\"banner pass\" data-verdict=\"pass\"><div class=\"verdict\">PASS</div><div class=\"headline\">{}</div></div>",
             escape(pass)
         ),
         Some((kind, property, detail, at)) => format!(
-            "<div id=\"banner\" class=\"banner fail\" data-verdict=\"fail\" data-property=\"{p}\"><div class=\"verdict\">FAIL</div><div class=\"headline\">{k} violation of <span id=\"failing-property\" class=\"property\">{p}</span> {at} <a id=\"jump\" href=\"#violation\">show the moment it broke</a></div><pre id=\"explanation-text\" class=\"detail\">{d}</pre></div>",
+            "<div id=\"banner\" class=\"banner fail\" data-verdict=\"fail\" data-property=\"{p}\"><div class=\"verdict\">FAIL</div><div class=\"headline\">{k} violation of <span id=\"failing-property\" class=\"property\">{p}</span> {at}{jump}</div><pre id=\"explanation-text\" class=\"detail\">{d}</pre></div>",
             k = escape(&kind),
             p = escape(property),
             d = escape(detail),
@@ -578,12 +588,36 @@ pub fn chaos_page(info: &ChaosPage<'_>) -> String {
             escape(&names.join(", "))
         );
     }
-    body.push_str("<h2>What the faults did</h2><table class=\"effects\">\n");
-    for (name, count) in effect_counts(info.effects) {
-        let _ = writeln!(body, "<tr><th>{name}</th><td>{count}</td></tr>");
+    body.push_str(&heatmap(info.coverage));
+    body.push_str("<h2>What each fault kind did</h2><table id=\"effects\" class=\"effects\"><tr><th>fault kind</th><th>applied</th><th>effects</th></tr>\n");
+    for kind in FaultKind::ALL {
+        let applied: u64 = info
+            .coverage
+            .iter()
+            .filter(|((k, _), _)| *k == kind)
+            .map(|(_, n)| n)
+            .sum();
+        let effects = effects_of(kind, info.effects);
+        if applied == 0 && effects.iter().all(|(_, n)| *n == 0) {
+            continue;
+        }
+        let listed: Vec<String> = effects
+            .iter()
+            .map(|(name, n)| format!("{name} {n}"))
+            .collect();
+        let never = if info.ineffective.contains(&kind) {
+            " class=\"warning\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            body,
+            "<tr><th>{}</th><td>{applied}</td><td{never}>{}</td></tr>",
+            kind.name(),
+            escape(&listed.join(", "))
+        );
     }
     body.push_str("</table>\n");
-    body.push_str(&heatmap(info.coverage));
     body.push_str("</section>\n");
     let verdict = if info.found.is_empty() {
         None
@@ -604,7 +638,7 @@ pub fn chaos_page(info: &ChaosPage<'_>) -> String {
                 info.execs, info.system
             ),
         ),
-        Some(properties) => banner(
+        Some(properties) => banner_linked(
             Some((
                 "chaos".to_string(),
                 properties,
@@ -612,6 +646,7 @@ pub fn chaos_page(info: &ChaosPage<'_>) -> String {
                 format!("in {} of {} scenarios", info.violations, info.execs),
             )),
             "",
+            false,
         ),
     };
     page(
@@ -622,34 +657,48 @@ pub fn chaos_page(info: &ChaosPage<'_>) -> String {
     )
 }
 
-/// The effect counters by name, for the summary's table.
-fn effect_counts(e: &super::Effects) -> Vec<(&'static str, u64)> {
-    vec![
-        ("dropped by partition", e.dropped_by_partition),
-        ("dropped in flight", e.dropped_in_flight),
-        ("dropped by loss", e.dropped_by_loss),
-        ("duplicated", e.duplicated),
-        ("delayed", e.delayed),
-        ("held", e.held),
-        ("reordered", e.reordered),
-        ("crashes", e.crashes),
-        ("power losses", e.power_losses),
-        ("lost writes", e.lost_writes),
-        ("torn tails", e.torn_tails),
-        ("restarts", e.restarts),
-        ("node down (ms)", e.node_down_ms),
-        ("garbage frames", e.garbage),
-        ("forged messages", e.forged),
-        ("crash points armed", e.points_armed),
-        ("crash points fired", e.points_fired),
-        ("buggified", e.buggified),
-        ("corrupted frames", e.corrupted),
-        ("rejected frames", e.rejected),
-        ("disk corruptions", e.disk_corruptions),
-        ("nemesis moves", e.nemesis_moves),
-        ("clock changes", e.clock_changes),
-        ("faulty clock reads", e.clock_faulty_reads),
-    ]
+/// The effect counters that show what a fault kind did (those chaos reads to tell whether
+/// the kind took effect, and the ones beside them).
+fn effects_of(kind: FaultKind, e: &super::Effects) -> Vec<(&'static str, u64)> {
+    match kind {
+        FaultKind::Partition | FaultKind::Partial => vec![
+            ("frames dropped by a cut link", e.dropped_by_partition),
+            ("in flight when cut", e.dropped_in_flight),
+        ],
+        FaultKind::Loss => vec![("frames lost", e.dropped_by_loss)],
+        FaultKind::Duplicate => vec![("frames duplicated", e.duplicated)],
+        FaultKind::Reorder => vec![
+            ("frames held", e.held),
+            ("delayed", e.delayed),
+            ("reordered", e.reordered),
+        ],
+        FaultKind::Crash => vec![
+            ("crashes", e.crashes),
+            ("restarts", e.restarts),
+            ("node-down ms", e.node_down_ms),
+            ("crash points armed", e.points_armed),
+            ("fired", e.points_fired),
+        ],
+        FaultKind::PowerLoss => vec![
+            ("power losses", e.power_losses),
+            ("unsynced writes lost", e.lost_writes),
+            ("torn tails", e.torn_tails),
+        ],
+        FaultKind::Garbage => vec![("garbage frames", e.garbage)],
+        FaultKind::Buggify => vec![("buggify! returned true", e.buggified)],
+        FaultKind::Forge => vec![("forged messages delivered", e.forged)],
+        FaultKind::Corrupt => vec![
+            ("frames corrupted", e.corrupted),
+            ("frames rejected", e.rejected),
+        ],
+        FaultKind::CorruptDisk => vec![("disk corruptions", e.disk_corruptions)],
+        FaultKind::Nemesis => vec![("nemesis moves", e.nemesis_moves), ("bounced", e.bounced)],
+        FaultKind::Clock => vec![
+            ("clock changes", e.clock_changes),
+            ("faulty clock reads", e.clock_faulty_reads),
+            ("widest divergence ms", e.clock_divergence_ms),
+        ],
+    }
 }
 
 /// The fault × phase coverage matrix as a table whose cells darken with their count (on a

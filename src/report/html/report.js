@@ -154,6 +154,25 @@
     return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
   }
 
+  // Where the property broke, as [from, to]: the step it broke in, up to the moment; for a
+  // history that is not linearizable, the operations that cannot follow the prefix.
+  function violationSpan() {
+    var f = D.failure;
+    if (D.explained && D.explained.stuck.length) {
+      var a = Infinity, b = -Infinity;
+      D.explained.stuck.forEach(function (s) {
+        a = Math.min(a, s[0].call / opScale);
+        b = Math.max(b, (s[0].ret != null ? s[0].ret : s[0].call) / opScale);
+      });
+      return [a, b];
+    }
+    var start = f.at;
+    if (f.step != null && steps[f.step - 1]) start = steps[f.step - 1].at;
+    else if (D.liveness_at != null) start = D.liveness_at;
+    else if (steps.length) start = steps[steps.length - 1].at;
+    return [start, f.at];
+  }
+
   var drawn = { arrows: 0, dropped: 0 };
   function render() {
     var W = Math.max(600, timeline.clientWidth - 8);
@@ -293,16 +312,12 @@
     // The violation: the step it broke in, and the moment.
     if (D.failure) {
       var f = D.failure;
-      var start = f.at;
-      if (f.step != null && steps[f.step - 1]) start = steps[f.step - 1].at;
-      else if (D.liveness_at != null) start = D.liveness_at;
-      else if (steps.length) start = steps[steps.length - 1].at;
-      if (D.page !== "run") start = 0;
-      var vx = clampX(start), vw = Math.max(3, clampX(f.at) - vx);
+      var moment = violationSpan();
+      var vx = clampX(moment[0]), vw = Math.max(3, clampX(moment[1]) - vx);
       out.push('<rect id="violation-step" class="violation-step" data-tip="v" x="' + vx + '" y="' + (sr ? sr.y : 16) + '" width="' + vw + '" height="' + HEIGHT + '"/>');
-      if (D.page === "run" && f.at >= t0 && f.at <= t1) {
-        out.push('<line id="violation-line" class="violation-line" x1="' + X(f.at) + '" y1="16" x2="' + X(f.at) + '" y2="' + HEIGHT + '"/>');
-        out.push('<text x="' + (X(f.at) + 4) + '" y="' + (sr ? sr.y + 14 : 30) + '" fill="#b00" font-weight="700">\u2716 ' + esc(f.property) + "</text>");
+      if (moment[1] >= t0 && moment[1] <= t1) {
+        out.push('<line id="violation-line" class="violation-line" x1="' + X(moment[1]) + '" y1="16" x2="' + X(moment[1]) + '" y2="' + HEIGHT + '"/>');
+        out.push('<text x="' + (X(moment[1]) + 4) + '" y="' + (sr ? sr.y + 14 : 30) + '" fill="#b00" font-weight="700">\u2716 ' + esc(f.property) + "</text>");
       }
     }
     out.push("</g>");
