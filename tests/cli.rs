@@ -4,20 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn squall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squall"))
-        .args(args)
-        .output()
-        .expect("squall runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+#[path = "support/cli.rs"]
+mod cli_support;
+use cli_support::{squall, text};
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
@@ -177,7 +166,10 @@ fn chaos_reports_verified_findings_with_every_failing_seed_and_the_mutant_in_the
     let html = std::fs::read_to_string(report).expect("reads the report");
     assert!(html.contains("data-property=\"linearizability\""));
     let summary = std::fs::read_to_string(out_dir.join("summary.html")).expect("a summary page");
-    assert!(summary.contains("id=\"heatmap\"") && summary.contains("id=\"effects\""), "{summary}");
+    assert!(
+        summary.contains("id=\"heatmap\"") && summary.contains("id=\"effects\""),
+        "{summary}"
+    );
     let name = Path::new(report)
         .file_name()
         .and_then(|n| n.to_str())

@@ -14,22 +14,11 @@ use squall::sim::runner::{run, RunConfig};
 use squall::systems::raft::RaftKv;
 use squall::workload::kv::KvOp;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn squall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squall"))
-        .args(args)
-        .output()
-        .expect("squall runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+#[path = "support/cli.rs"]
+mod cli_support;
+use cli_support::{squall, text};
 
 /// A fresh directory for this test's files.
 fn scratch(name: &str) -> PathBuf {

@@ -11,7 +11,7 @@ use crate::systems::property::slug;
 use crate::systems::Isolation;
 use crate::systems::System;
 use anyhow::{bail, Context, Result};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -195,30 +195,49 @@ pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result
         }
     });
     bar.finish_and_clear();
-    let elapsed = started.elapsed();
-    write_summary_page(&campaign, &plan, args, elapsed);
-    summarize(&campaign, &plan, args, elapsed)
+    summarize(&campaign, &plan, args, started.elapsed())
+}
+
+/// What a campaign found and did, read once for the summary and its page.
+struct Totals {
+    execs: u64,
+    violations: u64,
+    sim_s: f64,
+    found: BTreeMap<(String, String), crate::chaos::Found>,
+    effects: crate::report::Effects,
+    coverage: BTreeMap<(FaultKind, &'static str), u64>,
+    ineffective: Vec<FaultKind>,
+}
+
+impl Totals {
+    fn of(campaign: &Campaign) -> Totals {
+        Totals {
+            execs: campaign.execs.load(Ordering::Relaxed),
+            violations: campaign.violations.load(Ordering::Relaxed),
+            sim_s: campaign.sim_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+            found: campaign
+                .found
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            effects: *campaign.effects.lock().unwrap_or_else(|p| p.into_inner()),
+            coverage: campaign
+                .coverage
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            ineffective: campaign.ineffective_kinds(),
+        }
+    }
 }
 
 /// Writes `OUT/summary.html`: scenarios, violations with links to their reports, effects
 /// per fault kind and the fault × phase coverage heatmap. A failure to write it is said on
 /// stderr and does not change the verdict.
-fn write_summary_page(campaign: &Campaign, plan: &ChaosPlan, args: &ChaosArgs, elapsed: Duration) {
+fn write_summary_page(totals: &Totals, plan: &ChaosPlan, args: &ChaosArgs, secs: f64) {
     let Some(dir) = &plan.out else {
         return;
     };
-    let found = campaign
-        .found
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let effects = *campaign.effects.lock().unwrap_or_else(|p| p.into_inner());
-    let coverage = campaign
-        .coverage
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let ineffective = campaign.ineffective_kinds();
     // Links relative to the page, which sits in the same directory.
     let relative = |p: &Option<String>| {
         p.as_ref().map(|p| {
@@ -232,11 +251,12 @@ fn write_summary_page(campaign: &Campaign, plan: &ChaosPlan, args: &ChaosArgs, e
         system: &args.system,
         mutant: args.mutant.as_deref(),
         seed: plan.seed,
-        execs: campaign.execs.load(Ordering::Relaxed),
-        seconds: elapsed.as_secs_f64(),
-        simulated: campaign.sim_ms.load(Ordering::Relaxed) as f64 / 1000.0,
-        violations: campaign.violations.load(Ordering::Relaxed),
-        found: found
+        execs: totals.execs,
+        seconds: secs,
+        simulated: totals.sim_s,
+        violations: totals.violations,
+        found: totals
+            .found
             .values()
             .map(|f| crate::report::html::ChaosFinding {
                 kind: f.kind.clone(),
@@ -248,9 +268,9 @@ fn write_summary_page(campaign: &Campaign, plan: &ChaosPlan, args: &ChaosArgs, e
                 report: relative(&f.report),
             })
             .collect(),
-        effects: &effects,
-        coverage: &coverage,
-        ineffective: &ineffective,
+        effects: &totals.effects,
+        coverage: &totals.coverage,
+        ineffective: &totals.ineffective,
     });
     let path = dir.join("summary.html");
     let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, page));
@@ -267,21 +287,18 @@ fn summarize(
     args: &ChaosArgs,
     elapsed: Duration,
 ) -> Result<u8> {
-    let execs = campaign.execs.load(Ordering::Relaxed);
-    let violations = campaign.violations.load(Ordering::Relaxed);
-    let sim_s = campaign.sim_ms.load(Ordering::Relaxed) as f64 / 1000.0;
-    let found = campaign
-        .found
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let effects = *campaign.effects.lock().unwrap_or_else(|p| p.into_inner());
-    let coverage = campaign
-        .coverage
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let ineffective = campaign.ineffective_kinds();
+    let totals = Totals::of(campaign);
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    write_summary_page(&totals, plan, args, secs);
+    let Totals {
+        execs,
+        violations,
+        sim_s,
+        found,
+        effects,
+        coverage,
+        ineffective,
+    } = totals;
     let errors = campaign
         .harness_errors
         .lock()
@@ -292,7 +309,6 @@ fn summarize(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let secs = elapsed.as_secs_f64().max(1e-3);
     if args.json {
         let json = serde_json::json!({
             "system": args.system,
