@@ -72,6 +72,16 @@ fn escaped(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
+/// HTML text as it reads (a browser serializes attributes with fewer escapes than squall
+/// writes).
+fn unescaped(text: &str) -> String {
+    text.replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// The banner is the first thing in the page's body, and names the failing property.
 fn assert_banner_names(html: &str, property: &str, what: &str) {
     let body = html.split("<body>\n").nth(1).expect("a body");
@@ -90,30 +100,35 @@ fn assert_banner_names(html: &str, property: &str, what: &str) {
     );
 }
 
+/// Every corpus mutant scenario, as `SYSTEM/mutants/NAME.scn`.
+fn mutant_files() -> Vec<String> {
+    let mut all = Vec::new();
+    for system in ["raft", "twopc", "saga"] {
+        let mut names: Vec<String> = std::fs::read_dir(corpus(&format!("{system}/mutants")))
+            .expect("a mutants folder")
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().to_str().map(str::to_string))
+            .filter(|n| n.ends_with(".scn"))
+            .collect();
+        names.sort();
+        all.extend(names.into_iter().map(|n| format!("{system}/mutants/{n}")));
+    }
+    all
+}
+
 #[test]
 fn every_corpus_mutant_report_names_the_failing_property_in_its_banner() {
     let dir = scratch("mutants");
     let mut checked = 0;
-    for system in ["raft", "twopc", "saga"] {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(corpus(&format!("{system}/mutants")))
-            .expect("a mutants folder")
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "scn"))
-            .collect();
-        files.sort();
-        for file in files {
-            let name = file.file_name().and_then(|n| n.to_str()).expect("utf-8");
-            let rel = format!("{system}/mutants/{name}");
-            let out = dir.join(format!("{system}-{name}.html"));
-            let verdict = report_of(&rel, &out);
-            assert_eq!(verdict["verdict"], "fail", "{rel}: {verdict}");
-            let property = verdict["failure"]["property"].as_str().expect("property");
-            let html = std::fs::read_to_string(&out).expect("the report is written");
-            assert_banner_names(&html, property, &rel);
-            assert!(html.len() < 5 << 20, "{rel}: {} bytes", html.len());
-            checked += 1;
-        }
+    for rel in mutant_files() {
+        let out = dir.join(format!("{}.html", rel.replace('/', "-")));
+        let verdict = report_of(&rel, &out);
+        assert_eq!(verdict["verdict"], "fail", "{rel}: {verdict}");
+        let property = verdict["failure"]["property"].as_str().expect("property");
+        let html = std::fs::read_to_string(&out).expect("the report is written");
+        assert_banner_names(&html, property, &rel);
+        assert!(html.len() < 5 << 20, "{rel}: {} bytes", html.len());
+        checked += 1;
     }
     assert!(checked >= 30, "only {checked} mutant scenarios");
 }
@@ -358,9 +373,11 @@ fn attr(dom: &str, open: &str, name: &str) -> Option<String> {
     Some(tag[at..at + tag[at..].find('"')?].to_string())
 }
 
-#[test]
-fn reports_open_in_a_real_browser_with_lanes_arrows_and_the_violation() {
-    let Some(browser) = chromium() else {
+/// Chromium, or `None` after saying loudly that there is none (a failure where CI requires
+/// it).
+fn browser_or_say_so() -> Option<PathBuf> {
+    let browser = chromium();
+    if browser.is_none() {
         let msg = "NO BROWSER: chromium (or chromium-browser, google-chrome) is not installed, \
                    so the HTML reports were NOT checked in a browser; `.ci/run` installs it \
                    (apt-get install chromium)";
@@ -369,28 +386,81 @@ fn reports_open_in_a_real_browser_with_lanes_arrows_and_the_violation() {
             "{msg} — and CI=1 or SQUALL_REQUIRE_BROWSER=1 requires it"
         );
         eprintln!("\n********\n{msg}\n********\n");
+    }
+    browser
+}
+
+/// Opens `page` in the browser and checks what every report must show: the script ran to
+/// its end without error, the banner sits at the top of the window, and for a failure
+/// (`property`) the banner names it and the step where it broke is highlighted within the
+/// first screen. Returns the DOM without its scripts.
+fn check_page(browser: &Path, page: &Path, profile: &Path, property: Option<&str>) -> String {
+    let (dom, log) = browse(browser, page, &["--dump-dom"], profile);
+    let dom = without_scripts(&dom);
+    let what = format!("{} in {}", page.display(), browser.display());
+    assert_eq!(
+        attr(&dom, "<body", "data-ready").as_deref(),
+        Some("1"),
+        "{what}: the script did not finish\n{log}"
+    );
+    assert_eq!(attr(&dom, "<body", "data-js-errors"), None, "{what}: {dom}");
+    assert!(dom.contains("<div id=\"js-errors\"></div>"), "{what}");
+    assert!(!log.contains("Uncaught"), "{what}: {log}");
+    assert_eq!(
+        attr(&dom, "<div id=\"banner\"", "data-top").as_deref(),
+        Some("0"),
+        "{what}"
+    );
+    assert_eq!(
+        attr(&dom, "<div id=\"banner\"", "data-visible").as_deref(),
+        Some("true"),
+        "{what}"
+    );
+    match property {
+        Some(property) => {
+            assert_eq!(
+                attr(&dom, "<div id=\"banner\"", "data-property").map(|p| unescaped(&p)),
+                Some(property.to_string()),
+                "{what}"
+            );
+            assert!(
+                dom.contains("id=\"violation-step\""),
+                "{what}: no highlighted step"
+            );
+            assert_eq!(
+                attr(&dom, "<body", "data-violation-visible").as_deref(),
+                Some("true"),
+                "{what}: the moment it broke is not in the first screen"
+            );
+        }
+        None => {
+            assert_eq!(
+                attr(&dom, "<div id=\"banner\"", "data-verdict").as_deref(),
+                Some("pass"),
+                "{what}"
+            );
+            assert!(!dom.contains("id=\"violation-step\""), "{what}");
+        }
+    }
+    dom
+}
+
+#[test]
+fn reports_open_in_a_real_browser_with_lanes_arrows_and_the_violation() {
+    let Some(browser) = browser_or_say_so() else {
         return;
     };
     let dir = scratch("browser");
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-screenshots");
     std::fs::create_dir_all(&shots).expect("screenshot dir");
-    let cases = [("failing", FAILING), ("passing", PASSING)];
-    for (name, rel) in cases {
+    for (name, rel) in [("failing", FAILING), ("passing", PASSING)] {
         let page = dir.join(format!("{name}.html"));
         let verdict = report_of(rel, &page);
         let nodes = verdict["nodes"].as_u64().expect("nodes");
         let profile = dir.join(format!("profile-{name}"));
-        let (dom, log) = browse(&browser, &page, &["--dump-dom"], &profile);
-        let dom = without_scripts(&dom);
+        let property = verdict["failure"]["property"].as_str();
+        let dom = check_page(&browser, &page, &profile, property);
         let what = format!("{rel} in {}", browser.display());
-        assert_eq!(
-            attr(&dom, "<body", "data-ready").as_deref(),
-            Some("1"),
-            "{what}: the script did not finish\n{log}"
-        );
-        assert_eq!(attr(&dom, "<body", "data-js-errors"), None, "{what}: {dom}");
-        assert!(dom.contains("<div id=\"js-errors\"></div>"), "{what}");
-        assert!(!log.contains("Uncaught"), "{what}: {log}");
         for n in 0..nodes {
             assert!(
                 dom.contains(&format!("class=\"lane lane-node\" data-lane=\"n{n}\"")),
@@ -414,41 +484,11 @@ fn reports_open_in_a_real_browser_with_lanes_arrows_and_the_violation() {
             dom.contains("class=\"op ok\""),
             "{what}: no client operation"
         );
-        // The banner sits at the top of the window.
-        assert_eq!(
-            attr(&dom, "<div id=\"banner\"", "data-top").as_deref(),
-            Some("0")
-        );
-        assert_eq!(
-            attr(&dom, "<div id=\"banner\"", "data-visible").as_deref(),
-            Some("true"),
-            "{what}"
-        );
-        if name == "failing" {
-            let property = verdict["failure"]["property"].as_str().expect("property");
-            assert_eq!(
-                attr(&dom, "<div id=\"banner\"", "data-property").as_deref(),
-                Some(property)
-            );
-            assert!(
-                dom.contains("id=\"violation-step\""),
-                "{what}: no highlighted step"
-            );
+        if property.is_some() {
             assert!(
                 dom.contains("id=\"violation-line\""),
                 "{what}: no violation line"
             );
-            assert_eq!(
-                attr(&dom, "<body", "data-violation-visible").as_deref(),
-                Some("true"),
-                "{what}: the moment it broke is not in the first screen"
-            );
-        } else {
-            assert_eq!(
-                attr(&dom, "<div id=\"banner\"", "data-verdict").as_deref(),
-                Some("pass")
-            );
-            assert!(!dom.contains("id=\"violation-step\""), "{what}");
         }
         let shot = shots.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&shot);
@@ -458,4 +498,22 @@ fn reports_open_in_a_real_browser_with_lanes_arrows_and_the_violation() {
         assert!(size > 10_000, "{what}: no screenshot ({size} bytes)\n{log}");
         eprintln!("screenshot of {rel}: {}", shot.display());
     }
+}
+
+#[test]
+fn every_corpus_mutant_report_shows_where_it_broke_in_the_first_screen_of_a_browser() {
+    let Some(browser) = browser_or_say_so() else {
+        return;
+    };
+    let dir = scratch("browser-mutants");
+    let profile = dir.join("profile");
+    let mut checked = 0;
+    for rel in mutant_files() {
+        let page = dir.join(format!("{}.html", rel.replace('/', "-")));
+        let verdict = report_of(&rel, &page);
+        let property = verdict["failure"]["property"].as_str().expect("a failure");
+        check_page(&browser, &page, &profile, Some(property));
+        checked += 1;
+    }
+    assert!(checked >= 30, "only {checked} mutant scenarios");
 }

@@ -211,22 +211,28 @@ struct Totals {
 
 impl Totals {
     fn of(campaign: &Campaign) -> Totals {
+        // One lock at a time: a guard held across the statement would deadlock
+        // `ineffective_kinds`, which takes the effects and coverage locks itself.
+        let found = campaign
+            .found
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let effects = *campaign.effects.lock().unwrap_or_else(|p| p.into_inner());
+        let coverage = campaign
+            .coverage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let ineffective = campaign.ineffective_kinds();
         Totals {
             execs: campaign.execs.load(Ordering::Relaxed),
             violations: campaign.violations.load(Ordering::Relaxed),
             sim_s: campaign.sim_ms.load(Ordering::Relaxed) as f64 / 1000.0,
-            found: campaign
-                .found
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-            effects: *campaign.effects.lock().unwrap_or_else(|p| p.into_inner()),
-            coverage: campaign
-                .coverage
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clone(),
-            ineffective: campaign.ineffective_kinds(),
+            found,
+            effects,
+            coverage,
+            ineffective,
         }
     }
 }
