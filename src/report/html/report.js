@@ -304,9 +304,15 @@
     });
     // Zoomed in far enough: what each arrow carries, written beside where it leaves.
     if (labels.length <= 60) {
+      // Left to right, skipping a label that would overlap the one before it on its line.
+      var ends = {};
+      labels.sort(function (p, q) { return p[0] - q[0]; });
       labels.forEach(function (l) {
         var ly = l[2] > l[1] ? l[1] + 11 : l[1] - 4;
-        out.push('<text class="msg-label" x="' + (l[0] + 3) + '" y="' + ly + '" fill="' + l[4] + '">' + esc(l[3].slice(0, 60)) + "</text>");
+        var text = l[3].slice(0, 48);
+        if (ends[ly] != null && l[0] + 3 < ends[ly]) return;
+        ends[ly] = l[0] + 3 + text.length * 5.2 + 6;
+        out.push('<text class="msg-label" x="' + (l[0] + 3) + '" y="' + ly + '" fill="' + l[4] + '">' + esc(text) + "</text>");
       });
     }
     // The violation: the step it broke in, and the moment.
