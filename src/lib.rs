@@ -20,7 +20,8 @@
 //!    person can read, which joins the regression corpus ([`corpus`]) pinned by snapshots.
 //!
 //! Around that flow: [`chaos`] (blind search), [`fuzzing`] (coverage-guided, the body of
-//! the cargo-fuzz targets), `hunt` (time to find planted bugs), [`determinism`] (the gate
+//! the cargo-fuzz targets), `hunt` (time to find planted bugs), [`cap`] (a CP and an AP
+//! store on the same partitions), [`determinism`] (the gate
 //! across orders and processes), [`Check`] (all of it from a `#[test]`) and [`cli`] (the
 //! `squall` command, which a user's binary gets with [`main!`]).
 //!
@@ -41,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod cap;
 pub mod chaos;
 pub mod check;
 pub mod cli;

@@ -9,7 +9,8 @@ mod cli_support;
 use cli_support::{squall, text};
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write temp file");
@@ -110,7 +111,8 @@ fn bad_twopc_scenarios_name_what_and_where() {
 
 #[test]
 fn binary_garbage_as_a_scenario_file_is_an_error_not_a_panic() {
-    let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("garbage.scn");
     std::fs::write(&path, [0xffu8, 0xfe, 0, 1, 2, 3, 0x80]).expect("write");
@@ -121,7 +123,8 @@ fn binary_garbage_as_a_scenario_file_is_an_error_not_a_panic() {
 
 #[test]
 fn chaos_reports_verified_findings_with_every_failing_seed_and_the_mutant_in_the_repro() {
-    let out_dir = std::env::temp_dir().join(format!("squall-cli-chaos-{}", std::process::id()));
+    let out_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cli-chaos-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out_dir);
     let out = squall(&[
         "chaos",
@@ -427,7 +430,8 @@ fn the_readme_table_lists_every_command_and_help_states_exit_codes() {
 }
 
 fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("squall-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
@@ -915,4 +919,72 @@ fn store_convergence_without_final_states_is_a_usage_error() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn cap_compares_stores_and_rejects_bad_arguments() {
+    let out = squall(&["cap", "--system", "raft", "--schedules", "3", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(report["schedules"], 3);
+    assert_eq!(report["stores"][0]["system"], "raft");
+    assert_eq!(report["stores"][0]["not_linearizable"], 0);
+    assert!(report["stores"][0]["minority"]["invoked"].as_u64() > Some(0));
+
+    let svg = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cap-{}.svg", std::process::id()));
+    let out = squall(&[
+        "cap",
+        "--system",
+        "raft",
+        "--schedules",
+        "2",
+        "--svg",
+        svg.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let chart = std::fs::read_to_string(&svg).expect("the chart is written");
+    let _ = std::fs::remove_file(&svg);
+    assert!(
+        chart.starts_with("<svg") && chart.contains("raft"),
+        "{chart}"
+    );
+
+    for (args, says) in [
+        (&["cap", "--system", "paxos"][..], "unknown system `paxos`"),
+        (
+            &["cap", "--system", "raft", "--schedules", "0"][..],
+            "--schedules",
+        ),
+        (
+            &["cap", "--system", "raft", "--mutant", "local-reads"][..],
+            "SYSTEM:MUTANT",
+        ),
+        (
+            &["cap", "--system", "raft", "--mutant", "twopc:x"][..],
+            "not one of the stores",
+        ),
+        (
+            &["cap", "--system", "raft", "--mutant", "raft:no-such-bug"][..],
+            "no-such-bug",
+        ),
+        (
+            &[
+                "cap",
+                "--system",
+                "raft",
+                "--svg",
+                "/nonexistent/dir/cap.svg",
+            ][..],
+            "/nonexistent/dir/cap.svg",
+        ),
+        (
+            &["cap", "--system", "twopc", "--schedules", "1"][..],
+            "not a scenario for `twopc`",
+        ),
+    ] {
+        let out = squall(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(says), "{args:?}: {}", text(&out));
+    }
 }

@@ -36,7 +36,8 @@ fn alone_in_a_fresh_process<Op: std::fmt::Display>(
     scenario: &Scenario<Op>,
     child: &str,
 ) -> Result<u64, String> {
-    let dir = std::env::temp_dir().join(format!("squall-dice-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-dice-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let file = dir.join(format!("{child}-seed{}.scn", scenario.seed));
     std::fs::write(&file, scenario.to_text()).map_err(|e| e.to_string())?;

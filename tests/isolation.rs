@@ -82,7 +82,8 @@ fn plan(out: Option<std::path::PathBuf>, isolation: Isolation, max_execs: u64) -
 #[test]
 fn a_failure_that_does_not_replay_is_reported_as_not_reproducible_and_never_saved() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let out = std::env::temp_dir().join(format!("squall-isolation-{}", std::process::id()));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-isolation-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     // The campaign's second scenario fails because it is the second run of this process;
     // replayed alone, it passes.
@@ -120,7 +121,8 @@ fn a_failure_that_does_not_replay_is_reported_as_not_reproducible_and_never_save
 #[test]
 fn a_failure_that_replays_is_a_finding_with_every_failing_seed() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let out = std::env::temp_dir().join(format!("squall-isolation-found-{}", std::process::id()));
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-isolation-found-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     // One draw in three fails: a failure that depends on the seeded randomness only.
     let system = Dice {

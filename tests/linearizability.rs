@@ -537,7 +537,8 @@ fn run_check_reads_squall_json() {
     let mut h = H::default();
     h.inv(0, Write, int(1)).ok(0, Write, int(1));
     h.inv(1, Read, Value::Nil).ok(1, Read, Value::Nil);
-    let dir = std::env::temp_dir().join(format!("squall-lin-test-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-lin-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let doc = dir.join("h.json");
     std::fs::write(&doc, serde_json::to_string(&h.history()).unwrap()).unwrap();

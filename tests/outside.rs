@@ -42,8 +42,8 @@ fn an_outside_crate_catches_the_stale_read_and_prints_a_replay_command_that_repr
     let fixture = root().join("tests/fixtures/outside");
     // The same dependency versions as squall's own build.
     std::fs::copy(root().join("Cargo.lock"), fixture.join("Cargo.lock")).expect("copies the lock");
-    let regressions: PathBuf =
-        std::env::temp_dir().join(format!("squall-outside-{}", std::process::id()));
+    let regressions: PathBuf = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-outside-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&regressions);
 
     let caught = cargo_test(

@@ -292,3 +292,31 @@ fn a_crash_point_that_is_never_passed_never_fires_and_unknown_points_are_refused
         "{err}"
     );
 }
+
+#[test]
+fn a_pinned_client_is_cut_off_with_its_node() {
+    // The register lives on n0. c0 lives beside n0, c1 beside n1: with n0 isolated, c1
+    // cannot reach the register any more, while c0, on n0's side, still can. Unpinned,
+    // clients reach every node whatever the partition.
+    let text = |pinned: &str| {
+        format!(
+            "system register\nnodes 3\nseed 4\n{pinned}isolate n0\nwait 100ms\n\
+             c0 write 1\nc1 write 2\nwait 2s\nheal all\nwait 500ms\n"
+        )
+    };
+    let pinned = run(
+        &Register::default(),
+        &scenario(&text("clients pinned\n")),
+        &traced(),
+    )
+    .expect("runs");
+    let free = run(&Register::default(), &scenario(&text("")), &traced()).expect("runs");
+    println!("{}", pinned.trace);
+    assert!(pinned.trace.contains("c0 ok write 1"), "{}", pinned.trace);
+    assert!(!pinned.trace.contains("c1 ok write 2"), "{}", pinned.trace);
+    assert!(free.trace.contains("c1 ok write 2"), "{}", free.trace);
+    assert!(
+        pinned.effects.dropped_by_partition > free.effects.dropped_by_partition,
+        "the client's frames count as dropped by the partition"
+    );
+}

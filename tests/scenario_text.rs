@@ -78,6 +78,26 @@ fn comments_and_blank_lines_are_ignored_and_weather_is_inferred() {
     assert!(!s.weather.allows(FaultKind::Loss));
 }
 
+#[test]
+fn pinned_clients_round_trip_and_only_pinned_is_a_placement() {
+    let text = "system register\nnodes 3\nseed 1\nweather calm\nclients pinned\nc0 read\n";
+    let s = parse(text).expect("parses");
+    assert!(s.clients_pinned);
+    assert_eq!(s.to_text(), text);
+    assert!(
+        !parse("system register\nnodes 3\nseed 1\nc0 read\n")
+            .expect("parses")
+            .clients_pinned
+    );
+    // The generator never pins clients, so such a scenario is no fuzzer input.
+    assert_eq!(s.to_bytes(|_| Some(vec![0])), None);
+    let e = error("system register\nnodes 3\nseed 1\nclients free\n");
+    assert_eq!((e.line, e.column), (4, 9), "{e}");
+    assert!(e.message.contains("`pinned`"), "{e}");
+    let e = error("system register\nnodes 3\nseed 1\nc0 read\nclients pinned\n");
+    assert!(e.message.contains("before the first step"), "{e}");
+}
+
 fn error(text: &str) -> ParseError {
     parse(text).expect_err("must not parse")
 }

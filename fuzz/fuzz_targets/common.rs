@@ -57,3 +57,31 @@ pub fn report(failure: impl Display, scenario_text: &str, replay: &str) -> ! {
         "squall: {failure}\n--- scenario (save as a .scn file; {replay} FILE{mutant}) ---\n{scenario_text}"
     );
 }
+
+/// The whole of a target that fuzzes one system's scenarios: `$system` built by `$build`
+/// from `SQUALL_MUTANT` (a `fn(Option<&str>) -> Result<$system, String>`), fed the input
+/// bytes as a scenario, with protocol-state feedback; a violation aborts with the scenario.
+#[allow(unused_macros)] // Targets whose inputs are not scenarios include this file too.
+macro_rules! scenario_target {
+    ($system:ty, $build:expr) => {
+        fn setup() -> &'static ($system, bool) {
+            static SETUP: std::sync::OnceLock<($system, bool)> = std::sync::OnceLock::new();
+            SETUP.get_or_init(|| {
+                let (mutant, feedback) = common::settings();
+                let build: fn(Option<&str>) -> Result<$system, String> = $build;
+                let system =
+                    build(mutant.as_deref()).unwrap_or_else(|e| panic!("SQUALL_MUTANT: {e}"));
+                (system, feedback)
+            })
+        }
+
+        libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+            let (system, feedback) = setup();
+            if let squall::fuzzing::FuzzOutcome::Violation(scenario, failure) =
+                squall::fuzzing::fuzz_one(system, data, &mut common::ExtraCounters, *feedback)
+            {
+                common::report(failure, &scenario.to_text(), "squall replay");
+            }
+        });
+    };
+}

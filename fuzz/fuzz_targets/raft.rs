@@ -4,7 +4,10 @@
 //! SQUALL_MUTANT=NAME plants a bug (see `squall mutants`).
 #![no_main]
 
-/// The store this target fuzzes.
-const SYSTEM: &str = "raft";
+#[macro_use]
+#[path = "common.rs"]
+mod common;
 
-include!("raft_store.rs");
+scenario_target!(squall::systems::raft::RaftKv, |mutant| {
+    squall::systems::raft::RaftKv::named("raft", mutant)
+});

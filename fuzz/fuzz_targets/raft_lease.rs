@@ -3,7 +3,10 @@
 //! bug (`squall mutants raft-lease`), SQUALL_FEEDBACK=0 fuzzes on code coverage alone.
 #![no_main]
 
-/// The store this target fuzzes.
-const SYSTEM: &str = "raft-lease";
+#[macro_use]
+#[path = "common.rs"]
+mod common;
 
-include!("raft_store.rs");
+scenario_target!(squall::systems::raft::RaftKv, |mutant| {
+    squall::systems::raft::RaftKv::named("raft-lease", mutant)
+});

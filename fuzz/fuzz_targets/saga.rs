@@ -7,30 +7,11 @@
 //! alone); SQUALL_MUTANT=NAME plants a bug (see `squall mutants saga`).
 #![no_main]
 
+#[macro_use]
 #[path = "common.rs"]
 mod common;
 
-use common::ExtraCounters;
-use libfuzzer_sys::fuzz_target;
-use squall::fuzzing::{fuzz_one, FuzzOutcome};
-use squall::systems::saga::Saga;
-use std::sync::OnceLock;
-
-fn setup() -> &'static (Saga, bool) {
-    static SETUP: OnceLock<(Saga, bool)> = OnceLock::new();
-    SETUP.get_or_init(|| {
-        let (mutant, feedback) = common::settings();
-        let system = Saga::from_mutant_name(mutant.as_deref())
-            .unwrap_or_else(|e| panic!("SQUALL_MUTANT: {e}"));
-        (system, feedback)
-    })
-}
-
-fuzz_target!(|data: &[u8]| {
-    let (system, feedback) = setup();
-    if let FuzzOutcome::Violation(scenario, failure) =
-        fuzz_one(system, data, &mut ExtraCounters, *feedback)
-    {
-        common::report(failure, &scenario.to_text(), "squall replay");
-    }
-});
+scenario_target!(
+    squall::systems::saga::Saga,
+    squall::systems::saga::Saga::from_mutant_name
+);

@@ -12,6 +12,7 @@
 //! or a failure did not fail again in a fresh process).
 
 mod bench;
+mod cap;
 mod chaos;
 mod check;
 mod codec;
@@ -209,6 +210,11 @@ const EXITS_HUNT: &str = "\
 Exit codes: 0 every campaign found its planted bug, 1 some campaign did not within its
 budget, 2 bad input or usage.";
 
+const EXITS_CAP: &str = "\
+Exit codes: 0 every store kept the guarantees it claims (an AP store is not linearizable,
+and does not claim to be), 1 some store broke one of its own properties, 2 bad input or
+usage.";
+
 const EXITS_DETERMINISM: &str = "\
 Exit codes: 0 every scenario's trace was the same in every order and process, 1 some
 differed, 2 bad input or usage.";
@@ -255,6 +261,10 @@ enum Command {
     /// Measure how fast squall finds a planted bug from scratch.
     #[command(after_help = EXITS_HUNT)]
     Hunt(hunt::HuntArgs),
+    /// The same partition schedules against a CP and an AP store: what each answered while
+    /// split, how fast, and which consistency it kept.
+    #[command(after_help = EXITS_CAP)]
+    Cap(cap::CapArgs),
     /// Run the same scenarios forward, in reverse and one per fresh process, and compare
     /// their traces byte for byte.
     #[command(after_help = EXITS_DETERMINISM)]
@@ -299,6 +309,7 @@ pub fn main_with(catalog: &(impl Catalog + Sync)) -> ExitCode {
         Command::Properties(args) => properties::properties(catalog, &args),
         Command::Points(args) => properties::points(catalog, &args),
         Command::Hunt(args) => hunt::hunt(catalog, &args),
+        Command::Cap(args) => cap::cap(catalog, &args),
         Command::Encode(args) => codec::encode(catalog, &args),
         Command::Shrink(args) => chaos::shrink_file(catalog, &args),
         Command::Determinism(args) => determinism::determinism(catalog, &args),

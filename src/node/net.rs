@@ -71,6 +71,16 @@ pub struct NetFaults {
     /// Records every frame for the HTML report, when the run asks for one; `None` (chaos,
     /// fuzzing) costs each send and receive one check. Read by transports when they bind.
     pub recorder: Option<Rc<RefCell<Recorder>>>,
+    /// Clients that live beside nodes, if the scenario pins them.
+    pinned: Option<PinnedClients>,
+}
+
+/// Where pinned clients live ([`crate::scenario::Scenario::clients_pinned`]): their host,
+/// the port of client 0 (client `k` uses the `k`-th port after it), and each client's node.
+struct PinnedClients {
+    ip: IpAddr,
+    first_port: u16,
+    homes: Vec<usize>,
 }
 
 /// What becomes of one frame ([`NetFaults::fate`]).
@@ -101,6 +111,38 @@ impl NetFaults {
             effects: Effects::default(),
             harness: None,
             recorder: None,
+            pinned: None,
+        }
+    }
+
+    /// Pins client `k` (at `ip`, port `first_port + k`) beside node `homes[k]`: from now on a
+    /// frame between the client and a node is dropped when the link between its node and
+    /// that node is cut, as if the client ran on its node's machine.
+    pub fn pin_clients(&mut self, ip: IpAddr, first_port: u16, homes: Vec<usize>) {
+        self.pinned = Some(PinnedClients {
+            ip,
+            first_port,
+            homes,
+        });
+    }
+
+    /// Whether a frame between a pinned client and a node crosses a cut link.
+    fn cut_for_pinned(&self, from: SocketAddr, to: SocketAddr) -> bool {
+        let Some(p) = &self.pinned else {
+            return false;
+        };
+        let home = |a: SocketAddr| {
+            if a.ip() != p.ip {
+                return None;
+            }
+            let k = a.port().checked_sub(p.first_port)?;
+            p.homes.get(usize::from(k)).copied()
+        };
+        let node = |a: SocketAddr| (a.ip() != p.ip).then(|| self.index(a.ip())).flatten();
+        match (home(from), node(to), node(from), home(to)) {
+            (Some(h), Some(t), _, _) => h != t && self.is_cut(h, t),
+            (_, _, Some(f), Some(h)) => f != h && self.is_cut(f, h),
+            _ => false,
         }
     }
 
@@ -137,13 +179,19 @@ impl NetFaults {
 
     /// Decides the fate of one frame: how many copies to put on the wire (0, 1 or 2), for
     /// how long to hold them back, and whether to flip a bit in it.
-    fn fate(&mut self, from: IpAddr, to: IpAddr) -> Fate {
+    fn fate(&mut self, from: SocketAddr, to: SocketAddr) -> Fate {
         let fate = |copies, delay, corrupt, cut| Fate {
             copies,
             delay,
             corrupt,
             cut,
         };
+        if self.cut_for_pinned(from, to) {
+            // turmoil does not know the client sits beside a node: the drop is ours.
+            self.effects.dropped_by_partition += 1;
+            return fate(0, None, false, true);
+        }
+        let (from, to) = (from.ip(), to.ip());
         if self.count_if_cut(from, to) {
             return fate(1, None, false, true);
         }
@@ -303,7 +351,7 @@ impl Transport {
             corrupt,
             cut,
         } = match &self.faults {
-            Some(faults) => faults.borrow_mut().fate(self.local.ip(), to.ip()),
+            Some(faults) => faults.borrow_mut().fate(self.local, to),
             None => Fate {
                 copies: 1,
                 delay: None,
@@ -340,14 +388,27 @@ impl Transport {
                 socket.clone(),
                 faults.clone(),
                 frame.to_vec(),
-                self.local.ip(),
+                self.local,
                 self.recorder.clone(),
             );
             tokio::task::spawn_local(async move {
                 tokio::time::sleep(delay).await;
-                let cut = faults.borrow_mut().count_if_cut(from, to.ip());
-                if let (true, Some(r), Some(index)) = (cut, &recorder, recorded) {
-                    r.borrow_mut().dropped(index, "partition");
+                {
+                    let mut f = faults.borrow_mut();
+                    // A pinned client's frame is ours to drop; any other, turmoil's.
+                    let pinned = f.cut_for_pinned(from, to);
+                    let cut = if pinned {
+                        f.effects.dropped_by_partition += 1;
+                        true
+                    } else {
+                        f.count_if_cut(from.ip(), to.ip())
+                    };
+                    if let (true, Some(r), Some(index)) = (cut, &recorder, recorded) {
+                        r.borrow_mut().dropped(index, "partition");
+                    }
+                    if pinned {
+                        return;
+                    }
                 }
                 for _ in 0..copies {
                     // A send error here has no caller to go to; the frame is lost, as it

@@ -176,6 +176,7 @@ impl<'a, Op: Arbitrary<'a>> Scenario<Op> {
             seed,
             weather,
             check: Vec::new(),
+            clients_pinned: false,
             steps,
         })
     }
@@ -409,6 +410,10 @@ impl<Op> Scenario<Op> {
         offer: &Offer,
         op_bytes: impl Fn(&Op) -> Option<Vec<u8>>,
     ) -> Option<Vec<u8>> {
+        if self.clients_pinned {
+            // The generator never pins clients.
+            return None;
+        }
         let nodes = self.nodes;
         let mut out = vec![index_of(&NODE_SIZES, &nodes)?];
         out.extend_from_slice(&self.seed.to_le_bytes());

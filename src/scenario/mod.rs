@@ -34,6 +34,10 @@ pub struct Scenario<Op> {
     pub weather: Weather,
     /// The properties the run checks, by name (`check` line; empty: every property).
     pub check: Vec<String>,
+    /// Each client lives beside a node (`clients pinned` line): client `cK` on node
+    /// `K % nodes`, so a partition cuts it off from the nodes its node cannot reach, as a
+    /// client on the far side of a real partition is. By default clients reach every node.
+    pub clients_pinned: bool,
     /// What happens, in order.
     pub steps: Vec<Step<Op>>,
 }

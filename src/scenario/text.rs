@@ -166,6 +166,9 @@ impl<Op: fmt::Display> Scenario<Op> {
         if !self.check.is_empty() {
             let _ = writeln!(out, "check {}", self.check.join(" "));
         }
+        if self.clients_pinned {
+            let _ = writeln!(out, "clients pinned");
+        }
         for step in &self.steps {
             let _ = writeln!(out, "{step}");
         }
@@ -364,6 +367,7 @@ impl<Op: FromStr<Err = String>> Scenario<Op> {
         let mut seed = None;
         let mut weather: Option<(Weather, usize)> = None;
         let mut check: Vec<String> = Vec::new();
+        let mut clients_pinned = false;
         let mut steps = Vec::new();
         let mut step_lines = Vec::new();
         for (i, raw) in text.lines().enumerate() {
@@ -371,7 +375,10 @@ impl<Op: FromStr<Err = String>> Scenario<Op> {
             let Some(&(col, head)) = w.words.first() else {
                 continue;
             };
-            let header = matches!(head, "system" | "nodes" | "seed" | "weather" | "check");
+            let header = matches!(
+                head,
+                "system" | "nodes" | "seed" | "weather" | "check" | "clients"
+            );
             if header && !steps.is_empty() {
                 return Err(w.err(col, format!("`{head}` must come before the first step")));
             }
@@ -413,6 +420,17 @@ impl<Op: FromStr<Err = String>> Scenario<Op> {
                     }
                     // Which names exist depends on the system: the runner checks them.
                     check.extend(w.words[1..].iter().map(|(_, name)| name.to_string()));
+                }
+                "clients" => {
+                    let (c, word) = w.get(1, "where clients live (`pinned`)")?;
+                    if word != "pinned" {
+                        return Err(w.err(
+                            c,
+                            format!("`clients` takes `pinned` (each client beside a node), found `{word}`"),
+                        ));
+                    }
+                    w.expect_len(2)?;
+                    clients_pinned = true;
                 }
                 "weather" => {
                     let mut set = Weather::CALM;
@@ -483,6 +501,7 @@ impl<Op: FromStr<Err = String>> Scenario<Op> {
             seed,
             weather,
             check,
+            clients_pinned,
             steps,
         })
     }

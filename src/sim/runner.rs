@@ -292,6 +292,12 @@ impl<'a, S: System> Runner<'a, S> {
             .record
             .then(|| Rc::new(RefCell::new(recorder_for(n))));
         faults.borrow_mut().recorder.clone_from(&recorder);
+        if scenario.clients_pinned {
+            let homes = (0..MAX_CLIENTS).map(|k| usize::from(k % n)).collect();
+            faults
+                .borrow_mut()
+                .pin_clients(CLIENT_IP, CLIENT_PORT, homes);
+        }
         let peers: Vec<SocketAddr> = (0..n)
             .map(|i| SocketAddr::new(node_ip(i), NODE_PORT))
             .collect();
