@@ -406,9 +406,74 @@ impl Recorder {
         self.recording.explained = Some(explained);
     }
 
-    /// What was recorded.
-    pub fn finish(self) -> Recording {
+    /// What was recorded, with a reason for each frame that was never read where the
+    /// states and faults recorded tell one ([`explain_losses`]).
+    pub fn finish(mut self) -> Recording {
+        explain_losses(&mut self.recording);
         self.recording
+    }
+}
+
+/// How long after a frame is sent its receiver going down, or its link being cut, still
+/// explains why it was never read: the simulator's largest default latency and then some.
+const IN_FLIGHT_US: u64 = 50_000;
+
+/// Gives each frame that was never read and has no reason yet the one the recording shows:
+/// its receiver (a node) was down when it arrived, its sender went down while holding it
+/// back, or its link was cut or held while it was in flight. Others stay unexplained (read by
+/// no one: a receiver that restarted and rebound, a host that stopped reading).
+fn explain_losses(rec: &mut Recording) {
+    let is_node = |lane: u16| {
+        rec.lanes
+            .get(usize::from(lane))
+            .is_some_and(|l| l.starts_with('n') && l[1..].parse::<u8>().is_ok())
+    };
+    let node_lanes: Vec<bool> = (0..rec.lanes.len() as u16).map(is_node).collect();
+    // A node's state at `t`: the last record at or before it.
+    let state_at = |node: u16, t: u64| {
+        rec.states
+            .iter()
+            .rev()
+            .find(|s| u16::from(s.node) == node && s.at <= t)
+            .map(|s| s.state.as_str())
+    };
+    let cut_at = |from: u16, to: u16, t: u64| {
+        rec.faults
+            .iter()
+            .rev()
+            .find(|f| f.at <= t)
+            .is_some_and(|f| {
+                f.cut
+                    .iter()
+                    .any(|c| u16::from(c[0]) == from && u16::from(c[1]) == to)
+            })
+    };
+    let node = |lane: u16| node_lanes.get(usize::from(lane)).copied().unwrap_or(false);
+    let mut reasons = Vec::new();
+    for (i, f) in rec.frames.iter().enumerate() {
+        if !f.delivered.is_empty() || f.dropped.is_some() {
+            continue;
+        }
+        let arrives = f.sent + f.delay_ms * 1000;
+        let down = |lane: u16, t: u64| node(lane) && state_at(lane, t) == Some("down");
+        let reason = if down(f.to, arrives) || down(f.to, arrives + IN_FLIGHT_US) {
+            Some("receiver down")
+        } else if f.delay_ms > 0 && down(f.from, arrives) {
+            Some("sender down while holding it back")
+        } else if node(f.from)
+            && node(f.to)
+            && (cut_at(f.from, f.to, arrives) || cut_at(f.from, f.to, arrives + IN_FLIGHT_US))
+        {
+            Some("link cut or held while in flight")
+        } else {
+            None
+        };
+        if let Some(r) = reason {
+            reasons.push((i, r));
+        }
+    }
+    for (i, r) in reasons {
+        rec.frames[i].dropped = Some(r.to_string());
     }
 }
 
@@ -574,5 +639,32 @@ mod tests {
         assert_eq!(rec.frames[2].dropped.as_deref(), Some("loss"));
         assert_eq!(rec.frames[3].dropped.as_deref(), Some("partition"));
         assert_eq!(rec.frames[3].to, 0);
+    }
+
+    #[test]
+    fn a_frame_never_read_is_explained_by_its_receiver_going_down() {
+        let lanes = vec!["n0".into(), "n1".into(), "harness".into()];
+        let addrs = vec![
+            LaneAddr {
+                addr: addr(1, 0),
+                by_port: false,
+                lane: 0,
+            },
+            LaneAddr {
+                addr: addr(2, 0),
+                by_port: false,
+                lane: 1,
+            },
+        ];
+        let mut r = Recorder::new(lanes, addrs);
+        let ms = Duration::from_millis;
+        let (a, b) = (addr(1, 7000), addr(2, 7000));
+        r.state(ms(0), 1, "follower".into());
+        r.sent(ms(10), a, b, b"x", 1, false, None, false);
+        r.state(ms(12), 1, "down".into());
+        r.sent(ms(20), b, a, b"y", 1, false, None, false);
+        let rec = r.finish();
+        assert_eq!(rec.frames[0].dropped.as_deref(), Some("receiver down"));
+        assert_eq!(rec.frames[1].dropped, None);
     }
 }
