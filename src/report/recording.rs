@@ -407,7 +407,7 @@ impl Recorder {
     }
 
     /// What was recorded, with a reason for each frame that was never read where the
-    /// states and faults recorded tell one ([`explain_losses`]).
+    /// states and faults recorded tell one.
     pub fn finish(mut self) -> Recording {
         explain_losses(&mut self.recording);
         self.recording
