@@ -324,7 +324,10 @@ fn required() -> bool {
 
 /// Runs headless Chromium on `page`: the DOM after the script ran, and the browser's log.
 fn browse(browser: &Path, page: &Path, extra: &[&str], profile: &Path) -> (String, String) {
-    let out = Command::new(browser)
+    // Bounded: a browser that hangs fails the test rather than the whole run.
+    let out = Command::new("timeout")
+        .arg("120")
+        .arg(browser)
         .args([
             "--headless=new",
             "--no-sandbox",
