@@ -21,7 +21,7 @@ pub const MAX_FRAMES: usize = 30_000;
 /// Longest message summary kept, in characters.
 pub const MAX_SUMMARY: usize = 160;
 
-/// One frame put on the wire (or refused it by a cut link or message loss).
+/// One frame a transport sent: put on the wire, or dropped by a cut link or message loss.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrameRecord {
     /// Sending lane (an index into [`Recording::lanes`]).
@@ -75,7 +75,7 @@ pub struct FaultRecord {
     pub slow: Vec<[u8; 2]>,
     /// Nodes down.
     pub down: Vec<u8>,
-    /// Message loss, duplication, delay and corruption, in percent.
+    /// Message loss percent.
     pub loss: u8,
     /// Duplication percent.
     pub duplicate: u8,

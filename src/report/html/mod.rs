@@ -225,14 +225,14 @@ pub fn run_page(info: &RunPage<'_>, report: &Report) -> String {
     let empty = Recording::default();
     let rec = report.recording.as_ref().unwrap_or(&empty);
     let end = super::micros(report.sim_time);
-    let mut kinds: Vec<String> = rec
+    // In name order (a set), so that each kind keeps its colour from run to run.
+    let kinds: Vec<String> = rec
         .frames
         .iter()
         .map(|f| f.kind.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    kinds.sort();
     let kind_index: BTreeMap<&str, usize> = kinds
         .iter()
         .enumerate()
