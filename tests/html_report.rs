@@ -264,6 +264,31 @@ fn check_html_draws_porcupine_and_squall_histories() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }
 
+#[test]
+fn shrink_html_reports_the_shrunk_scenario() {
+    let dir = scratch("shrink");
+    let file = dir.join("local-reads.scn");
+    std::fs::copy(corpus("raft/mutants/local-reads.scn"), &file).expect("copy");
+    let page = dir.join("shrunk.html");
+    let out = squall(&[
+        "shrink",
+        file.to_str().expect("utf-8"),
+        "--mutant",
+        "local-reads",
+        "--html",
+        page.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let html = std::fs::read_to_string(&page).expect("the report is written");
+    assert_banner_names(&html, "linearizability", "the shrunk local-reads");
+    let shrunk = std::fs::read_to_string(dir.join("local-reads.min.scn")).expect("shrunk");
+    let last = shrunk.lines().last().expect("a step");
+    assert!(
+        html.contains(&escaped(last)),
+        "the report is not of the shrunk scenario"
+    );
+}
+
 /// A 60-second simulated run of five nodes with clients and faults throughout.
 fn long_scenario() -> String {
     let mut s = String::from("system raft\nnodes 5\nseed 60\nweather partition loss\n");
