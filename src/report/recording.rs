@@ -607,24 +607,23 @@ mod tests {
         assert_eq!(long.chars().count(), MAX_SUMMARY);
     }
 
+    /// A recorder of nodes n0 and n1 (and the harness), with their addresses.
+    fn two_nodes() -> (Recorder, SocketAddr, SocketAddr) {
+        let lanes = vec!["n0".into(), "n1".into(), "harness".into()];
+        let addrs = (0..2)
+            .map(|i| LaneAddr {
+                addr: addr(i + 1, 0),
+                by_port: false,
+                lane: u16::from(i),
+            })
+            .collect();
+        (Recorder::new(lanes, addrs), addr(1, 7000), addr(2, 7000))
+    }
+
     #[test]
     fn deliveries_match_their_frames_in_sending_order_and_drops_keep_their_reason() {
-        let lanes = vec!["n0".into(), "n1".into(), "harness".into()];
-        let addrs = vec![
-            LaneAddr {
-                addr: addr(1, 0),
-                by_port: false,
-                lane: 0,
-            },
-            LaneAddr {
-                addr: addr(2, 0),
-                by_port: false,
-                lane: 1,
-            },
-        ];
-        let mut r = Recorder::new(lanes, addrs);
+        let (mut r, a, b) = two_nodes();
         let ms = Duration::from_millis;
-        let (a, b) = (addr(1, 7000), addr(2, 7000));
         r.sent(ms(1), a, b, b"x", 2, false, None, false);
         r.sent(ms(2), a, b, b"x", 1, false, None, false);
         r.sent(ms(3), a, b, b"y", 0, false, None, false);
@@ -643,22 +642,8 @@ mod tests {
 
     #[test]
     fn a_frame_never_read_is_explained_by_its_receiver_going_down() {
-        let lanes = vec!["n0".into(), "n1".into(), "harness".into()];
-        let addrs = vec![
-            LaneAddr {
-                addr: addr(1, 0),
-                by_port: false,
-                lane: 0,
-            },
-            LaneAddr {
-                addr: addr(2, 0),
-                by_port: false,
-                lane: 1,
-            },
-        ];
-        let mut r = Recorder::new(lanes, addrs);
+        let (mut r, a, b) = two_nodes();
         let ms = Duration::from_millis;
-        let (a, b) = (addr(1, 7000), addr(2, 7000));
         r.state(ms(0), 1, "follower".into());
         r.sent(ms(10), a, b, b"x", 1, false, None, false);
         r.state(ms(12), 1, "down".into());
