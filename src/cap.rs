@@ -644,6 +644,7 @@ mod tests {
             fault_phases: Vec::new(),
             abstract_transitions: Vec::new(),
             history_unknown: false,
+            recording: None,
         }
     }
 

@@ -104,6 +104,8 @@ pub struct Found {
     pub scenario: String,
     /// Where it was written.
     pub file: Option<String>,
+    /// Its HTML report, beside the file.
+    pub report: Option<String>,
 }
 
 /// A failure whose scenario did not fail again in a fresh process: reported, never saved as
@@ -302,6 +304,7 @@ fn report_failure<S: System>(
                 steps: (scenario.steps.len(), scenario.steps.len()),
                 scenario: original.clone(),
                 file: None,
+                report: None,
             },
         );
     }
@@ -338,8 +341,10 @@ fn report_failure<S: System>(
         steps_after = scenario.steps.len();
         final_scenario = scenario;
     }
+    // The one run of a finding that records what its report draws.
     let traced = RunConfig {
         trace: true,
+        record: plan.out.is_some(),
         ..config.clone()
     };
     let harness_error = |e: String| {
@@ -349,12 +354,15 @@ fn report_failure<S: System>(
             .unwrap_or_else(|p| p.into_inner())
             .push(e);
     };
-    let trace = run_isolated(system, final_scenario, &traced, isolation)
-        .map(|r| r.trace)
-        .unwrap_or_else(|e| {
+    let traced_run = run_isolated(system, final_scenario, &traced, isolation);
+    let trace = match &traced_run {
+        Ok(r) => r.trace.clone(),
+        Err(e) => {
             harness_error(format!("tracing the finding of seed {}: {e}", failing.seed));
             format!("(the traced run failed: {e})\n")
-        });
+        }
+    };
+    let mut report_file = None;
     // A finding whose file cannot be written keeps no file (its text stays in the summary)
     // and says why among the harness errors.
     let file = plan.out.as_ref().and_then(|dir| {
@@ -382,6 +390,30 @@ fn report_failure<S: System>(
         if let Err(e) = std::fs::write(&trace_file, &trace) {
             harness_error(format!("writing {}: {e}", trace_file.display()));
         }
+        if let Ok(report) = &traced_run {
+            let html = dir.join(format!("{name}.html"));
+            let replay = format!(
+                "squall replay {}{}",
+                scn.display(),
+                mutant_flag(plan.mutant.as_deref())
+            );
+            let page = crate::report::html::run_page(
+                &crate::report::html::RunPage {
+                    system: system.name(),
+                    mutant: plan.mutant.as_deref(),
+                    seed: final_scenario.seed,
+                    nodes: final_scenario.nodes,
+                    scenario: &text,
+                    source: &scn.display().to_string(),
+                    replay: &replay,
+                },
+                report,
+            );
+            match std::fs::write(&html, page) {
+                Ok(()) => report_file = Some(html.display().to_string()),
+                Err(e) => harness_error(format!("writing {}: {e}", html.display())),
+            }
+        }
         Some(scn.display().to_string())
     });
     let mut found = campaign.found.lock().unwrap_or_else(|p| p.into_inner());
@@ -389,6 +421,7 @@ fn report_failure<S: System>(
         f.steps = (scenario.steps.len(), steps_after);
         f.scenario = text;
         f.file = file;
+        f.report = report_file;
     }
 }
 

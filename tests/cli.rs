@@ -4,20 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn squall(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_squall"))
-        .args(args)
-        .output()
-        .expect("squall runs")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+#[path = "support/cli.rs"]
+mod cli_support;
+use cli_support::{squall, text};
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -171,6 +160,24 @@ fn chaos_reports_verified_findings_with_every_failing_seed_and_the_mutant_in_the
     let file = f["file"].as_str().expect("written");
     let scn = std::fs::read_to_string(file).expect("reads the finding");
     assert!(scn.contains("--mutant local-reads"), "{scn}");
+    // Its HTML report beside it, and the campaign's summary page with the coverage heatmap.
+    let report = f["report"].as_str().expect("a report");
+    assert!(
+        report.ends_with(".html") && Path::new(report).exists(),
+        "{report}"
+    );
+    let html = std::fs::read_to_string(report).expect("reads the report");
+    assert!(html.contains("data-property=\"linearizability\""));
+    let summary = std::fs::read_to_string(out_dir.join("summary.html")).expect("a summary page");
+    assert!(
+        summary.contains("id=\"heatmap\"") && summary.contains("id=\"effects\""),
+        "{summary}"
+    );
+    let name = Path::new(report)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("name");
+    assert!(summary.contains(&format!("href=\"{name}\"")), "{summary}");
     // The saved file fails again here too.
     let replay = squall(&["replay", file, "--mutant", "local-reads", "--json"]);
     assert_eq!(replay.status.code(), Some(1), "{}", text(&replay));

@@ -501,6 +501,7 @@ fn cli(
         max_memory_mib: 2048,
         threads: 1,
         json: false,
+        html: None,
     };
     extra(&mut args);
     run_check(&args)

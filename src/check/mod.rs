@@ -67,20 +67,25 @@ pub enum HistoryVerdict {
     Unknown(String),
 }
 
-/// Checks a run's client history for linearizability against `model`.
-pub fn history_verdict(
-    model: model::ModelKind,
-    history: &crate::history::History,
-) -> HistoryVerdict {
-    let opts = linearizability::CheckOptions {
+/// The options a run's history check uses: a step budget, so that its verdict (and the
+/// trace) is deterministic.
+fn run_check_options() -> linearizability::CheckOptions {
+    linearizability::CheckOptions {
         budget: linearizability::Budget {
             max_steps: Some(RUN_HISTORY_STEPS),
             deadline: None,
             max_memory: 512 << 20,
         },
         ..linearizability::CheckOptions::default()
-    };
-    match linearizability::check_history_with(model, history, &opts) {
+    }
+}
+
+/// Checks a run's client history for linearizability against `model`.
+pub fn history_verdict(
+    model: model::ModelKind,
+    history: &crate::history::History,
+) -> HistoryVerdict {
+    match linearizability::check_history_with(model, history, &run_check_options()) {
         Ok(linearizability::Verdict::Linearizable) => HistoryVerdict::Consistent,
         Ok(linearizability::Verdict::NotLinearizable(explanation)) => {
             HistoryVerdict::Violated(Violation::new("linearizability", explanation.to_string()))
@@ -88,5 +93,18 @@ pub fn history_verdict(
         Ok(linearizability::Verdict::Unknown(why)) => HistoryVerdict::Unknown(why),
         // The harness recorded the history; if it does not pair up, that is a harness bug.
         Err(e) => HistoryVerdict::Violated(Violation::new("well-formed history", e.to_string())),
+    }
+}
+
+/// Why a run's client history is not linearizable against `model`, as data (the longest
+/// linearizable prefix and the operations that cannot follow it), for the HTML report; `None`
+/// if it is, or the check cannot tell. The same check as [`history_verdict`].
+pub fn history_explanation(
+    model: model::ModelKind,
+    history: &crate::history::History,
+) -> Option<Box<linearizability::Explanation>> {
+    match linearizability::check_history_with(model, history, &run_check_options()) {
+        Ok(linearizability::Verdict::NotLinearizable(e)) => Some(e),
+        _ => None,
     }
 }

@@ -11,7 +11,7 @@ use crate::systems::property::slug;
 use crate::systems::Isolation;
 use crate::systems::System;
 use anyhow::{bail, Context, Result};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -33,7 +33,8 @@ pub struct ChaosArgs {
     /// Run shard I of N (e.g. `2/8`): disjoint scenario seeds for CI matrices.
     #[arg(long, value_parser = parse_shard, default_value = "0/1")]
     pub shard: (u64, u64),
-    /// Directory for shrunk failing scenarios and their traces.
+    /// Directory for shrunk failing scenarios, their traces and HTML reports, and the
+    /// campaign's summary page (`summary.html`).
     #[arg(long, default_value = "chaos-out")]
     pub out: PathBuf,
     /// Print the summary as JSON.
@@ -197,27 +198,113 @@ pub(super) fn chaos(catalog: &(impl Catalog + Sync), args: &ChaosArgs) -> Result
     summarize(&campaign, &plan, args, started.elapsed())
 }
 
+/// What a campaign found and did, read once for the summary and its page.
+struct Totals {
+    execs: u64,
+    violations: u64,
+    sim_s: f64,
+    found: BTreeMap<(String, String), crate::chaos::Found>,
+    effects: crate::report::Effects,
+    coverage: BTreeMap<(FaultKind, &'static str), u64>,
+    ineffective: Vec<FaultKind>,
+}
+
+impl Totals {
+    fn of(campaign: &Campaign) -> Totals {
+        // One lock at a time: a guard held across the statement would deadlock
+        // `ineffective_kinds`, which takes the effects and coverage locks itself.
+        let found = campaign
+            .found
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let effects = *campaign.effects.lock().unwrap_or_else(|p| p.into_inner());
+        let coverage = campaign
+            .coverage
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let ineffective = campaign.ineffective_kinds();
+        Totals {
+            execs: campaign.execs.load(Ordering::Relaxed),
+            violations: campaign.violations.load(Ordering::Relaxed),
+            sim_s: campaign.sim_ms.load(Ordering::Relaxed) as f64 / 1000.0,
+            found,
+            effects,
+            coverage,
+            ineffective,
+        }
+    }
+}
+
+/// Writes `OUT/summary.html`: scenarios, violations with links to their reports, effects
+/// per fault kind and the fault × phase coverage heatmap. A failure to write it is said on
+/// stderr and does not change the verdict.
+fn write_summary_page(totals: &Totals, plan: &ChaosPlan, args: &ChaosArgs, secs: f64) {
+    let Some(dir) = &plan.out else {
+        return;
+    };
+    // Links relative to the page, which sits in the same directory.
+    let relative = |p: &Option<String>| {
+        p.as_ref().map(|p| {
+            std::path::Path::new(p)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.clone())
+        })
+    };
+    let page = crate::report::html::chaos_page(&crate::report::html::ChaosPage {
+        system: &args.system,
+        mutant: args.mutant.as_deref(),
+        seed: plan.seed,
+        execs: totals.execs,
+        seconds: secs,
+        simulated: totals.sim_s,
+        violations: totals.violations,
+        found: totals
+            .found
+            .values()
+            .map(|f| crate::report::html::ChaosFinding {
+                kind: f.kind.clone(),
+                property: f.property.clone(),
+                detail: f.detail.clone(),
+                count: f.count,
+                steps: f.steps,
+                file: relative(&f.file),
+                report: relative(&f.report),
+            })
+            .collect(),
+        effects: &totals.effects,
+        coverage: &totals.coverage,
+        ineffective: &totals.ineffective,
+    });
+    let path = dir.join("summary.html");
+    let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, page));
+    match written {
+        Ok(()) if !args.json => eprintln!("summary: {}", path.display()),
+        Ok(()) => {}
+        Err(e) => eprintln!("error: writing {}: {e}", path.display()),
+    }
+}
+
 fn summarize(
     campaign: &Campaign,
     plan: &ChaosPlan,
     args: &ChaosArgs,
     elapsed: Duration,
 ) -> Result<u8> {
-    let execs = campaign.execs.load(Ordering::Relaxed);
-    let violations = campaign.violations.load(Ordering::Relaxed);
-    let sim_s = campaign.sim_ms.load(Ordering::Relaxed) as f64 / 1000.0;
-    let found = campaign
-        .found
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let effects = *campaign.effects.lock().unwrap_or_else(|p| p.into_inner());
-    let coverage = campaign
-        .coverage
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let ineffective = campaign.ineffective_kinds();
+    let totals = Totals::of(campaign);
+    let secs = elapsed.as_secs_f64().max(1e-3);
+    write_summary_page(&totals, plan, args, secs);
+    let Totals {
+        execs,
+        violations,
+        sim_s,
+        found,
+        effects,
+        coverage,
+        ineffective,
+    } = totals;
     let errors = campaign
         .harness_errors
         .lock()
@@ -228,7 +315,6 @@ fn summarize(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let secs = elapsed.as_secs_f64().max(1e-3);
     if args.json {
         let json = serde_json::json!({
             "system": args.system,
@@ -275,11 +361,16 @@ fn summarize(
             );
             let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
             match &f.file {
-                Some(p) => println!(
-                    "  look closer: {} replay {}{mutant} --trace",
-                    super::program(),
-                    super::shell_word(p)
-                ),
+                Some(p) => {
+                    println!(
+                        "  look closer: {} replay {}{mutant} --trace",
+                        super::program(),
+                        super::shell_word(p)
+                    );
+                    if let Some(report) = &f.report {
+                        println!("  report: {report}");
+                    }
+                }
                 // Not saved (see the harness errors): the scenario itself, so it is not lost.
                 None if plan.out.is_some() && plan.shrink => {
                     println!("  not saved; its scenario:");
@@ -390,6 +481,10 @@ pub struct ShrinkArgs {
     /// Print the result as JSON (one document on stdout).
     #[arg(long)]
     pub json: bool,
+    /// Write a self-contained HTML report of the shrunk scenario's run to this file
+    /// (refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 struct ShrinkVisit<'a>(&'a ShrinkArgs);
@@ -415,6 +510,7 @@ impl Visit for ShrinkVisit<'_> {
                 out.display()
             );
         }
+        let html = super::run::NewFile::create(&args.html)?;
         let report = run_isolated(system, &scenario, &config, isolation)?;
         let Some(failure) = report.failure() else {
             bail!(
@@ -463,6 +559,33 @@ impl Visit for ShrinkVisit<'_> {
         } else {
             false
         };
+        if let Some(html) = html {
+            let recorded = RunConfig {
+                record: true,
+                ..config.clone()
+            };
+            let report = run_isolated(system, &shrunk.scenario, &recorded, Isolation::Thread)?;
+            let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+            let source = if written {
+                out.display().to_string()
+            } else {
+                format!("shrunk from {}", args.file.display())
+            };
+            let replay = format!(
+                "{} replay {}{mutant}",
+                super::program(),
+                super::shell_word(&out.display().to_string())
+            );
+            super::run::write_report(
+                html,
+                system,
+                &shrunk.scenario,
+                &report,
+                args.mutant.as_deref(),
+                &source,
+                &replay,
+            )?;
+        }
         if args.json {
             let json = serde_json::json!({
                 "file": args.file.display().to_string(),

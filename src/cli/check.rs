@@ -53,6 +53,11 @@ pub struct CheckArgs {
     /// Print the verdict as JSON (one document on stdout).
     #[arg(long)]
     pub json: bool,
+    /// Write a self-contained HTML page of the history to this file: the operations as bars
+    /// per process and, when it is not linearizable, the longest linearizable prefix and the
+    /// operations that cannot follow it (linearizability models; refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// What `squall check --model` checks against.
@@ -124,6 +129,7 @@ pub fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
         args.properties.is_empty(),
         "--property applies to --model session, causal and convergence"
     );
+    let html = super::run::NewFile::create(&args.html)?;
     let ops = parse(args.format, &text).with_context(|| format!("{}", args.file.display()))?;
     drop(text);
     // The cap is on the whole process: what it holds already (the binary, the parsed
@@ -142,6 +148,9 @@ pub fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
     let started = Instant::now();
     let verdict = check_operations_with(model, &ops, &opts)
         .with_context(|| format!("{}", args.file.display()))?;
+    if let Some(html) = html {
+        write_history_page(html, args, &ops, &verdict)?;
+    }
     if args.json {
         let json = serde_json::json!({
             "file": args.file.display().to_string(),
@@ -176,6 +185,68 @@ pub fn run_check(args: &CheckArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(verdict.exit_code() as u8)
+}
+
+/// Writes the HTML page of a checked history ([`crate::report::html::history_page`]).
+fn write_history_page(
+    file: super::run::NewFile,
+    args: &CheckArgs,
+    ops: &[crate::check::linearizability::Operation],
+    verdict: &Verdict,
+) -> anyhow::Result<()> {
+    use crate::check::linearizability::Outcome;
+    let bars: Vec<crate::report::html::HistoryOp> = ops
+        .iter()
+        .map(|o| {
+            let text = o.to_string();
+            // `process 3: write(1) -> 1` reads `write(1)` in its process's lane.
+            let text = text
+                .split_once(": ")
+                .map_or(text.clone(), |(_, t)| t.to_string());
+            let text = text.split(" -> ").next().unwrap_or(&text).to_string();
+            let (result, value) = match &o.output {
+                Outcome::Ok(v) => ("ok", v.to_string()),
+                Outcome::Rejected => ("ok", "failed".to_string()),
+                Outcome::Unknown => ("info", String::new()),
+            };
+            crate::report::html::HistoryOp {
+                process: o.process,
+                key: o.key.clone(),
+                text,
+                call: o.call,
+                ret: o.ret,
+                result,
+                value,
+            }
+        })
+        .collect();
+    let explained = match verdict {
+        Verdict::NotLinearizable(e) => Some(crate::report::Explained::from(&**e)),
+        _ => None,
+    };
+    let words = match verdict {
+        Verdict::Linearizable => "linearizable".to_string(),
+        Verdict::NotLinearizable(_) => "not linearizable".to_string(),
+        Verdict::Unknown(r) => format!("unknown: {r}"),
+    };
+    let detail = match verdict {
+        Verdict::NotLinearizable(e) => e.to_string(),
+        _ => String::new(),
+    };
+    let file_name = args.file.display().to_string();
+    let page = crate::report::html::history_page(
+        &crate::report::html::HistoryPage {
+            file: &file_name,
+            format: args.format.name(),
+            model: &args.model.name(),
+            verdict: &words,
+            failed: matches!(verdict, Verdict::NotLinearizable(_)),
+            detail: &detail,
+            explained: explained.as_ref(),
+        },
+        &bars,
+    );
+    file.write_text(&page, "the HTML page")
 }
 
 /// The memory budget the search got is `--max-memory-mib` less what the process held before
@@ -220,6 +291,11 @@ fn check_store(args: &CheckArgs, model: eventual::Model, text: &str) -> anyhow::
         "--model {} reads squall's replicated-store history format; --format {} does not apply",
         args.model.name(),
         args.format.name()
+    );
+    anyhow::ensure!(
+        args.html.is_none(),
+        "--html draws linearizability checks (--model kv, register or cas), not --model {}",
+        args.model.name()
     );
     let properties = select(model, &args.properties)?;
     let history = eventual::parse(text).with_context(|| format!("{file}"))?;

@@ -42,6 +42,11 @@ pub struct RunArgs {
     /// per line (`squall check FILE` reads it back; refuses to overwrite).
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
+    /// Write a self-contained HTML report of the run to this file: a timeline of every
+    /// message between nodes, the node states, faults and client operations, with the
+    /// failing property and where it broke (refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Arguments of `squall replay`.
@@ -66,6 +71,11 @@ pub struct ReplayArgs {
     /// per line (`squall check FILE` reads it back; refuses to overwrite).
     #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
+    /// Write a self-contained HTML report of the run to this file: a timeline of every
+    /// message between nodes, the node states, faults and client operations, with the
+    /// failing property and where it broke (refuses to overwrite).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Generates the scenario `squall run SYSTEM --seed N` runs.
@@ -196,15 +206,16 @@ fn look_closer(replay: &str, shrink: &str) {
     println!("  shrink it:   {shrink}");
 }
 
-/// A file created before the run (so that an existing one stops it early), to receive the
-/// client history afterwards.
-struct HistoryFile {
+/// An output file created before the run (so that an existing or unwritable one stops it
+/// early), to receive what the run produced afterwards.
+pub(super) struct NewFile {
     path: PathBuf,
     file: std::fs::File,
 }
 
-impl HistoryFile {
-    fn create(path: &Option<PathBuf>) -> Result<Option<HistoryFile>> {
+impl NewFile {
+    /// Creates `path` if given; an error if it exists or cannot be created.
+    pub(super) fn create(path: &Option<PathBuf>) -> Result<Option<NewFile>> {
         path.as_ref()
             .map(|path| {
                 let file = std::fs::OpenOptions::new()
@@ -214,7 +225,7 @@ impl HistoryFile {
                     .with_context(|| {
                         format!("creating {} (it must not exist yet)", path.display())
                     })?;
-                Ok(HistoryFile {
+                Ok(NewFile {
                     path: path.clone(),
                     file,
                 })
@@ -222,9 +233,23 @@ impl HistoryFile {
             .transpose()
     }
 
+    /// Writes `text` into the file; tells where on stderr, as `what`.
+    pub(super) fn write_text(self, text: &str, what: &str) -> Result<()> {
+        use std::io::Write;
+        let mut file = self.file;
+        file.write_all(text.as_bytes())
+            .with_context(|| format!("writing {}", self.path.display()))?;
+        eprintln!(
+            "wrote {what} ({} KiB) to {}",
+            text.len().div_ceil(1024),
+            self.path.display()
+        );
+        Ok(())
+    }
+
     /// Writes the history as JSON lines (one event per line, so that `squall check` names
     /// the line of an operation it cannot place); tells where on stderr.
-    fn write<S: System>(self, report: &Report) -> Result<()> {
+    fn write_history<S: System>(self, report: &Report) -> Result<()> {
         use std::io::Write;
         let mut out = std::io::BufWriter::new(self.file);
         for event in &report.history.events {
@@ -266,18 +291,32 @@ impl Visit for RunVisit<'_> {
         if args.show {
             print!("{}", scenario.to_text());
         }
-        let history = HistoryFile::create(&args.history)?;
-        let (report, code) = run_and_print(system, &scenario, args.trace, args.json)?;
+        let history = NewFile::create(&args.history)?;
+        let html = NewFile::create(&args.html)?;
+        let (report, code) =
+            run_and_print(system, &scenario, args.trace, args.json, html.is_some())?;
+        let program = super::program();
+        let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+        // The saved file carries the selection (its `check` line); the seed does not.
+        let run = format!(
+            "{program} run {} --seed {}{mutant}{}",
+            system.name(),
+            args.seed,
+            super::properties::flags(&args.properties)
+        );
+        if let Some(html) = html {
+            let source = format!("seed {}", args.seed);
+            write_report(
+                html,
+                system,
+                &scenario,
+                &report,
+                args.mutant.as_deref(),
+                &source,
+                &run,
+            )?;
+        }
         if !report.passed() && !args.json {
-            let program = super::program();
-            let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
-            // The saved file carries the selection (its `check` line); the seed does not.
-            let run = format!(
-                "{program} run {} --seed {}{mutant}{}",
-                system.name(),
-                args.seed,
-                super::properties::flags(&args.properties)
-            );
             let shrink = match &args.save {
                 Some(file) => format!(
                     "{program} shrink {}{mutant}",
@@ -291,23 +330,51 @@ impl Visit for RunVisit<'_> {
             look_closer(&run, &shrink);
         }
         if let Some(history) = history {
-            history.write::<S>(&report)?;
+            history.write_history::<S>(&report)?;
         }
         Ok(code)
     }
 }
 
+/// Writes the HTML report of a recorded run into `file`.
+pub(super) fn write_report<S: System>(
+    file: NewFile,
+    system: &S,
+    scenario: &Scenario<OpOf<S>>,
+    report: &Report,
+    mutant: Option<&str>,
+    source: &str,
+    replay: &str,
+) -> Result<()> {
+    let page = crate::report::html::run_page(
+        &crate::report::html::RunPage {
+            system: system.name(),
+            mutant,
+            seed: scenario.seed,
+            nodes: scenario.nodes,
+            scenario: &scenario.to_text(),
+            source,
+            replay,
+        },
+        report,
+    );
+    file.write_text(&page, "the HTML report")
+}
+
 /// Runs a scenario as `run` and `replay` do, on a fresh thread of this fresh process (the
 /// environment a forked scenario gets), and prints its verdict; returns it and the exit code.
+/// `record`: record what the HTML report draws.
 fn run_and_print<S: System>(
     system: &S,
     scenario: &Scenario<OpOf<S>>,
     trace: bool,
     json: bool,
+    record: bool,
 ) -> Result<(Report, u8)> {
     let config = RunConfig {
         // The hash of the trace is part of the JSON verdict.
         trace: trace || json,
+        record,
         ..RunConfig::default()
     };
     let report = run_isolated(system, scenario, &config, Isolation::Thread)?;
@@ -348,20 +415,32 @@ impl Visit for ReplayVisit<'_> {
         let args = self.args;
         let mut scenario = load_scenario(system, &args.file)?;
         super::properties::select(system, &mut scenario, &args.properties)?;
-        let history = HistoryFile::create(&args.history)?;
-        let (report, code) = run_and_print(system, &scenario, args.trace, args.json)?;
+        let history = NewFile::create(&args.history)?;
+        let html = NewFile::create(&args.html)?;
+        let (report, code) =
+            run_and_print(system, &scenario, args.trace, args.json, html.is_some())?;
+        let program = super::program();
+        let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
+        let props = super::properties::flags(&args.properties);
+        let file = super::shell_word(&args.file.display().to_string());
+        let replay = format!("{program} replay {file}{mutant}{props}");
+        if let Some(html) = html {
+            let source = args.file.display().to_string();
+            write_report(
+                html,
+                system,
+                &scenario,
+                &report,
+                args.mutant.as_deref(),
+                &source,
+                &replay,
+            )?;
+        }
         if !report.passed() && !args.json {
-            let program = super::program();
-            let mutant = crate::chaos::mutant_flag(args.mutant.as_deref());
-            let props = super::properties::flags(&args.properties);
-            let file = super::shell_word(&args.file.display().to_string());
-            look_closer(
-                &format!("{program} replay {file}{mutant}{props}"),
-                &format!("{program} shrink {file}{mutant}{props}"),
-            );
+            look_closer(&replay, &format!("{program} shrink {file}{mutant}{props}"));
         }
         if let Some(history) = history {
-            history.write::<S>(&report)?;
+            history.write_history::<S>(&report)?;
         }
         Ok(code)
     }

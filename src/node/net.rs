@@ -22,7 +22,7 @@
 use super::forge;
 use super::frame::{self, FrameError};
 use super::points::Points;
-use crate::report::Effects;
+use crate::report::{Effects, Recorder};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::de::DeserializeOwned;
@@ -68,6 +68,9 @@ pub struct NetFaults {
     /// opened as a forgery if it is one ([`super::forge::open`]). Read by transports when they
     /// bind.
     pub harness: Option<SocketAddr>,
+    /// Records every frame for the HTML report, when the run asks for one; `None` (chaos,
+    /// fuzzing) costs each send and receive one check. Read by transports when they bind.
+    pub recorder: Option<Rc<RefCell<Recorder>>>,
     /// Clients that live beside nodes, if the scenario pins them.
     pinned: Option<PinnedClients>,
 }
@@ -78,6 +81,18 @@ struct PinnedClients {
     ip: IpAddr,
     first_port: u16,
     homes: Vec<usize>,
+}
+
+/// What becomes of one frame ([`NetFaults::fate`]).
+struct Fate {
+    /// Copies put on the wire: 0 (lost), 1 or 2 (duplicated).
+    copies: usize,
+    /// How long the sender holds them back.
+    delay: Option<Duration>,
+    /// Whether a bit is flipped in it.
+    corrupt: bool,
+    /// Whether its link is cut (turmoil drops it).
+    cut: bool,
 }
 
 impl NetFaults {
@@ -95,6 +110,7 @@ impl NetFaults {
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             effects: Effects::default(),
             harness: None,
+            recorder: None,
             pinned: None,
         }
     }
@@ -163,19 +179,25 @@ impl NetFaults {
 
     /// Decides the fate of one frame: how many copies to put on the wire (0, 1 or 2), for
     /// how long to hold them back, and whether to flip a bit in it.
-    fn fate(&mut self, from: SocketAddr, to: SocketAddr) -> (usize, Option<Duration>, bool) {
+    fn fate(&mut self, from: SocketAddr, to: SocketAddr) -> Fate {
+        let fate = |copies, delay, corrupt, cut| Fate {
+            copies,
+            delay,
+            corrupt,
+            cut,
+        };
         if self.cut_for_pinned(from, to) {
             // turmoil does not know the client sits beside a node: the drop is ours.
             self.effects.dropped_by_partition += 1;
-            return (0, None, false);
+            return fate(0, None, false, true);
         }
         let (from, to) = (from.ip(), to.ip());
         if self.count_if_cut(from, to) {
-            return (1, None, false);
+            return fate(1, None, false, true);
         }
         if self.loss_percent > 0 && self.rng.random_range(0..100u8) < self.loss_percent {
             self.effects.dropped_by_loss += 1;
-            return (0, None, false);
+            return fate(0, None, false, false);
         }
         let copies = if self.duplicate_percent > 0
             && self.rng.random_range(0..100u8) < self.duplicate_percent
@@ -194,7 +216,7 @@ impl NetFaults {
         // Drawn last, and only when on: runs without corruption draw what they always drew.
         let corrupt =
             self.corrupt_percent > 0 && self.rng.random_range(0..100u8) < self.corrupt_percent;
-        (copies, delay, corrupt)
+        fate(copies, delay, corrupt, false)
     }
 
     /// `frame` with one random bit flipped, remembered so that its acceptance can be caught.
@@ -245,6 +267,13 @@ pub struct Transport {
     /// The crash points of the node that bound it (inert for clients): a send marks
     /// `net-send`, and a node that crashed at an armed point sends nothing.
     points: Points,
+    /// The run's recorder, if it records ([`NetFaults::recorder`]).
+    recorder: Option<Rc<RefCell<Recorder>>>,
+}
+
+/// Simulated time inside a host (zero outside a simulation).
+fn sim_now() -> Duration {
+    turmoil::sim_elapsed().unwrap_or_default()
 }
 
 impl Transport {
@@ -255,7 +284,10 @@ impl Transport {
             Net::Sim(faults) => {
                 let any = SocketAddr::new(IpAddr::from([0, 0, 0, 0]), addr.port());
                 let socket = turmoil::net::UdpSocket::bind(any).await?;
-                let harness = faults.borrow().harness;
+                let (harness, recorder) = {
+                    let faults = faults.borrow();
+                    (faults.harness, faults.recorder.clone())
+                };
                 Ok(Transport {
                     socket: Socket::Sim(Rc::new(socket)),
                     faults: Some(faults.clone()),
@@ -263,6 +295,7 @@ impl Transport {
                     harness,
                     scratch: Cell::default(),
                     points: super::points::current(),
+                    recorder,
                 })
             }
             Net::Real => {
@@ -275,6 +308,7 @@ impl Transport {
                     harness: None,
                     scratch: Cell::default(),
                     points: Points::default(),
+                    recorder: None,
                 })
             }
         }
@@ -287,15 +321,21 @@ impl Transport {
 
     /// Sends one frame to `to`. Loss and duplication happen here in the simulator.
     pub async fn send(&self, to: SocketAddr, frame: &[u8]) -> io::Result<()> {
-        if self.points.is_crashed() {
-            return Ok(());
-        }
-        self.send_frame(to, frame).await?;
-        self.points.pass("net-send");
-        Ok(())
+        self.send_recorded(to, frame).await.map(drop)
     }
 
-    async fn send_frame(&self, to: SocketAddr, frame: &[u8]) -> io::Result<()> {
+    /// [`Transport::send`], returning the frame's index in the run's recording, if it
+    /// records (so that [`Transport::send_msg`] can describe the message).
+    async fn send_recorded(&self, to: SocketAddr, frame: &[u8]) -> io::Result<Option<usize>> {
+        if self.points.is_crashed() {
+            return Ok(None);
+        }
+        let recorded = self.send_frame(to, frame).await?;
+        self.points.pass("net-send");
+        Ok(recorded)
+    }
+
+    async fn send_frame(&self, to: SocketAddr, frame: &[u8]) -> io::Result<Option<usize>> {
         if frame.len() > MAX_FRAME {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -305,9 +345,19 @@ impl Transport {
                 ),
             ));
         }
-        let (copies, delay, corrupt) = match &self.faults {
+        let Fate {
+            copies,
+            delay,
+            corrupt,
+            cut,
+        } = match &self.faults {
             Some(faults) => faults.borrow_mut().fate(self.local, to),
-            None => (1, None, false),
+            None => Fate {
+                copies: 1,
+                delay: None,
+                corrupt: false,
+                cut: false,
+            },
         };
         let corrupted;
         let frame = match (&self.faults, corrupt) {
@@ -317,22 +367,48 @@ impl Transport {
             }
             _ => frame,
         };
+        let recorded = self.recorder.as_ref().and_then(|r| {
+            r.borrow_mut().sent(
+                sim_now(),
+                self.local,
+                to,
+                frame,
+                copies,
+                cut,
+                delay,
+                corrupt,
+            )
+        });
         if let (Some(delay), Socket::Sim(socket), Some(faults)) =
             (delay, &self.socket, &self.faults)
         {
             // The frame goes out later from a task of this host, so a crash of the sender
             // loses it, and a link cut by then drops it.
-            let (socket, faults, frame, from) =
-                (socket.clone(), faults.clone(), frame.to_vec(), self.local);
+            let (socket, faults, frame, from, recorder) = (
+                socket.clone(),
+                faults.clone(),
+                frame.to_vec(),
+                self.local,
+                self.recorder.clone(),
+            );
             tokio::task::spawn_local(async move {
                 tokio::time::sleep(delay).await;
                 {
                     let mut f = faults.borrow_mut();
-                    if f.cut_for_pinned(from, to) {
+                    // A pinned client's frame is ours to drop; any other, turmoil's.
+                    let pinned = f.cut_for_pinned(from, to);
+                    let cut = if pinned {
                         f.effects.dropped_by_partition += 1;
+                        true
+                    } else {
+                        f.count_if_cut(from.ip(), to.ip())
+                    };
+                    if let (true, Some(r), Some(index)) = (cut, &recorder, recorded) {
+                        r.borrow_mut().dropped(index, "partition");
+                    }
+                    if pinned {
                         return;
                     }
-                    f.count_if_cut(from.ip(), to.ip());
                 }
                 for _ in 0..copies {
                     // A send error here has no caller to go to; the frame is lost, as it
@@ -340,7 +416,7 @@ impl Transport {
                     let _ = socket.send_to(&frame, to).await;
                 }
             });
-            return Ok(());
+            return Ok(recorded);
         }
         for _ in 0..copies {
             match &self.socket {
@@ -348,7 +424,7 @@ impl Transport {
                 Socket::Real(s) => s.send_to(frame, to).await?,
             };
         }
-        Ok(())
+        Ok(recorded)
     }
 
     /// Receives one frame into `buf`, returning its length and sender. A datagram longer
@@ -358,6 +434,14 @@ impl Transport {
         match &self.socket {
             Socket::Sim(s) => {
                 let (len, from) = s.recv_from(buf).await?;
+                if let Some(r) = &self.recorder {
+                    r.borrow_mut().received(
+                        sim_now(),
+                        from,
+                        self.local,
+                        &buf[..len.min(buf.len())],
+                    );
+                }
                 if Some(from) == self.harness {
                     return Ok(self.open_forged(buf, len, from));
                 }
@@ -387,11 +471,16 @@ impl Transport {
     pub async fn send_msg<M: Serialize + ?Sized>(&self, to: SocketAddr, msg: &M) -> io::Result<()> {
         let mut buf = self.scratch.take();
         let sent = match frame::encode_into(msg, &mut buf) {
-            Ok(()) => self.send(to, &buf).await,
+            Ok(()) => self.send_recorded(to, &buf).await,
             Err(e) => Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
         };
         self.scratch.set(buf);
-        sent
+        // Only while recording: what the message says, for the report.
+        if let (Some(r), Ok(Some(index))) = (&self.recorder, &sent) {
+            r.borrow_mut()
+                .describe(*index, crate::report::summarize(msg));
+        }
+        sent.map(drop)
     }
 
     /// Receives one frame into `buf` and decodes it as an `M`, returning it with its sender.

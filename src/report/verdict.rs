@@ -101,6 +101,9 @@ pub struct Report {
     pub abstract_transitions: Vec<u64>,
     /// The history check ran out of budget (the run still passes).
     pub history_unknown: bool,
+    /// What the HTML report draws (only when `RunConfig::record`).
+    #[serde(default)]
+    pub recording: Option<super::Recording>,
 }
 
 impl Report {

@@ -99,6 +99,7 @@ fn died(signal: i32) -> Report {
         fault_phases: Vec::new(),
         abstract_transitions: Vec::new(),
         history_unknown: false,
+        recording: None,
     }
 }
 

@@ -20,8 +20,8 @@ use crate::history::{Event, EventType, History};
 use crate::node::net::{Net, NetFaults, Transport};
 use crate::node::points::{Armed, Points, WithPoints};
 use crate::node::Disk;
-use crate::report::Trace;
 use crate::report::{Effects, Failure, FailureKind, OpCounts, Outcome, Report};
+use crate::report::{FaultRecord, LaneAddr, Recorder, Trace};
 use crate::scenario::{Fault, FaultKind, NodeId, Scenario, Step, MAX_CLIENTS};
 use crate::systems::property::harness;
 use crate::systems::{properties_of, OpOf, Property, Selection};
@@ -50,6 +50,10 @@ const GARBAGE_PORT: u16 = 9100;
 pub struct RunConfig {
     /// Record the readable trace (costs a little; off for fuzzing and chaos).
     pub trace: bool,
+    /// Record what the HTML report draws — every frame, node state, fault and step — into
+    /// [`Report::recording`] (and the trace with it). Off for fuzzing and chaos, where no
+    /// recorder exists at all; on to write a report.
+    pub record: bool,
     /// Simulated time per `sim.step()`; a whole number of milliseconds (TURMOIL.md §4).
     pub tick: Duration,
     /// Upper bound of the random per-message latency.
@@ -71,6 +75,7 @@ impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
             trace: false,
+            record: false,
             tick: Duration::from_millis(10),
             max_latency: Duration::from_millis(25),
             op_deadline: Duration::from_secs(1),
@@ -250,6 +255,8 @@ struct Runner<'a, S: System> {
     forgeries: super::forge::Forgeries,
     /// The nemesis that runs across ticks (`bounce leader`, `flap`), if any.
     nemesis: Option<Nemesis>,
+    /// What the HTML report draws, when the run records ([`RunConfig::record`]).
+    recorder: Option<Rc<RefCell<Recorder>>>,
 }
 
 impl<'a, S: System> Runner<'a, S> {
@@ -273,7 +280,7 @@ impl<'a, S: System> Runner<'a, S> {
             .build();
         let observer = system.observer(n);
         let checker = system.checker(n);
-        let trace = Rc::new(RefCell::new(Trace::new(config.trace)));
+        let trace = Rc::new(RefCell::new(Trace::new(config.trace || config.record)));
         let mut hosts: Vec<IpAddr> = (0..n).map(node_ip).collect();
         hosts.push(CLIENT_IP);
         let faults = Rc::new(RefCell::new(NetFaults::new(
@@ -281,6 +288,10 @@ impl<'a, S: System> Runner<'a, S> {
             derive_seed(scenario.seed, 1),
         )));
         faults.borrow_mut().harness = Some(SocketAddr::new(CLIENT_IP, GARBAGE_PORT));
+        let recorder = config
+            .record
+            .then(|| Rc::new(RefCell::new(recorder_for(n))));
+        faults.borrow_mut().recorder.clone_from(&recorder);
         if scenario.clients_pinned {
             let homes = (0..MAX_CLIENTS).map(|k| usize::from(k % n)).collect();
             faults
@@ -410,6 +421,7 @@ impl<'a, S: System> Runner<'a, S> {
             unchecked: Vec::new(),
             forgeries: super::forge::Forgeries::new(system.byzantine_tolerant()),
             nemesis: None,
+            recorder,
         }
     }
 
@@ -442,6 +454,10 @@ impl<'a, S: System> Runner<'a, S> {
         effects.clock_divergence_ms = self.clocks.divergence_ms();
         effects.buggified = self.points.iter().map(Points::buggified).sum();
         let text = trace.borrow().text().to_string();
+        let recording = self
+            .recorder
+            .as_ref()
+            .map(|r| std::mem::take(&mut *r.borrow_mut()).finish());
         let log = self.log.borrow();
         Ok(Report {
             outcome,
@@ -454,12 +470,16 @@ impl<'a, S: System> Runner<'a, S> {
             fault_phases: std::mem::take(&mut self.fault_phases),
             abstract_transitions: std::mem::take(&mut self.abstract_transitions),
             history_unknown: self.history_unknown,
+            recording,
         })
     }
 
     fn run_phases(&mut self) -> Outcome {
         let steps = &self.scenario.steps;
         for (i, step) in steps.iter().enumerate() {
+            if let Some(r) = &self.recorder {
+                r.borrow_mut().step(self.now(), i + 1, step.to_string());
+            }
             let result = match step {
                 Step::Op { client, op } => {
                     self.enqueue(*client, op.clone(), false);
@@ -596,6 +616,9 @@ impl<'a, S: System> Runner<'a, S> {
                 return Err(failure(kind, &v.property, v.detail, now));
             }
             self.not_checked(&v);
+        }
+        if self.recorder.is_some() {
+            self.record_states();
         }
         if self.config.abstract_states {
             let state = self.system.abstract_state(&self.checker, &self.observer);
@@ -795,6 +818,9 @@ impl<'a, S: System> Runner<'a, S> {
         let up = self.down_since.iter().map(Option::is_none).collect();
         let now = self.now();
         self.links.refresh(up, now);
+        if let Some(r) = &self.recorder {
+            r.borrow_mut().faults(fault_record(self.links.view(), now));
+        }
     }
 
     /// The node a leader-targeted fault hits, as the system reports it; noted in the trace.
@@ -919,6 +945,9 @@ impl<'a, S: System> Runner<'a, S> {
             return Ok(());
         }
         self.note(format_args!("liveness: heal all, restart every node"));
+        if let Some(r) = &self.recorder {
+            r.borrow_mut().liveness(self.now());
+        }
         self.nemesis = None;
         let now = self.now();
         self.clocks.heal(now);
@@ -1101,15 +1130,84 @@ impl<'a, S: System> Runner<'a, S> {
                 self.history_unknown = true;
                 None
             }
-            HistoryVerdict::Violated(v) => Some(Failure {
-                kind: FailureKind::Consistency,
-                property: v.property,
-                detail: v.detail,
-                step: None,
-                at: self.now(),
-            }),
+            HistoryVerdict::Violated(v) => {
+                self.record_explanation(model);
+                Some(Failure {
+                    kind: FailureKind::Consistency,
+                    property: v.property,
+                    detail: v.detail,
+                    step: None,
+                    at: self.now(),
+                })
+            }
         }
     }
+
+    /// Records what every node publishes and the cluster's phase, after a tick of a
+    /// recording run.
+    fn record_states(&self) {
+        let Some(r) = &self.recorder else {
+            return;
+        };
+        let now = self.now();
+        let phase = self.system.phase(&self.checker, &self.observer);
+        let mut r = r.borrow_mut();
+        r.phase(now, phase);
+        for x in 0..self.scenario.nodes {
+            let state = if self.down_since[usize::from(x)].is_some() {
+                "down".to_string()
+            } else {
+                self.system
+                    .node_state(&self.checker, &self.observer, x)
+                    .unwrap_or_default()
+            };
+            r.state(now, x, state);
+        }
+    }
+
+    /// Records, for the report, why the history is not linearizable (the check runs again:
+    /// only for a recording run that failed it).
+    fn record_explanation(&self, model: crate::check::model::ModelKind) {
+        let Some(r) = &self.recorder else {
+            return;
+        };
+        let explanation = {
+            let log = self.log.borrow();
+            let events = match self.forgeries.honest_events() {
+                Some(n) => &log.history.events[..n.min(log.history.events.len())],
+                None => &log.history.events[..],
+            };
+            let history = History {
+                events: events.to_vec(),
+            };
+            crate::check::history_explanation(model, &history)
+        };
+        if let Some(e) = explanation {
+            r.borrow_mut().explained((&*e).into());
+        }
+    }
+}
+
+/// A recorder whose lanes are the nodes, the client processes and the harness.
+fn recorder_for(nodes: u8) -> Recorder {
+    let mut lanes: Vec<String> = (0..nodes).map(|x| format!("n{x}")).collect();
+    let mut addrs: Vec<LaneAddr> = (0..nodes)
+        .map(|x| LaneAddr {
+            addr: SocketAddr::new(node_ip(x), NODE_PORT),
+            by_port: false,
+            lane: u16::from(x),
+        })
+        .collect();
+    for c in 0..MAX_CLIENTS {
+        addrs.push(LaneAddr {
+            addr: SocketAddr::new(CLIENT_IP, CLIENT_PORT + u16::from(c)),
+            by_port: true,
+            lane: lanes.len() as u16,
+        });
+        lanes.push(format!("c{c}"));
+    }
+    lanes.push("harness".to_string());
+    Recorder::new(lanes, addrs)
 }
 
 /// The client host: one task per client process, each performing its queued operations one
@@ -1202,4 +1300,29 @@ async fn client_host<W: Workload, C: Client<W>>(
     }
     // The harness dropped its end: the run is over.
     Ok(())
+}
+
+/// The network faults in force, as the report draws them.
+fn fault_record(view: &crate::systems::Faults, now: Duration) -> FaultRecord {
+    let n = view.up.len();
+    let pairs = |keep: &dyn Fn(usize, usize) -> bool| -> Vec<[u8; 2]> {
+        (0..n)
+            .flat_map(|a| (0..n).map(move |b| (a, b)))
+            .filter(|&(a, b)| a != b && keep(a, b))
+            .map(|(a, b)| [a as u8, b as u8])
+            .collect()
+    };
+    let at = |m: &Vec<Vec<bool>>, a: usize, b: usize| m.get(a).and_then(|r| r.get(b)).copied();
+    FaultRecord {
+        at: crate::report::micros(now),
+        cut: pairs(&|a, b| at(&view.reach, a, b) == Some(false)),
+        slow: pairs(&|a, b| {
+            at(&view.reach, a, b) == Some(true) && at(&view.links, a, b) == Some(false)
+        }),
+        down: (0..n).filter(|x| !view.up[*x]).map(|x| x as u8).collect(),
+        loss: view.loss_percent,
+        duplicate: view.duplicate_percent,
+        delay: view.delay_percent,
+        corrupt: view.corrupt_percent,
+    }
 }

@@ -416,6 +416,22 @@ pub trait System: Clone + Sync + 'static {
         self.leader(checker, observer).into_iter().collect()
     }
 
+    /// What node `node` publishes about itself now, in a few words (`leader t3 commit 5`,
+    /// `follower t3 of n1`), for the HTML report's node lanes: it draws a lane whose state
+    /// begins with `leader` as leading, `candidate` or `precandidate` as campaigning. Read
+    /// after every tick, and only by runs that record a report. By default `leader` for the
+    /// nodes among [`System::primaries`], nothing for the others.
+    fn node_state(
+        &self,
+        checker: &Self::Checker,
+        observer: &Self::Observer,
+        node: NodeId,
+    ) -> Option<String> {
+        self.primaries(checker, observer)
+            .contains(&node)
+            .then(|| "leader".to_string())
+    }
+
     /// Whether the system detects a frame with a bit flipped in flight and drops it, so
     /// generated scenarios may draw `corrupt P%`. squall's typed frames
     /// ([`Transport::send_msg`](crate::node::Transport::send_msg)) carry a checksum, so a

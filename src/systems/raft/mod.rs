@@ -259,6 +259,30 @@ impl System for RaftKv {
         coverage::phase(checker, observer)
     }
 
+    fn node_state(
+        &self,
+        _checker: &Self::Checker,
+        observer: &Self::Observer,
+        node: crate::scenario::NodeId,
+    ) -> Option<String> {
+        let reg = observer.0.borrow();
+        let v = reg.nodes.get(usize::from(node))?;
+        if v.refused {
+            return Some("refused (corrupt disk)".to_string());
+        }
+        let role = match v.role {
+            observer::Role::Leader => "leader",
+            observer::Role::Candidate => "candidate",
+            observer::Role::PreCandidate => "precandidate",
+            observer::Role::Follower => "follower",
+        };
+        let of = match (v.role, v.leader) {
+            (observer::Role::Follower, Some(l)) => format!(" of n{l}"),
+            _ => String::new(),
+        };
+        Some(format!("{role} t{}{of} commit {}", v.term, v.commit))
+    }
+
     fn abstract_state(&self, checker: &Self::Checker, observer: &Self::Observer) -> u64 {
         coverage::abstract_state(checker, observer)
     }

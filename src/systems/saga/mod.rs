@@ -186,6 +186,20 @@ impl System for Saga {
         coverage::abstract_state(checker, observer)
     }
 
+    /// The orchestrator, or a participant (the report's lanes).
+    fn node_state(
+        &self,
+        _checker: &Self::Checker,
+        _observer: &Self::Observer,
+        node: NodeId,
+    ) -> Option<String> {
+        Some(if node == node::ORCHESTRATOR {
+            "orchestrator".to_string()
+        } else {
+            "participant".to_string()
+        })
+    }
+
     /// Every line of the store is squall's own (no per-thread or per-process state, no
     /// hashed collections), so its scenarios can share a thread, as the 2PC store's do.
     fn isolation(&self) -> crate::systems::Isolation {

@@ -172,6 +172,29 @@ impl System for TwoPc {
         coverage::phase(checker, observer)
     }
 
+    /// The coordinator's transactions in flight; each node's prepared (locked) and applied
+    /// transactions.
+    fn node_state(
+        &self,
+        _checker: &Self::Checker,
+        observer: &Self::Observer,
+        node: crate::scenario::NodeId,
+    ) -> Option<String> {
+        let reg = observer.0.borrow();
+        let v = reg.nodes.get(usize::from(node))?;
+        let mut state = if node == node::COORDINATOR {
+            format!("coordinator, {} in flight,", v.active.len())
+        } else {
+            "participant,".to_string()
+        };
+        state.push_str(&format!(
+            " {} prepared, {} applied",
+            v.prepared.len(),
+            v.resolved.len()
+        ));
+        Some(state)
+    }
+
     fn abstract_state(&self, checker: &Self::Checker, observer: &Self::Observer) -> u64 {
         coverage::abstract_state(checker, observer)
     }
