@@ -91,7 +91,7 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec!["raft", "raft-lease", "twopc", "saga"]
+        vec!["raft", "raft-lease", "twopc", "saga", "dynamo", "dynamo-lww"]
     }
 
     fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
@@ -100,6 +100,7 @@ impl Catalog for BuiltIn {
             "raft-lease" => crate::systems::raft::RaftKv::lease().mutants(),
             "twopc" => crate::systems::twopc::TwoPc::default().mutants(),
             "saga" => crate::systems::saga::Saga::default().mutants(),
+            "dynamo" | "dynamo-lww" => crate::systems::dynamo::Dynamo::default().mutants(),
             _ => Vec::new(),
         }
     }
@@ -121,6 +122,10 @@ impl Catalog for BuiltIn {
             }
             "saga" => {
                 let system = crate::systems::saga::Saga::from_mutant_name(mutant)?;
+                Ok(visit.visit(&system))
+            }
+            "dynamo" | "dynamo-lww" => {
+                let system = crate::systems::dynamo::Dynamo::named(name, mutant)?;
                 Ok(visit.visit(&system))
             }
             other => Err(format!(

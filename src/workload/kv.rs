@@ -64,7 +64,7 @@ impl fmt::Display for KvOp {
     }
 }
 
-fn parse_key(word: &str) -> Result<u8, String> {
+pub(crate) fn parse_key(word: &str) -> Result<u8, String> {
     let n = word
         .strip_prefix('k')
         .and_then(|n| n.parse::<u8>().ok())
@@ -78,7 +78,7 @@ fn parse_key(word: &str) -> Result<u8, String> {
     Ok(n)
 }
 
-fn parse_value(word: &str) -> Result<u32, String> {
+pub(crate) fn parse_value(word: &str) -> Result<u32, String> {
     word.parse::<u32>().map_err(|_| {
         format!(
             "`{word}` is not a value; values are whole numbers from 0 to {}",
@@ -119,7 +119,7 @@ impl FromStr for KvOp {
 
 /// Key choice by byte (`% 20`): biased to a few keys so operations contend —
 /// k0 40%, k1 25%, k2 15%, k3 10%, k4 10%.
-const KEY_BY_ROLL: [u8; 20] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4];
+pub(crate) const KEY_BY_ROLL: [u8; 20] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4];
 
 impl<'a> Arbitrary<'a> for KvOp {
     // Whole bytes mapped with `%`, so `op_bytes` can invert it (fuzz corpus seeding).

@@ -20,6 +20,7 @@ pub mod ids;
 pub mod kv;
 pub mod orders;
 pub mod register;
+pub mod siblings;
 
 use crate::check::model::ModelKind;
 use crate::check::property::Property;

@@ -1,0 +1,351 @@
+//! The dynamo store's properties: per-step safety invariants over what nodes publish, the
+//! liveness condition (heal, then quiescence: hints handed off, requests finished, anti-entropy
+//! run), and the end-of-run checks of the client history and the replicas' final states with
+//! the AP checkers of [`crate::check::eventual`] (or, in LWW mode, the LWW checks).
+
+use super::observer::{Event, Observer};
+use super::ring::Ring;
+use super::version::{Entry, Resolve};
+use crate::check::eventual::{self, properties as ev, Datum, History};
+use crate::check::Violation;
+use crate::systems::{Liveness, Property, StepContext};
+use crate::workload::kv::KEYS;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every sibling is covered by its entry's clock; no dot twice.
+pub const VERSIONS_WELL_FORMED: Property = Property::safety(
+    "versions well formed",
+    "every sibling a replica holds is covered by its entry's version vector, and no two siblings of an entry share a dot (merges are idempotent)",
+);
+/// Acknowledged hints survive restarts.
+pub const HINTS_DURABLE: Property = Property::safety(
+    "hints durable",
+    "a hint a fallback acknowledged (so the coordinator counted it toward W) survives the fallback's restarts until its home acknowledges the handoff",
+);
+/// LWW: causally later writes win.
+pub const LWW_CAUSALITY: Property = Property::consistency(
+    "lww causality",
+    "(LWW mode) an acknowledged write's timestamp exceeds every timestamp its session had seen of the key — its own acknowledged writes and what it read — so a causally later write never loses to an earlier one",
+);
+/// LWW: replicas agree on the winner and no acknowledged write beats it.
+pub const LWW_CONVERGENCE: Property = Property::consistency(
+    "lww convergence",
+    "(LWW mode) after heal and quiescence every home replica of a key holds the same winner, and no acknowledged write to the key has a greater timestamp (none lost)",
+);
+
+/// How many anti-entropy rounds every node must run after the heal before the cluster
+/// counts as quiet.
+pub const QUIET_ROUNDS: u64 = 3;
+
+/// The properties of a store in `resolve` mode, in the order they are checked.
+pub fn properties(resolve: Resolve) -> Vec<Property> {
+    let mut all = vec![VERSIONS_WELL_FORMED, HINTS_DURABLE];
+    all.extend(history_properties(resolve));
+    all
+}
+
+/// The end-of-run properties.
+pub fn history_properties(resolve: Resolve) -> Vec<Property> {
+    match resolve {
+        Resolve::Siblings => ev::ALL
+            .iter()
+            .copied()
+            .filter(|p| *p != ev::CAUSAL_CONSISTENCY)
+            .collect(),
+        Resolve::Lww => vec![ev::VALID_OBSERVATIONS, LWW_CAUSALITY, LWW_CONVERGENCE],
+    }
+}
+
+/// The incremental state of the checks.
+pub struct Checker {
+    events: Vec<Event>,
+    /// Hints acknowledged and not yet handed off: (node, hint).
+    hints: BTreeSet<(u8, u64)>,
+    /// The registry version last checked for well-formed versions.
+    checked: u64,
+}
+
+impl Default for Checker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Checker {
+    /// Fresh state.
+    pub fn new() -> Self {
+        Checker {
+            events: Vec::new(),
+            hints: BTreeSet::new(),
+            checked: u64::MAX,
+        }
+    }
+
+    /// Hints acknowledged and not handed off.
+    pub fn pending_hints(&self) -> usize {
+        self.hints.len()
+    }
+
+    /// The per-step checks.
+    pub fn check(&mut self, observer: &Observer, ctx: &mut StepContext<'_>) -> Result<(), Violation> {
+        observer.drain_into(&mut self.events);
+        for e in std::mem::take(&mut self.events) {
+            match e {
+                Event::HintAcked { node, hint } => {
+                    self.hints.insert((node, hint));
+                }
+                Event::HintDone { node, hint } => {
+                    self.hints.remove(&(node, hint));
+                }
+                Event::Recovered { node, hints } => {
+                    let lost: Vec<u64> = self
+                        .hints
+                        .range((node, 0)..=(node, u64::MAX))
+                        .map(|(_, h)| *h)
+                        .filter(|h| !hints.contains(h))
+                        .collect();
+                    if let Some(h) = lost.first() {
+                        if ctx.checks(&HINTS_DURABLE) && ctx.faults.disk_intact(node) {
+                            return Err(Violation::new(
+                                HINTS_DURABLE.name,
+                                format!(
+                                    "n{node} acknowledged hint {} and restarted without it ({} lost)",
+                                    h & 0xffff_ffff,
+                                    lost.len()
+                                ),
+                            ));
+                        }
+                    }
+                    for h in lost {
+                        self.hints.remove(&(node, h));
+                    }
+                }
+            }
+        }
+        let reg = observer.0.borrow();
+        if let Some(w) = reg.lww.iter().find(|w| w.ts <= w.seen) {
+            if ctx.checks(&LWW_CAUSALITY) {
+                return Err(Violation::new(
+                    LWW_CAUSALITY.name,
+                    format!(
+                        "c{}'s write {} to k{} got timestamp {}.{} though the session had seen {}.{}: it loses to a write it follows",
+                        w.session, w.id, w.key, w.ts.wall, w.ts.logical, w.seen.wall, w.seen.logical
+                    ),
+                ));
+            }
+        }
+        if reg.version == self.checked || !ctx.checks(&VERSIONS_WELL_FORMED) {
+            return Ok(());
+        }
+        self.checked = reg.version;
+        for (i, v) in reg.nodes.iter().enumerate().filter(|(_, v)| v.up) {
+            for (k, e) in &v.entries {
+                if let Some(why) = malformed(e) {
+                    return Err(Violation::new(
+                        VERSIONS_WELL_FORMED.name,
+                        format!("n{i} k{k}: {why}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Live once healed and quiet; the replicas' entries are taken then.
+    pub fn liveness(&self, observer: &Observer, n: u8) -> Liveness {
+        let mut reg = observer.0.borrow_mut();
+        if let Some(i) = reg.nodes.iter().position(|v| !v.up) {
+            return Liveness::Waiting(format!("n{i} is not up"));
+        }
+        let rounds: Vec<u64> = reg.nodes.iter().map(|v| v.sync_rounds).collect();
+        let from = reg.quiet_from.get_or_insert_with(|| rounds.clone()).clone();
+        if reg.final_states.is_some() {
+            return Liveness::Live;
+        }
+        if let Some((i, v)) = reg.nodes.iter().enumerate().find(|(_, v)| !v.hints.is_empty()) {
+            return Liveness::Waiting(format!("n{i} still holds {} hint(s)", v.hints.len()));
+        }
+        if let Some(i) = reg.nodes.iter().position(|v| v.busy > 0) {
+            return Liveness::Waiting(format!("n{i} is still coordinating requests"));
+        }
+        drop(reg);
+        if observer.clients_busy() {
+            return Liveness::Waiting("client operations in flight".into());
+        }
+        let mut reg = observer.0.borrow_mut();
+        if let Some(i) = (0..rounds.len()).find(|i| rounds[*i] < from[*i] + QUIET_ROUNDS) {
+            return Liveness::Waiting(format!(
+                "n{i} has run {} of {QUIET_ROUNDS} anti-entropy rounds since the heal",
+                rounds[i] - from[i]
+            ));
+        }
+        let ring = Ring::new(reg.nodes.len() as u8);
+        let mut states = BTreeMap::new();
+        for k in 0..KEYS {
+            for h in ring.homes(k, n) {
+                let e = reg.nodes[usize::from(h)]
+                    .entries
+                    .get(&k)
+                    .cloned()
+                    .unwrap_or_default();
+                states.insert((h, k), e);
+            }
+        }
+        reg.final_states = Some(states);
+        Liveness::Live
+    }
+}
+
+/// Why an entry is malformed, if it is.
+fn malformed(e: &Entry) -> Option<String> {
+    let mut dots = BTreeSet::new();
+    for s in &e.siblings {
+        if !e.clock.covers(s.dot) {
+            return Some(format!(
+                "sibling {} (dot c{}:{}) is not covered by the entry's clock {}",
+                s.id,
+                s.dot.actor,
+                s.dot.counter,
+                e.clock.describe()
+            ));
+        }
+        if !dots.insert(s.dot) {
+            return Some(format!(
+                "two siblings share dot c{}:{} ({} held twice)",
+                s.dot.actor, s.dot.counter, s.id
+            ));
+        }
+    }
+    None
+}
+
+/// The end-of-run checks: the client history and the final states.
+pub fn check_run(
+    observer: &Observer,
+    resolve: Resolve,
+    selected: &dyn Fn(&Property) -> bool,
+) -> Option<Violation> {
+    let (history, errors, finals) = {
+        let mut reg = observer.0.borrow_mut();
+        let recorder = std::mem::take(&mut reg.recorder);
+        (
+            recorder.finish(),
+            std::mem::take(&mut reg.record_errors),
+            reg.final_states.clone(),
+        )
+    };
+    if let Some(e) = errors.first() {
+        return Some(Violation::new(
+            ev::VALID_OBSERVATIONS.name,
+            format!("the client history does not make sense: {e}"),
+        ));
+    }
+    let wanted: Vec<Property> = history_properties(resolve)
+        .into_iter()
+        .filter(|p| selected(p))
+        .collect();
+    match resolve {
+        Resolve::Siblings => check_siblings(history, finals, &wanted),
+        Resolve::Lww => {
+            let observed: Vec<Property> = wanted
+                .iter()
+                .copied()
+                .filter(|p| *p == ev::VALID_OBSERVATIONS)
+                .collect();
+            if let Some(v) = check_siblings(history, None, &observed) {
+                return Some(v);
+            }
+            if !wanted.contains(&LWW_CONVERGENCE) {
+                return None;
+            }
+            let finals = finals?;
+            let reg = observer.0.borrow();
+            lww_convergence(&finals, &reg.lww)
+        }
+    }
+}
+
+/// The eventual history with the final states (if known), checked for `wanted`.
+fn check_siblings(
+    mut history: History,
+    finals: Option<BTreeMap<(u8, u8), Entry>>,
+    wanted: &[Property],
+) -> Option<Violation> {
+    let mut wanted = wanted.to_vec();
+    match finals {
+        Some(finals) => history.replicas = Some(replica_states(&finals)),
+        // No liveness phase ran: the final-state properties cannot be judged.
+        None => wanted.retain(|p| *p != ev::CONVERGENCE && *p != ev::NO_LOST_WRITES),
+    }
+    match eventual::check(&history, &wanted) {
+        Ok(anomalies) => anomalies.first().map(|a| a.to_violation()),
+        Err(e) => Some(Violation::new(ev::VALID_OBSERVATIONS.name, e.to_string())),
+    }
+}
+
+/// What each home replica holds: its live siblings' ids.
+pub fn replica_states(finals: &BTreeMap<(u8, u8), Entry>) -> Vec<eventual::ReplicaState> {
+    finals
+        .iter()
+        .map(|((node, key), e)| {
+            let mut values: Vec<Datum> = e.live().map(|s| Datum::from(s.id.as_str())).collect();
+            values.sort();
+            values.dedup();
+            eventual::ReplicaState {
+                replica: Datum::from(format!("n{node}")),
+                key: Datum::from(format!("k{key}")),
+                values,
+                line: 0,
+            }
+        })
+        .collect()
+}
+
+fn lww_convergence(
+    finals: &BTreeMap<(u8, u8), Entry>,
+    writes: &[super::observer::LwwWrite],
+) -> Option<Violation> {
+    let mut winners: BTreeMap<u8, (u8, Option<&super::version::Sibling>)> = BTreeMap::new();
+    for ((node, key), e) in finals {
+        let w = e.siblings.iter().max_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
+        match winners.get(key) {
+            None => {
+                winners.insert(*key, (*node, w));
+            }
+            Some((other, theirs)) if theirs.map(|s| (s.dot, &s.id)) != w.map(|s| (s.dot, &s.id)) => {
+                let show = |s: Option<&super::version::Sibling>| {
+                    s.map_or("nothing".to_string(), |s| s.id.clone())
+                };
+                return Some(Violation::new(
+                    LWW_CONVERGENCE.name,
+                    format!(
+                        "k{key}: n{other} holds {} but n{node} holds {} after heal and quiescence",
+                        show(*theirs),
+                        show(w)
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for w in writes {
+        let winner = winners.get(&w.key).and_then(|(_, s)| *s);
+        if winner.is_none_or(|s| s.ts < w.ts) {
+            return Some(Violation::new(
+                LWW_CONVERGENCE.name,
+                format!(
+                    "k{}: the acknowledged write {} (timestamp {}.{}) is lost: the replicas hold {}",
+                    w.key,
+                    w.id,
+                    w.ts.wall,
+                    w.ts.logical,
+                    winner.map_or("nothing".to_string(), |s| format!(
+                        "{} (timestamp {}.{})",
+                        s.id, s.ts.wall, s.ts.logical
+                    ))
+                ),
+            ));
+        }
+    }
+    None
+}
