@@ -218,12 +218,7 @@ impl Node {
         let entries = self.entries.clone();
         let hints = self.hints.iter().map(|(h, x)| (*h, (x.home, x.key))).collect();
         let busy = self.writes.len() + self.reads.len();
-        self.observer.view(self.id, |v| {
-            v.up = true;
-            v.entries = entries;
-            v.hints = hints;
-            v.busy = busy;
-        });
+        self.observer.publish(self.id, entries, hints, busy);
     }
 
     fn node_of(&self, addr: SocketAddr) -> Option<u8> {
@@ -381,15 +376,16 @@ impl Node {
             }
             (Message::HandoffAck { hint }, Some(_)) => {
                 if self.hints.remove(&hint).is_some() {
+                    // The home holds it: the hint is done whether or not its record survives.
+                    self.observer.push(Event::HintDone {
+                        node: self.id,
+                        hint,
+                    });
                     if !self.is(Mutant::VolatileHints) {
                         self.disk
                             .append(HINT_LOG, &encode_record(&HintRecord::Done { hint }));
                         self.disk.sync(HINT_LOG);
                     }
-                    self.observer.push(Event::HintDone {
-                        node: self.id,
-                        hint,
-                    });
                 }
             }
             (Message::SyncRoot { root }, Some(p)) => {

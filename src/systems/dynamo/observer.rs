@@ -87,9 +87,10 @@ pub struct Registry {
     pub base: Option<Instant>,
     /// Problems recording the history (a bug in the client, reported as a violation).
     pub record_errors: Vec<String>,
-    /// Anti-entropy rounds per node when the liveness phase began.
+    /// Anti-entropy rounds per node when the cluster last changed (an entry, a client
+    /// operation): the quiet period counts from there.
     pub quiet_from: Option<Vec<u64>>,
-    /// The replicas' entries once the healed cluster went quiet: (node, key) → entry.
+    /// The replicas' entries the last time the healed cluster was quiet: (node, key) → entry.
     pub final_states: Option<BTreeMap<(u8, u8), Entry>>,
     /// Bumped on every node change, so checks skip unchanged states.
     pub version: u64,
@@ -121,10 +122,34 @@ impl Observer {
         if crate::node::points::is_crashed() {
             return;
         }
-        let mut reg = self.0.borrow_mut();
-        reg.version += 1;
-        if let Some(v) = reg.nodes.get_mut(usize::from(node)) {
+        if let Some(v) = self.0.borrow_mut().nodes.get_mut(usize::from(node)) {
             f(v);
+        }
+    }
+
+    /// Publishes a node's state; a change to its entries restarts the quiet period.
+    pub fn publish(
+        &self,
+        node: u8,
+        entries: BTreeMap<u8, Entry>,
+        hints: BTreeMap<u64, (u8, u8)>,
+        busy: usize,
+    ) {
+        if crate::node::points::is_crashed() {
+            return;
+        }
+        let mut reg = self.0.borrow_mut();
+        let Some(v) = reg.nodes.get_mut(usize::from(node)) else {
+            return;
+        };
+        let changed = v.entries != entries || !v.up;
+        v.up = true;
+        v.entries = entries;
+        v.hints = hints;
+        v.busy = busy;
+        if changed {
+            reg.version += 1;
+            reg.quiet_from = None;
         }
     }
 
@@ -168,6 +193,7 @@ impl Observer {
     /// `key`, overwriting what `context` covers.
     pub fn invoke_write(&self, session: u8, key: u8, dot: Dot, id: &str, delete: bool, context: &Vv) {
         let mut reg = self.0.borrow_mut();
+        reg.quiet_from = None;
         let overwritten = Self::covered(&reg, key, context);
         reg.writes.insert((key, dot), id.to_string());
         let time = Self::now(&mut reg);
@@ -189,6 +215,7 @@ impl Observer {
     /// A client invokes a read of `key`.
     pub fn invoke_read(&self, session: u8, key: u8) {
         let mut reg = self.0.borrow_mut();
+        reg.quiet_from = None;
         let time = Self::now(&mut reg);
         let r = reg
             .recorder
