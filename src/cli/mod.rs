@@ -91,7 +91,14 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec!["raft", "raft-lease", "twopc", "saga", "dynamo", "dynamo-lww"]
+        vec![
+            "raft",
+            "raft-lease",
+            "twopc",
+            "saga",
+            "dynamo",
+            "dynamo-lww",
+        ]
     }
 
     fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {

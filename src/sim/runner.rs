@@ -1051,9 +1051,9 @@ impl<'a, S: System> Runner<'a, S> {
             return None;
         }
         let selection = &self.selection;
-        let verdict = self
-            .system
-            .check_run(&self.checker, &self.observer, &|p| selection.includes(p.name));
+        let verdict = self.system.check_run(&self.checker, &self.observer, &|p| {
+            selection.includes(p.name)
+        });
         match verdict {
             Some(v) => Some(Failure {
                 kind: FailureKind::Consistency,

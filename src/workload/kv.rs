@@ -119,7 +119,8 @@ impl FromStr for KvOp {
 
 /// Key choice by byte (`% 20`): biased to a few keys so operations contend —
 /// k0 40%, k1 25%, k2 15%, k3 10%, k4 10%.
-pub(crate) const KEY_BY_ROLL: [u8; 20] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4];
+pub(crate) const KEY_BY_ROLL: [u8; 20] =
+    [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4];
 
 impl<'a> Arbitrary<'a> for KvOp {
     // Whole bytes mapped with `%`, so `op_bytes` can invert it (fuzz corpus seeding).

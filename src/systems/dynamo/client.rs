@@ -139,9 +139,11 @@ impl DynamoClient {
                         session: c.session.get(&key).cloned().unwrap_or_default(),
                     },
                     |m| match m {
-                        Message::GetReply { req: r, entry, error } if r == req => {
-                            Some((entry, error))
-                        }
+                        Message::GetReply {
+                            req: r,
+                            entry,
+                            error,
+                        } if r == req => Some((entry, error)),
                         _ => None,
                     },
                 )

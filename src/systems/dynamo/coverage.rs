@@ -42,7 +42,11 @@ pub fn abstract_state(checker: &Checker, observer: &Observer) -> u64 {
         feed(u8::from(v.up));
         feed(v.hints.len().min(3) as u8);
         for k in 0..crate::workload::kv::KEYS {
-            feed(v.entries.get(&k).map_or(9, |e| e.siblings.len().min(4) as u8));
+            feed(
+                v.entries
+                    .get(&k)
+                    .map_or(9, |e| e.siblings.len().min(4) as u8),
+            );
         }
     }
     h

@@ -87,7 +87,11 @@ impl Checker {
     }
 
     /// The per-step checks.
-    pub fn check(&mut self, observer: &Observer, ctx: &mut StepContext<'_>) -> Result<(), Violation> {
+    pub fn check(
+        &mut self,
+        observer: &Observer,
+        ctx: &mut StepContext<'_>,
+    ) -> Result<(), Violation> {
         observer.drain_into(&mut self.events);
         for e in std::mem::take(&mut self.events) {
             match e {
@@ -162,7 +166,12 @@ impl Checker {
         }
         let rounds: Vec<u64> = reg.nodes.iter().map(|v| v.sync_rounds).collect();
         let from = reg.quiet_from.get_or_insert_with(|| rounds.clone()).clone();
-        if let Some((i, v)) = reg.nodes.iter().enumerate().find(|(_, v)| !v.hints.is_empty()) {
+        if let Some((i, v)) = reg
+            .nodes
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.hints.is_empty())
+        {
             return Liveness::Waiting(format!("n{i} still holds {} hint(s)", v.hints.len()));
         }
         if let Some(i) = reg.nodes.iter().position(|v| v.busy > 0) {
@@ -307,12 +316,17 @@ fn lww_convergence(
 ) -> Option<Violation> {
     let mut winners: BTreeMap<u8, (u8, Option<&super::version::Sibling>)> = BTreeMap::new();
     for ((node, key), e) in finals {
-        let w = e.siblings.iter().max_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
+        let w = e
+            .siblings
+            .iter()
+            .max_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
         match winners.get(key) {
             None => {
                 winners.insert(*key, (*node, w));
             }
-            Some((other, theirs)) if theirs.map(|s| (s.dot, &s.id)) != w.map(|s| (s.dot, &s.id)) => {
+            Some((other, theirs))
+                if theirs.map(|s| (s.dot, &s.id)) != w.map(|s| (s.dot, &s.id)) =>
+            {
                 let show = |s: Option<&super::version::Sibling>| {
                     s.map_or("nothing".to_string(), |s| s.id.clone())
                 };

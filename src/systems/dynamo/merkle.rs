@@ -70,7 +70,9 @@ mod tests {
             value: Some(1),
             ts: Default::default(),
         };
-        a.entry(5).or_default().write(&Vv::default(), s, Resolve::Siblings);
+        a.entry(5)
+            .or_default()
+            .write(&Vv::default(), s, Resolve::Siblings);
         let full = |_: u8, e: &Entry| e.digest();
         let (la, lb) = (leaves(&keys, &a, full), leaves(&keys, &b, full));
         assert_ne!(root(&la), root(&lb));

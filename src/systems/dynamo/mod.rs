@@ -182,7 +182,8 @@ impl System for Dynamo {
     async fn connect_client(&self, ctx: ClientContext) -> io::Result<Self::Client> {
         // Without the registry the history is recorded nowhere (a detached client).
         let nodes = ctx.nodes.len() as u8;
-        self.connect_observed(ctx, observer::Observer::new(nodes)).await
+        self.connect_observed(ctx, observer::Observer::new(nodes))
+            .await
     }
 
     async fn connect_observed(

@@ -81,8 +81,8 @@ impl Mutant {
             ),
             Mutant::RepairLocalWins => MutantInfo::new(
                 "repair-local-wins",
-                "A6: a read answers with, and repairs from, the coordinator's own copy instead of the merge of the replies (weaviate #3762)",
-                ev::MONOTONIC_READS.name,
+                "A6: a read answers with, and repairs from, the coordinator's own copy (or the first reply) instead of the merge of the replies (weaviate #3762)",
+                ev::READ_YOUR_WRITES.name,
             ),
             Mutant::TrustQuorum => MutantInfo::new(
                 "trust-quorum",
@@ -92,7 +92,7 @@ impl Mutant {
             Mutant::GreaterInAnyEntry => MutantInfo::new(
                 "greater-in-any-entry",
                 "A8: merging compares version vectors as \"greater in any entry\" and keeps one entry outright, dropping a concurrent sibling (Riak vclock history)",
-                ev::NO_LOST_WRITES.name,
+                ev::CONVERGENCE.name,
             ),
             Mutant::NoPeriodicSync => MutantInfo::new(
                 "no-periodic-sync",

@@ -216,7 +216,11 @@ impl Node {
 
     fn publish(&self) {
         let entries = self.entries.clone();
-        let hints = self.hints.iter().map(|(h, x)| (*h, (x.home, x.key))).collect();
+        let hints = self
+            .hints
+            .iter()
+            .map(|(h, x)| (*h, (x.home, x.key)))
+            .collect();
         let busy = self.writes.len() + self.reads.len();
         self.observer.publish(self.id, entries, hints, busy);
     }
@@ -259,7 +263,8 @@ impl Node {
         } else {
             self.deleted_since.remove(&key);
         }
-        self.disk.append(DATA_LOG, &encode_record(&DataRecord { key, entry }));
+        self.disk
+            .append(DATA_LOG, &encode_record(&DataRecord { key, entry }));
         self.disk.sync(DATA_LOG);
         self.wrote_since_sync = true;
         true
@@ -358,9 +363,7 @@ impl Node {
                     }
                 }
             }
-            (Message::Repair { key, entry }, Some(_)) if key < KEYS => {
-                self.merge(key, &entry, now)
-            }
+            (Message::Repair { key, entry }, Some(_)) if key < KEYS => self.merge(key, &entry, now),
             (
                 Message::Handoff {
                     hint,
@@ -860,7 +863,11 @@ impl Node {
                 if let Some(r) = self.reads.remove(&op) {
                     self.requests.remove(&(r.client, r.req));
                     let why = if r.replies.len() < usize::from(self.config.r) {
-                        format!("only {} of R={} replicas answered", r.replies.len(), self.config.r)
+                        format!(
+                            "only {} of R={} replicas answered",
+                            r.replies.len(),
+                            self.config.r
+                        )
                     } else {
                         format!(
                             "no replica has caught up with the session's context {}",
@@ -880,12 +887,7 @@ impl Node {
             }
             r.resend_at = now + RESEND;
             let key = r.key;
-            let ask: Vec<u8> = r
-                .homes
-                .iter()
-                .copied()
-                .filter(|h| *h != self.id)
-                .collect();
+            let ask: Vec<u8> = r.homes.iter().copied().filter(|h| *h != self.id).collect();
             if r.homes.contains(&self.id) {
                 let mine = self.entries.get(&key).cloned().unwrap_or_default();
                 if let Some(r) = self.reads.get_mut(&op) {

@@ -177,7 +177,22 @@ impl Observer {
     /// The ids of the writes to `key` that `clock` covers.
     fn covered(reg: &Registry, key: u8, clock: &Vv) -> Vec<Datum> {
         reg.writes
-            .range((key, Dot { actor: 0, counter: 0 })..=(key, Dot { actor: u8::MAX, counter: u32::MAX }))
+            .range(
+                (
+                    key,
+                    Dot {
+                        actor: 0,
+                        counter: 0,
+                    },
+                )
+                    ..=(
+                        key,
+                        Dot {
+                            actor: u8::MAX,
+                            counter: u32::MAX,
+                        },
+                    ),
+            )
             .filter(|((_, dot), _)| clock.covers(*dot))
             .map(|(_, id)| Datum::from(id.as_str()))
             .collect()
@@ -191,13 +206,25 @@ impl Observer {
 
     /// A client invokes a write (or, `value` `None`, a delete) of `id` with dot `dot` on
     /// `key`, overwriting what `context` covers.
-    pub fn invoke_write(&self, session: u8, key: u8, dot: Dot, id: &str, delete: bool, context: &Vv) {
+    pub fn invoke_write(
+        &self,
+        session: u8,
+        key: u8,
+        dot: Dot,
+        id: &str,
+        delete: bool,
+        context: &Vv,
+    ) {
         let mut reg = self.0.borrow_mut();
         reg.quiet_from = None;
         let overwritten = Self::covered(&reg, key, context);
         reg.writes.insert((key, dot), id.to_string());
         let time = Self::now(&mut reg);
-        let action = if delete { Action::Delete } else { Action::Write };
+        let action = if delete {
+            Action::Delete
+        } else {
+            Action::Write
+        };
         let r = reg
             .recorder
             .invoke(

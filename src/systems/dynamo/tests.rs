@@ -23,7 +23,11 @@ fn writes_are_read_back_and_concurrent_writes_become_siblings() {
     );
     let report = run(&Dynamo::default(), &s, &traced()).expect("runs");
     assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
-    assert!(report.trace.contains("c1 ok get k0 -> \"[1]\""), "{}", report.trace);
+    assert!(
+        report.trace.contains("c1 ok get k0 -> \"[1]\""),
+        "{}",
+        report.trace
+    );
     assert!(
         report.trace.contains("c0 ok get k1 -> \"[2]|[3]\""),
         "{}",
@@ -38,7 +42,11 @@ fn a_delete_is_read_as_nothing() {
     );
     let report = run(&Dynamo::default(), &s, &traced()).expect("runs");
     assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
-    assert!(report.trace.contains("c1 ok get k2 -> nil"), "{}", report.trace);
+    assert!(
+        report.trace.contains("c1 ok get k2 -> nil"),
+        "{}",
+        report.trace
+    );
 }
 
 #[test]
