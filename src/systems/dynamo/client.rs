@@ -218,7 +218,7 @@ impl DynamoClient {
         self.session.entry(key).or_default().add(dot);
         let max = self.max_ts.entry(key).or_default();
         *max = (*max).max(ts);
-        let lww = (self.resolve == Resolve::Lww).then(|| LwwWrite {
+        let lww = (self.resolve == Resolve::Lww).then_some(LwwWrite {
             session: self.id,
             key,
             id,

@@ -363,3 +363,165 @@ fn lww_convergence(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Trace;
+    use crate::systems::dynamo::observer::LwwWrite;
+    use crate::systems::dynamo::version::{Dot, Hlc, Sibling, Vv};
+    use crate::systems::{Faults, Selection};
+    use std::time::Duration;
+
+    fn sib(actor: u8, counter: u32, id: &str, ts: u64) -> Sibling {
+        Sibling {
+            dot: Dot { actor, counter },
+            id: id.into(),
+            value: Some(1),
+            ts: Hlc {
+                wall: ts,
+                logical: 0,
+            },
+        }
+    }
+
+    fn entry(siblings: Vec<Sibling>) -> Entry {
+        let mut clock = Vv::default();
+        for s in &siblings {
+            clock.add(s.dot);
+        }
+        Entry { clock, siblings }
+    }
+
+    fn step(checker: &mut Checker, observer: &Observer) -> Result<(), Violation> {
+        let mut trace = Trace::new(false);
+        let faults = Faults {
+            up: vec![true; 5],
+            ..Faults::default()
+        };
+        let selection = Selection::all();
+        let mut ctx = StepContext {
+            step: 0,
+            now: Duration::ZERO,
+            trace: &mut trace,
+            faults: &faults,
+            selection: &selection,
+        };
+        checker.check(observer, &mut ctx)
+    }
+
+    #[test]
+    fn malformed_versions_are_caught_and_well_formed_ones_pass() {
+        let good = entry(vec![sib(0, 1, "a", 0), sib(1, 1, "b", 0)]);
+        assert_eq!(malformed(&good), None);
+        let mut uncovered = good.clone();
+        uncovered.clock = Vv::default();
+        assert!(malformed(&uncovered)
+            .expect("uncovered")
+            .contains("not covered"));
+        let mut twice = good.clone();
+        twice.siblings.push(sib(0, 1, "a", 0));
+        assert!(malformed(&twice).expect("twice").contains("share dot"));
+        // Through the per-step check, as a node publishes it.
+        let observer = Observer::new(5);
+        let mut checker = Checker::new();
+        observer.publish(2, [(1, good)].into_iter().collect(), BTreeMap::new(), 0);
+        assert_eq!(step(&mut checker, &observer), Ok(()));
+        observer.publish(2, [(1, twice)].into_iter().collect(), BTreeMap::new(), 0);
+        let v = step(&mut checker, &observer).expect_err("a duplicate dot");
+        assert_eq!(v.property, VERSIONS_WELL_FORMED.name);
+    }
+
+    #[test]
+    fn a_hint_lost_in_a_restart_is_caught_and_a_handed_off_one_is_not() {
+        let observer = Observer::new(5);
+        let mut checker = Checker::new();
+        observer.push(Event::HintAcked { node: 1, hint: 7 });
+        observer.push(Event::HintAcked { node: 1, hint: 8 });
+        observer.push(Event::HintDone { node: 1, hint: 7 });
+        observer.push(Event::Recovered {
+            node: 1,
+            hints: vec![8],
+        });
+        assert_eq!(step(&mut checker, &observer), Ok(()));
+        observer.push(Event::Recovered {
+            node: 1,
+            hints: vec![],
+        });
+        let v = step(&mut checker, &observer).expect_err("hint 8 lost");
+        assert_eq!(v.property, HINTS_DURABLE.name);
+    }
+
+    #[test]
+    fn lww_checks_catch_a_causally_later_write_that_loses_and_diverged_replicas() {
+        let observer = Observer::new(5);
+        let mut checker = Checker::new();
+        let write = |ts: u64, seen: u64| LwwWrite {
+            session: 0,
+            key: 1,
+            id: format!("w{ts}"),
+            seen: Hlc {
+                wall: seen,
+                logical: 0,
+            },
+            ts: Hlc {
+                wall: ts,
+                logical: 0,
+            },
+        };
+        observer.0.borrow_mut().lww.push(write(5, 4));
+        assert_eq!(step(&mut checker, &observer), Ok(()));
+        observer.0.borrow_mut().lww.push(write(3, 4));
+        let v = step(&mut checker, &observer).expect_err("stamped before what it saw");
+        assert_eq!(v.property, LWW_CAUSALITY.name);
+
+        let finals = |a: u64, b: u64| -> BTreeMap<(u8, u8), Entry> {
+            [
+                ((1, 1), entry(vec![sib(0, 1, &format!("w{a}"), a)])),
+                ((4, 1), entry(vec![sib(0, 1, &format!("w{b}"), b)])),
+            ]
+            .into_iter()
+            .collect()
+        };
+        assert_eq!(lww_convergence(&finals(5, 5), &[write(5, 4)]), None);
+        let v = lww_convergence(&finals(5, 6), &[]).expect("replicas disagree");
+        assert!(
+            v.detail.contains("n1 holds w5 but n4 holds"),
+            "{}",
+            v.detail
+        );
+        let v = lww_convergence(&finals(5, 5), &[write(9, 4)]).expect("a later write lost");
+        assert!(v.detail.contains("w9"), "{}", v.detail);
+    }
+
+    #[test]
+    fn the_run_check_finds_a_lost_acknowledged_write_and_passes_a_held_one() {
+        let run = |held: bool| {
+            let observer = Observer::new(5);
+            let dot = Dot {
+                actor: 0,
+                counter: 1,
+            };
+            observer.invoke_write(0, 1, dot, "1/c0.1", false, &Vv::default());
+            observer.write_ok(0, None);
+            let e = if held {
+                entry(vec![sib(0, 1, "1/c0.1", 0)])
+            } else {
+                Entry::default()
+            };
+            let finals = Ring::new(5)
+                .homes(1, 3)
+                .into_iter()
+                .map(|h| ((h, 1), e.clone()))
+                .collect();
+            observer.0.borrow_mut().final_states = Some(finals);
+            check_run(&observer, Resolve::Siblings, &|_| true)
+        };
+        assert_eq!(run(true), None);
+        let v = run(false).expect("the write is lost");
+        assert!(
+            v.property == ev::CONVERGENCE.name || v.property == ev::NO_LOST_WRITES.name,
+            "{v:?}"
+        );
+    }
+}

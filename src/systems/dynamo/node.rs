@@ -377,18 +377,16 @@ impl Node {
                 crate::crash_point!("before-handoff-ack");
                 self.outbox.push((from, Message::HandoffAck { hint }));
             }
-            (Message::HandoffAck { hint }, Some(_)) => {
-                if self.hints.remove(&hint).is_some() {
-                    // The home holds it: the hint is done whether or not its record survives.
-                    self.observer.push(Event::HintDone {
-                        node: self.id,
-                        hint,
-                    });
-                    if !self.is(Mutant::VolatileHints) {
-                        self.disk
-                            .append(HINT_LOG, &encode_record(&HintRecord::Done { hint }));
-                        self.disk.sync(HINT_LOG);
-                    }
+            (Message::HandoffAck { hint }, Some(_)) if self.hints.remove(&hint).is_some() => {
+                // The home holds it: the hint is done whether or not its record survives.
+                self.observer.push(Event::HintDone {
+                    node: self.id,
+                    hint,
+                });
+                if !self.is(Mutant::VolatileHints) {
+                    self.disk
+                        .append(HINT_LOG, &encode_record(&HintRecord::Done { hint }));
+                    self.disk.sync(HINT_LOG);
                 }
             }
             (Message::SyncRoot { root }, Some(p)) => {

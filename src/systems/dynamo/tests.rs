@@ -58,3 +58,33 @@ fn the_lww_variant_keeps_one_value() {
     assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
     assert!(!report.trace.contains("|["), "{}", report.trace);
 }
+
+/// The history is shaped for the kv model (what `squall cap` runs on it): a run without
+/// concurrent writes is linearizable, and a read that returned siblings is not.
+#[test]
+fn the_history_reads_as_a_kv_history() {
+    use crate::check::model::ModelKind;
+    use crate::check::{history_verdict, HistoryVerdict};
+    let calm = scenario(
+        "system dynamo\nnodes 5\nseed 4\nc0 put k0 1\nwait 200ms\nc1 get k0\nwait 200ms\nc1 delete k0\nwait 200ms\nc2 get k0\nwait 200ms\n",
+    );
+    let report = run(&Dynamo::default(), &calm, &traced()).expect("runs");
+    assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
+    assert_eq!(
+        history_verdict(ModelKind::Kv, &report.history),
+        HistoryVerdict::Consistent
+    );
+    let siblings = scenario(
+        "system dynamo\nnodes 5\nseed 1\nc2 put k1 2\nc3 put k1 3\nwait 300ms\nc0 get k1\nwait 300ms\n",
+    );
+    let report = run(&Dynamo::default(), &siblings, &traced()).expect("runs");
+    assert!(report.passed(), "{:?}\n{}", report.outcome, report.trace);
+    assert!(
+        matches!(
+            history_verdict(ModelKind::Kv, &report.history),
+            HistoryVerdict::Violated(_)
+        ),
+        "{}",
+        report.trace
+    );
+}
