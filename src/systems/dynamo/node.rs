@@ -773,13 +773,7 @@ impl Node {
     }
 
     fn write_timers(&mut self, now: Instant) {
-        let due: Vec<u64> = self
-            .writes
-            .iter()
-            .filter(|(_, w)| w.resend_at <= now)
-            .map(|(op, _)| *op)
-            .collect();
-        for op in due {
+        for op in due(&self.writes, now, |w| w.resend_at) {
             let Some(w) = self.writes.get_mut(&op) else {
                 continue;
             };
@@ -847,13 +841,7 @@ impl Node {
     }
 
     fn read_timers(&mut self, now: Instant) {
-        let due: Vec<u64> = self
-            .reads
-            .iter()
-            .filter(|(_, r)| r.resend_at <= now)
-            .map(|(op, _)| *op)
-            .collect();
-        for op in due {
+        for op in due(&self.reads, now, |r| r.resend_at) {
             let Some(r) = self.reads.get_mut(&op) else {
                 continue;
             };
@@ -914,6 +902,15 @@ impl Node {
         }
         next
     }
+}
+
+/// The operations of `pending` whose resend time has come.
+fn due<T>(pending: &BTreeMap<u64, T>, now: Instant, at: impl Fn(&T) -> Instant) -> Vec<u64> {
+    pending
+        .iter()
+        .filter(|(_, t)| at(t) <= now)
+        .map(|(op, _)| *op)
+        .collect()
 }
 
 /// Marks the node down in the registry when its future is dropped (crash).
