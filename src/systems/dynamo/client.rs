@@ -42,6 +42,9 @@ pub struct DynamoClient {
     counters: BTreeMap<u8, u32>,
     /// Per key: the greatest timestamp the session has seen.
     max_ts: BTreeMap<u8, Hlc>,
+    /// The session's hybrid clock (LWW mode): past every coordinator clock reading and every
+    /// timestamp it has seen; it stamps the session's writes.
+    hlc: Hlc,
     buf: Vec<u8>,
 }
 
@@ -76,6 +79,7 @@ impl DynamoClient {
             session: BTreeMap::new(),
             counters: BTreeMap::new(),
             max_ts: BTreeMap::new(),
+            hlc: Hlc::default(),
             buf: vec![0; RECEIVE_BUFFER],
         })
     }
@@ -143,13 +147,15 @@ impl DynamoClient {
                             req: r,
                             entry,
                             error,
-                        } if r == req => Some((entry, error)),
+                            clock,
+                        } if r == req => Some((entry, error, clock)),
                         _ => None,
                     },
                 )
                 .await;
+            self.hlc = self.hlc.max(answer.2);
             match answer {
-                (entry, error) if error.is_empty() => break entry,
+                (entry, error, _) if error.is_empty() => break entry,
                 // This coordinator could not serve the session; another may.
                 _ => self.fail_over(),
             }
@@ -161,6 +167,7 @@ impl DynamoClient {
         for s in &entry.siblings {
             *ts = (*ts).max(s.ts);
         }
+        self.hlc = self.hlc.max(*ts);
         self.observer.read_ok(self.id, key, &entry);
         let values: Vec<u32> = entry.live().filter_map(|s| s.value).collect();
         OpResult::Ok(read_value(&values))
@@ -192,13 +199,18 @@ impl DynamoClient {
         let observer = self.observer.clone();
         let guard = Cancelled(&observer, self.id, true);
         let seen = self.max_ts.get(&key).copied().unwrap_or_default();
+        let ts = match self.resolve {
+            Resolve::Lww => Hlc::tick(self.hlc, seen, 0),
+            Resolve::Siblings => Hlc::default(),
+        };
+        self.hlc = self.hlc.max(ts);
         let sibling = Sibling {
             dot,
             id: id.clone(),
             value,
-            ts: Hlc::default(),
+            ts,
         };
-        let ts = self
+        let (ts, held, clock) = self
             .call(
                 |_| Message::Put {
                     req,
@@ -208,12 +220,18 @@ impl DynamoClient {
                     seen,
                 },
                 |m| match m {
-                    Message::PutReply { req: r, ts } if r == req => Some(ts),
+                    Message::PutReply {
+                        req: r,
+                        ts,
+                        held,
+                        clock,
+                    } if r == req => Some((ts, held, clock)),
                     _ => None,
                 },
             )
             .await;
         std::mem::forget(guard);
+        self.hlc = self.hlc.max(clock).max(ts);
         self.seen.entry(key).or_default().add(dot);
         self.session.entry(key).or_default().add(dot);
         let max = self.max_ts.entry(key).or_default();
@@ -224,6 +242,7 @@ impl DynamoClient {
             id,
             seen,
             ts,
+            held,
         });
         self.observer.write_ok(self.id, lww);
         OpResult::Ok(match value {

@@ -344,15 +344,18 @@ fn lww_convergence(
     }
     for w in writes {
         let winner = winners.get(&w.key).and_then(|(_, s)| *s);
-        if winner.is_none_or(|s| s.ts < w.ts) {
+        // The version ends with at least the timestamp its acknowledging replicas held (a
+        // retry through another coordinator may have stamped it again, higher; the higher
+        // copy wins where they merge, if it was stored at all).
+        if winner.is_none_or(|s| s.id != w.id && s.ts < w.held) {
             return Some(Violation::new(
                 LWW_CONVERGENCE.name,
                 format!(
                     "k{}: the acknowledged write {} (timestamp {}.{}) is lost: the replicas hold {}",
                     w.key,
                     w.id,
-                    w.ts.wall,
-                    w.ts.logical,
+                    w.held.wall,
+                    w.held.logical,
                     winner.map_or("nothing".to_string(), |s| format!(
                         "{} (timestamp {}.{})",
                         s.id, s.ts.wall, s.ts.logical
@@ -465,6 +468,10 @@ mod tests {
                 logical: 0,
             },
             ts: Hlc {
+                wall: ts,
+                logical: 0,
+            },
+            held: Hlc {
                 wall: ts,
                 logical: 0,
             },

@@ -33,9 +33,14 @@ pub enum Message {
         entry: Entry,
         /// Empty on success; otherwise why the read failed.
         error: String,
+        /// The coordinator's hybrid clock now (LWW mode): the client stamps its next write
+        /// after it.
+        clock: Hlc,
     },
-    /// Client → coordinator: write `sibling` (its dot and id chosen by the client, its
-    /// timestamp by the coordinator) over what `context` covers.
+    /// Client → coordinator: write `sibling` over what `context` covers. The client chooses
+    /// its dot and id and, in LWW mode, its timestamp (on its session's hybrid clock, which
+    /// follows the coordinators' clocks), so that a retry through another coordinator is the
+    /// same version with the same timestamp; in sibling mode the coordinator stamps it.
     Put {
         /// Request id.
         req: ReqId,
@@ -45,15 +50,22 @@ pub enum Message {
         context: Vv,
         /// The new version (a tombstone for a delete).
         sibling: Sibling,
-        /// The greatest timestamp the session has seen (the HLC merges it).
+        /// The greatest timestamp the session has seen of the key.
         seen: Hlc,
     },
     /// Coordinator → client: the write reached W replicas.
     PutReply {
         /// Request id.
         req: ReqId,
-        /// The timestamp the coordinator gave it.
+        /// The greatest timestamp the version may end with: the one this coordinator gave it,
+        /// or a greater one a replica holds from an earlier attempt (the session's next write
+        /// must be stamped after it).
         ts: Hlc,
+        /// The greatest timestamp the acknowledging replicas hold for it: the version's
+        /// timestamp is at least this wherever it ends.
+        held: Hlc,
+        /// The coordinator's hybrid clock now (LWW mode).
+        clock: Hlc,
     },
     /// Coordinator → home replica: apply a write.
     Store {
@@ -83,6 +95,9 @@ pub enum Message {
     Stored {
         /// The coordinator's operation id.
         op: u64,
+        /// The timestamp the version holds here: another coordinator's, if a retry of the
+        /// write reached this replica first (the greater one wins when copies merge).
+        held: Hlc,
     },
     /// Coordinator → home replica: send your entry for `key`.
     Fetch {

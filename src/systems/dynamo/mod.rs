@@ -14,7 +14,11 @@
 //! **Versions.** Dotted version vectors with siblings ([`version`]): a write carries the
 //! causal context its session saw and overwrites exactly that; concurrent writes remain
 //! siblings, returned together. The `dynamo-lww` variant resolves them by last writer wins on
-//! a hybrid logical clock instead, and so reads the node clock (it opts in to clock faults).
+//! a hybrid logical clock instead: every coordinator answer carries its HLC reading (its wall
+//! clock, so the variant opts in to clock faults), and a session stamps its writes past every
+//! reading and timestamp it has seen — once, so that a retry through another coordinator
+//! carries the same timestamp (a coordinator that restamped retries would give one version
+//! two timestamps, and a causally later write could lose to the greater one).
 //!
 //! **Repair.** Reads repair stale replicas with the merge of the replies; periodic
 //! anti-entropy exchanges hash trees ([`merkle`]) between replicas and merges the ranges that

@@ -70,6 +70,8 @@ struct PendingWrite {
     acks: BTreeSet<u8>,
     /// Fallback → the home its hint stands for.
     hinted: BTreeMap<u8, u8>,
+    /// The greatest timestamp the acknowledging nodes hold for the version.
+    held: Hlc,
     started: Instant,
     resend_at: Instant,
     round: usize,
@@ -270,9 +272,15 @@ impl Node {
         true
     }
 
-    fn apply_write(&mut self, key: u8, context: &Vv, sibling: &Sibling, now: Instant) {
+    /// Applies a write; returns the timestamp the version holds here, or zero if it is not
+    /// here (a later write overwrote it, or won over it).
+    fn apply_write(&mut self, key: u8, context: &Vv, sibling: &Sibling, now: Instant) -> Hlc {
         let resolve = self.resolve;
         self.update(key, now, |e| e.write(context, sibling.clone(), resolve));
+        self.entries
+            .get(&key)
+            .and_then(|e| e.ts_of(sibling.dot))
+            .unwrap_or_default()
     }
 
     fn merge(&mut self, key: u8, other: &Entry, now: Instant) {
@@ -293,21 +301,38 @@ impl Node {
             .unwrap_or(0)
     }
 
-    /// The timestamp of a new write whose session has seen `seen`.
-    fn timestamp(&mut self, seen: Hlc) -> Hlc {
+    /// The timestamp of a new write proposed as `sibling.ts` by a session that has seen
+    /// `seen`.
+    fn timestamp(&mut self, proposed: Hlc, seen: Hlc) -> Hlc {
         if self.is(Mutant::LwwWallClock) {
-            // Planted bug A1: the wall clock alone.
+            // Planted bug A1: the coordinator's wall clock alone, at every attempt.
             return Hlc {
                 wall: self.wall_ms(),
                 logical: 0,
             };
         }
-        let pt = match self.resolve {
-            Resolve::Lww => self.wall_ms(),
+        match self.resolve {
+            // The client's stamp, already past everything its session saw: kept, so that every
+            // attempt of the write carries the same one. The clock moves past it.
+            Resolve::Lww => {
+                self.hlc = self.hlc.max(proposed);
+                proposed
+            }
             // Sibling mode orders nothing by time: a logical clock will do.
-            Resolve::Siblings => 0,
-        };
-        self.hlc = Hlc::tick(self.hlc, seen, pt);
+            Resolve::Siblings => {
+                self.hlc = Hlc::tick(self.hlc, seen, 0);
+                self.hlc
+            }
+        }
+    }
+
+    /// The hybrid clock now, for a client to stamp after (LWW mode; zero otherwise, as sibling
+    /// mode never reads the wall clock).
+    fn clock_now(&mut self) -> Hlc {
+        if self.resolve != Resolve::Lww {
+            return Hlc::default();
+        }
+        self.hlc = Hlc::tick(self.hlc, Hlc::default(), self.wall_ms());
         self.hlc
     }
 
@@ -337,8 +362,8 @@ impl Node {
                 },
                 Some(_),
             ) if key < KEYS => {
-                self.apply_write(key, &context, &sibling, now);
-                self.outbox.push((from, Message::Stored { op }));
+                let held = self.apply_write(key, &context, &sibling, now);
+                self.outbox.push((from, Message::Stored { op, held }));
             }
             (
                 Message::Hint {
@@ -350,7 +375,7 @@ impl Node {
                 },
                 Some(_),
             ) if key < KEYS => self.hold_hint(from, op, home, key, context, sibling, now),
-            (Message::Stored { op }, Some(p)) => self.on_stored(op, p),
+            (Message::Stored { op, held }, Some(p)) => self.on_stored(op, p, held),
             (Message::Fetch { op, key }, Some(_)) => {
                 let entry = self.entries.get(&key).cloned().unwrap_or_default();
                 self.outbox.push((from, Message::Fetched { op, entry }));
@@ -373,7 +398,7 @@ impl Node {
                 },
                 Some(_),
             ) if key < KEYS => {
-                self.apply_write(key, &context, &sibling, now);
+                let _ = self.apply_write(key, &context, &sibling, now);
                 crate::crash_point!("before-handoff-ack");
                 self.outbox.push((from, Message::HandoffAck { hint }));
             }
@@ -474,15 +499,17 @@ impl Node {
         now: Instant,
     ) {
         if home == self.id {
-            self.apply_write(key, &context, &sibling, now);
-            self.outbox.push((from, Message::Stored { op }));
+            let held = self.apply_write(key, &context, &sibling, now);
+            self.outbox.push((from, Message::Stored { op, held }));
             return;
         }
-        let held = self
+        let existing = self
             .hints
             .values()
-            .any(|h| h.home == home && h.key == key && h.sibling.dot == sibling.dot);
-        if !held {
+            .find(|h| h.home == home && h.key == key && h.sibling.dot == sibling.dot)
+            .map(|h| h.sibling.ts);
+        let held = existing.unwrap_or(sibling.ts);
+        if existing.is_none() {
             self.next_hint += 1;
             let hint = (u64::from(self.incarnation) << 32) | u64::from(self.next_hint);
             if !self.is(Mutant::VolatileHints) {
@@ -511,7 +538,7 @@ impl Node {
                 hint,
             });
         }
-        self.outbox.push((from, Message::Stored { op }));
+        self.outbox.push((from, Message::Stored { op, held }));
     }
 
     fn start_read(&mut self, client: SocketAddr, req: ReqId, key: u8, session: Vv, now: Instant) {
@@ -589,12 +616,14 @@ impl Node {
             }
         }
         self.requests.remove(&(r.client, r.req));
+        let clock = self.clock_now();
         self.outbox.push((
             r.client,
             Message::GetReply {
                 req: r.req,
                 entry: answer,
                 error: String::new(),
+                clock,
             },
         ));
     }
@@ -613,12 +642,13 @@ impl Node {
         if !self.requests.insert((client, req)) {
             return;
         }
-        sibling.ts = self.timestamp(seen);
+        sibling.ts = self.timestamp(sibling.ts, seen);
         let op = self.new_op();
         let homes = self.ring.homes(key, self.config.n);
         let mut acks = BTreeSet::new();
+        let mut held = Hlc::default();
         if homes.contains(&self.id) {
-            self.apply_write(key, &context, &sibling, now);
+            held = self.apply_write(key, &context, &sibling, now);
             acks.insert(self.id);
             crate::crash_point!("after-local-write-before-fanout");
         }
@@ -645,6 +675,7 @@ impl Node {
                 homes,
                 acks,
                 hinted: BTreeMap::new(),
+                held,
                 started: now,
                 resend_at: now + RESEND,
                 round: 0,
@@ -653,9 +684,10 @@ impl Node {
         self.try_finish_write(op);
     }
 
-    fn on_stored(&mut self, op: u64, from: u8) {
+    fn on_stored(&mut self, op: u64, from: u8, held: Hlc) {
         if let Some(w) = self.writes.get_mut(&op) {
             w.acks.insert(from);
+            w.held = w.held.max(held);
             self.try_finish_write(op);
         }
     }
@@ -671,11 +703,14 @@ impl Node {
             return;
         };
         self.requests.remove(&(w.client, w.req));
+        let clock = self.clock_now();
         self.outbox.push((
             w.client,
             Message::PutReply {
                 req: w.req,
-                ts: w.sibling.ts,
+                ts: w.sibling.ts.max(w.held),
+                held: w.held,
+                clock,
             },
         ));
     }
@@ -689,9 +724,17 @@ impl Node {
         let me = self.peers[usize::from(self.id)];
         self.hold_hint(me, op, home, key, context, sibling, now);
         // The answer to ourselves is in the outbox; count it now.
-        self.outbox
-            .retain(|(to, m)| !(*to == me && *m == Message::Stored { op }));
-        self.on_stored(op, self.id);
+        let mut held = None;
+        self.outbox.retain(|(to, m)| match m {
+            Message::Stored { op: o, held: h } if *to == me && *o == op => {
+                held = Some(*h);
+                false
+            }
+            _ => true,
+        });
+        if let Some(held) = held {
+            self.on_stored(op, self.id, held);
+        }
     }
 
     /// Handles the timers: resends and handoffs of pending requests, hint replay,
@@ -860,12 +903,14 @@ impl Node {
                             r.session.describe()
                         )
                     };
+                    let clock = self.clock_now();
                     self.outbox.push((
                         r.client,
                         Message::GetReply {
                             req: r.req,
                             entry: Entry::default(),
                             error: why,
+                            clock,
                         },
                     ));
                 }

@@ -66,8 +66,10 @@ pub struct LwwWrite {
     pub id: String,
     /// The greatest timestamp its session had seen of the key before invoking it.
     pub seen: Hlc,
-    /// The timestamp the store gave it.
+    /// The greatest timestamp the store said the version may end with.
     pub ts: Hlc,
+    /// The timestamp the acknowledging replicas held for it: it ends with at least this.
+    pub held: Hlc,
 }
 
 /// The shared registry.

@@ -141,6 +141,15 @@ impl Entry {
         self.siblings.iter().filter(|s| s.value.is_some())
     }
 
+    /// The timestamp of the sibling with `dot`, if this entry holds it.
+    pub fn ts_of(&self, dot: Dot) -> Option<Hlc> {
+        self.siblings
+            .iter()
+            .filter(|s| s.dot == dot)
+            .map(|s| s.ts)
+            .max()
+    }
+
     /// Whether only tombstones are left.
     pub fn is_deleted(&self) -> bool {
         !self.siblings.is_empty() && self.siblings.iter().all(|s| s.value.is_none())
@@ -148,6 +157,15 @@ impl Entry {
 
     /// Applies a write: drops what `context` covers, adds `sibling`.
     pub fn write(&mut self, context: &Vv, sibling: Sibling, resolve: Resolve) {
+        if resolve == Resolve::Lww {
+            // The greatest timestamp wins, whatever the clocks say: a version this entry
+            // already dropped lost by its timestamp (or a causal overwrite, stamped later).
+            self.clock.join(context);
+            self.clock.add(sibling.dot);
+            self.siblings.push(sibling);
+            self.normalize(resolve);
+            return;
+        }
         if self.clock.covers(sibling.dot) {
             // Already seen (a retry, a duplicate) or already overwritten.
             return;
@@ -174,6 +192,14 @@ impl Entry {
                 return;
             }
             MergeBug::Concatenate | MergeBug::None => {}
+        }
+        if resolve == Resolve::Lww && bug == MergeBug::None {
+            // Last writer wins: the greatest of both sides. (A version one side dropped lost
+            // there by its timestamp; a retried write may carry two, and the greater wins.)
+            self.siblings.extend(other.siblings.iter().cloned());
+            self.clock.join(&other.clock);
+            self.normalize(resolve);
+            return;
         }
         // Keep what the other side has too, or has not seen yet; one copy per dot (a write
         // retried through two coordinators may carry two timestamps: the greater wins).
@@ -282,6 +308,28 @@ mod tests {
         dropped.merge(&b, Resolve::Siblings, MergeBug::GreaterInAnyEntry);
         // b is "greater" in c1's entry and replaces a, losing a's concurrent sibling.
         assert!(!dropped.siblings.contains(&sib(0, 2, 2)), "{dropped:?}");
+    }
+
+    #[test]
+    fn lww_merges_converge_on_the_greatest_copy_of_a_version_stamped_twice() {
+        // W (dot c1:1) was stamped 5 by one coordinator and 1 by a retry's; X is stamped 3.
+        let (w_late, w_early, x) = (sib(1, 1, 5), sib(1, 1, 1), sib(2, 1, 3));
+        let mut a = Entry::default();
+        a.write(&Vv::default(), w_late.clone(), Resolve::Lww);
+        a.write(&Vv::default(), x.clone(), Resolve::Lww);
+        let mut b = Entry::default();
+        b.write(&Vv::default(), w_early, Resolve::Lww);
+        b.write(&Vv::default(), x.clone(), Resolve::Lww);
+        assert_eq!(
+            (a.siblings.clone(), b.siblings.clone()),
+            (vec![w_late.clone()], vec![x])
+        );
+        let mut ab = a.clone();
+        ab.merge(&b, Resolve::Lww, MergeBug::None);
+        let mut ba = b.clone();
+        ba.merge(&a, Resolve::Lww, MergeBug::None);
+        assert_eq!(ab.siblings, vec![w_late.clone()]);
+        assert_eq!(ab, ba);
     }
 
     #[test]
