@@ -24,7 +24,7 @@
 //! read's siblings and context, and the replicas' final states — is recorded by the system
 //! ([`crate::systems::dynamo`]) in a [`crate::check::eventual`] history.
 
-use super::kv::{parse_key, parse_value, token, KEY_BY_ROLL};
+use super::kv::{key_of_roll, parse_key, parse_value, roll_of, token};
 use super::{HistoryOp, Workload};
 use crate::check::model::ModelKind;
 use crate::history::{Function, Value};
@@ -124,7 +124,7 @@ impl FromStr for SiblingsOp {
 impl<'a> Arbitrary<'a> for SiblingsOp {
     // Whole bytes mapped with `%`, so `op_bytes` can invert it (fuzz corpus seeding).
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        let key = KEY_BY_ROLL[usize::from(u8::arbitrary(u)? % 20)];
+        let key = key_of_roll(u8::arbitrary(u)?);
         let value = u32::from(u8::arbitrary(u)? % 100);
         Ok(match u8::arbitrary(u)? % 20 {
             0..=7 => SiblingsOp::Get { key },
@@ -137,10 +137,7 @@ impl<'a> Arbitrary<'a> for SiblingsOp {
 impl SiblingsOp {
     /// The bytes [`Arbitrary`] decodes into this operation (values modulo 100).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let key = KEY_BY_ROLL
-            .iter()
-            .position(|k| *k == self.key())
-            .unwrap_or(0) as u8;
+        let key = roll_of(self.key());
         match *self {
             SiblingsOp::Get { .. } => vec![key, 0, 0],
             SiblingsOp::Put { value, .. } => vec![key, (value % 100) as u8, 8],
