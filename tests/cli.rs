@@ -109,6 +109,47 @@ fn bad_twopc_scenarios_name_what_and_where() {
     }
 }
 
+/// The dynamo store's bad input — an `append` (a `kv` operation it does not take), a key out of
+/// range, a delete with a value — named by file, line and column; its listings name what it
+/// has, and a `kv` scenario's gets and puts read as its own.
+#[test]
+fn dynamo_scenarios_read_kv_gets_and_puts_and_name_bad_input() {
+    let head = "system dynamo\nnodes 5\nseed 1\nc0 put k1 5\nc1 get k1\n";
+    for (name, line, expected) in [
+        (
+            "append",
+            "c0 append k1 6",
+            "line 6, column 4: `append` is not an operation",
+        ),
+        (
+            "key",
+            "c1 get k9",
+            "line 6, column 4: key `k9` does not exist",
+        ),
+        ("delete", "c2 delete k1 3", "`delete` takes one key"),
+    ] {
+        let path = temp_file(&format!("dynamo-{name}.scn"), &format!("{head}{line}\n"));
+        let out = squall(&["replay", path.to_str().expect("utf-8 path")]);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {t}");
+        assert!(t.contains(expected), "{name}: {t}");
+        assert!(!t.contains("panicked"), "{name}: {t}");
+    }
+    let path = temp_file("dynamo-ok.scn", &format!("{head}wait 300ms\n"));
+    let out = squall(&["replay", path.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for (args, expected) in [
+        (&["mutants", "dynamo"][..], "session-lost-on-failover"),
+        (&["properties", "dynamo"][..], "read-your-writes"),
+        (&["properties", "dynamo-lww"][..], "lww-causality"),
+        (&["points", "dynamo"][..], "after-hint-stored"),
+    ] {
+        let out = squall(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(expected), "{args:?}: {}", text(&out));
+    }
+}
+
 #[test]
 fn binary_garbage_as_a_scenario_file_is_an_error_not_a_panic() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))

@@ -92,7 +92,14 @@ pub struct BuiltIn;
 
 impl Catalog for BuiltIn {
     fn names(&self) -> Vec<&'static str> {
-        vec!["raft", "raft-lease", "twopc", "saga"]
+        vec![
+            "raft",
+            "raft-lease",
+            "twopc",
+            "saga",
+            "dynamo",
+            "dynamo-lww",
+        ]
     }
 
     fn mutants(&self, system: &str) -> Vec<crate::mutants::MutantInfo> {
@@ -101,6 +108,7 @@ impl Catalog for BuiltIn {
             "raft-lease" => crate::systems::raft::RaftKv::lease().mutants(),
             "twopc" => crate::systems::twopc::TwoPc::default().mutants(),
             "saga" => crate::systems::saga::Saga::default().mutants(),
+            "dynamo" | "dynamo-lww" => crate::systems::dynamo::Dynamo::default().mutants(),
             _ => Vec::new(),
         }
     }
@@ -122,6 +130,10 @@ impl Catalog for BuiltIn {
             }
             "saga" => {
                 let system = crate::systems::saga::Saga::from_mutant_name(mutant)?;
+                Ok(visit.visit(&system))
+            }
+            "dynamo" | "dynamo-lww" => {
+                let system = crate::systems::dynamo::Dynamo::named(name, mutant)?;
                 Ok(visit.visit(&system))
             }
             other => Err(format!(

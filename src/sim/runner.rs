@@ -364,6 +364,7 @@ impl<'a, S: System> Runner<'a, S> {
                 (log.clone(), trace.clone(), faults.clone(), peers.clone());
             let deadline = config.op_deadline.max(system.min_op_deadline());
             let seed = scenario.seed;
+            let observer = observer.clone();
             sim.host(CLIENT_IP, move || {
                 let taken = receivers.borrow_mut().take();
                 let contexts: Vec<_> = (0..MAX_CLIENTS)
@@ -375,7 +376,7 @@ impl<'a, S: System> Runner<'a, S> {
                         seed: derive_seed(seed, 100 + u64::from(id)),
                     })
                     .collect();
-                let system = system.clone();
+                let (system, observer) = (system.clone(), observer.clone());
                 let (log, trace, net) = (log.clone(), trace.clone(), Net::Sim(faults.clone()));
                 async move {
                     let Some((receivers, garbage_rx)) = taken else {
@@ -383,7 +384,7 @@ impl<'a, S: System> Runner<'a, S> {
                     };
                     let mut clients = Vec::with_capacity(contexts.len());
                     for ctx in contexts {
-                        clients.push(system.connect_client(ctx).await?);
+                        clients.push(system.connect_observed(ctx, observer.clone()).await?);
                     }
                     client_host(clients, receivers, garbage_rx, log, trace, net, deadline)
                         .await
@@ -1076,6 +1077,31 @@ impl<'a, S: System> Runner<'a, S> {
     }
 
     fn check_history(&mut self) -> Option<Failure> {
+        if let Some(failure) = self.check_workload_history() {
+            return Some(failure);
+        }
+        // Only what the system recorded before the first forgery was delivered would be
+        // honest, and the registry does not say what that was: skipped then.
+        if self.forgeries.honest_events().is_some() {
+            return None;
+        }
+        let selection = &self.selection;
+        let verdict = self.system.check_run(&self.checker, &self.observer, &|p| {
+            selection.includes(p.name)
+        });
+        match verdict {
+            Some(v) => Some(Failure {
+                kind: FailureKind::Consistency,
+                property: v.property,
+                detail: v.detail,
+                step: None,
+                at: self.now(),
+            }),
+            None => None,
+        }
+    }
+
+    fn check_workload_history(&mut self) -> Option<Failure> {
         let own = S::Workload::history_properties();
         if !own.is_empty() {
             let selection = &self.selection;

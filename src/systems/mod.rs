@@ -15,6 +15,7 @@
 //! [`Disk`](crate::node::Disk) and a seed; with [`Net::Real`](crate::node::Net::Real) the
 //! same code runs on real sockets.
 
+pub mod dynamo;
 pub mod raft;
 pub mod saga;
 pub mod twopc;
@@ -344,6 +345,32 @@ pub trait System: Clone + Sync + 'static {
     /// Creates a client process (on a clone of the system, as [`System::start_node`]).
     #[allow(async_fn_in_trait)]
     async fn connect_client(&self, ctx: ClientContext) -> io::Result<Self::Client>;
+
+    /// Creates a client process that may publish into the system's registry (a client that
+    /// records what the store answered, for checks the workload's history cannot express:
+    /// sibling sets, causal contexts). The harness calls this; by default it is
+    /// [`System::connect_client`], the registry unused.
+    #[allow(async_fn_in_trait)]
+    async fn connect_observed(
+        &self,
+        ctx: ClientContext,
+        _observer: Self::Observer,
+    ) -> io::Result<Self::Client> {
+        self.connect_client(ctx).await
+    }
+
+    /// The system's own checks of the finished run, after the liveness phase and the
+    /// workload's history checks: what its clients and nodes recorded in the registry (the
+    /// dynamo store checks its sibling history and the replicas' final states here). The
+    /// first violation of a property `selected` accepts; none by default.
+    fn check_run(
+        &self,
+        _checker: &Self::Checker,
+        _observer: &Self::Observer,
+        _selected: &dyn Fn(&Property) -> bool,
+    ) -> Option<Violation> {
+        None
+    }
 
     /// Checks the safety invariants after a simulation step (none by default: the client
     /// history is still checked against the workload's model).

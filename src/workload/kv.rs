@@ -64,7 +64,7 @@ impl fmt::Display for KvOp {
     }
 }
 
-fn parse_key(word: &str) -> Result<u8, String> {
+pub(crate) fn parse_key(word: &str) -> Result<u8, String> {
     let n = word
         .strip_prefix('k')
         .and_then(|n| n.parse::<u8>().ok())
@@ -78,7 +78,7 @@ fn parse_key(word: &str) -> Result<u8, String> {
     Ok(n)
 }
 
-fn parse_value(word: &str) -> Result<u32, String> {
+pub(crate) fn parse_value(word: &str) -> Result<u32, String> {
     word.parse::<u32>().map_err(|_| {
         format!(
             "`{word}` is not a value; values are whole numbers from 0 to {}",
@@ -121,10 +121,20 @@ impl FromStr for KvOp {
 /// k0 40%, k1 25%, k2 15%, k3 10%, k4 10%.
 const KEY_BY_ROLL: [u8; 20] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 4, 4];
 
+/// The key a generator byte picks ([`KEY_BY_ROLL`]; shared with the `siblings` workload).
+pub(crate) fn key_of_roll(byte: u8) -> u8 {
+    KEY_BY_ROLL[usize::from(byte % 20)]
+}
+
+/// The first generator byte that picks `key`: [`key_of_roll`] inverted, for `op_bytes`.
+pub(crate) fn roll_of(key: u8) -> u8 {
+    KEY_BY_ROLL.iter().position(|k| *k == key).unwrap_or(0) as u8
+}
+
 impl<'a> Arbitrary<'a> for KvOp {
     // Whole bytes mapped with `%`, so `op_bytes` can invert it (fuzz corpus seeding).
     fn arbitrary(u: &mut Unstructured<'a>) -> arbitrary::Result<Self> {
-        let key = KEY_BY_ROLL[usize::from(u8::arbitrary(u)? % 20)];
+        let key = key_of_roll(u8::arbitrary(u)?);
         let value = u32::from(u8::arbitrary(u)? % 100);
         Ok(match u8::arbitrary(u)? % 20 {
             0..=6 => KvOp::Get { key },
@@ -137,10 +147,7 @@ impl<'a> Arbitrary<'a> for KvOp {
 impl KvOp {
     /// The bytes [`Arbitrary`] decodes into this operation (values modulo 100).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let key = KEY_BY_ROLL
-            .iter()
-            .position(|k| *k == self.key())
-            .unwrap_or(0) as u8;
+        let key = roll_of(self.key());
         match *self {
             KvOp::Get { .. } => vec![key, 0, 0],
             KvOp::Put { value, .. } => vec![key, (value % 100) as u8, 7],

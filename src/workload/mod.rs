@@ -12,7 +12,8 @@
 //! etcd model), [`kv`] (get/put/append on keys) and [`bank`] (transfers between accounts,
 //! judged by atomicity and conservation through its own history checks,
 //! [`Workload::check_history`]) and [`orders`] (order sagas over three services, judged by
-//! semantic atomicity and conservation).
+//! semantic atomicity and conservation) and [`siblings`] (get/put/delete on a store whose reads
+//! return concurrent values; judged by the system's eventual-consistency checks).
 
 pub mod bank;
 pub mod cas;
@@ -20,6 +21,7 @@ pub mod ids;
 pub mod kv;
 pub mod orders;
 pub mod register;
+pub mod siblings;
 
 use crate::check::model::ModelKind;
 use crate::check::property::Property;
