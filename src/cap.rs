@@ -617,6 +617,17 @@ mod tests {
         assert!(r.latency_split.p50_ms > 0.0);
     }
 
+    #[test]
+    fn an_ap_store_answers_the_minority_and_is_not_linearizable_but_keeps_its_claims() {
+        let texts = schedules("raft", 3, 6);
+        let dynamo = crate::systems::dynamo::Dynamo::default();
+        let r = measure(&dynamo, &texts, |_| {}).expect("runs");
+        assert!(r.not_linearizable > 0, "{r:?}");
+        assert_eq!(r.claimed_violations, 0, "{r:?}");
+        assert!(r.minority.availability() > 0.3, "{r:?}");
+        assert!(r.claims.iter().any(|c| c == "read your writes"), "{r:?}");
+    }
+
     fn event(process: u64, kind: EventType, f: Function, value: &str, ms: u64) -> Event {
         Event {
             process,

@@ -991,6 +991,33 @@ fn cap_compares_stores_and_rejects_bad_arguments() {
         "{chart}"
     );
 
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("squall-cap-out-{}", std::process::id()));
+    let out = squall(&[
+        "cap",
+        "--system",
+        "dynamo",
+        "--schedules",
+        "2",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let saved = dir.join("dynamo-not-linearizable-0.scn");
+    let scenario =
+        std::fs::read_to_string(&saved).expect("the first non-linearizable schedule is saved");
+    assert!(
+        scenario.starts_with("system dynamo\n") && scenario.contains("clients pinned"),
+        "{scenario}"
+    );
+    let out = squall(&["replay", saved.to_str().expect("utf-8")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "it keeps what dynamo claims: {}",
+        text(&out)
+    );
+
     for (args, says) in [
         (&["cap", "--system", "paxos"][..], "unknown system `paxos`"),
         (
