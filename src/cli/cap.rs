@@ -105,8 +105,13 @@ pub(super) fn cap(catalog: &impl Catalog, args: &CapArgs) -> Result<u8> {
                 let text = crate::cap::retarget(&texts[i as usize], &store.system);
                 std::fs::write(&path, text)
                     .with_context(|| format!("cannot write {}", path.display()))?;
+                let mutant = planted
+                    .iter()
+                    .find(|(s, _)| *s == store.system)
+                    .map(|(_, m)| format!(" --mutant {m}"))
+                    .unwrap_or_default();
                 eprintln!(
-                    "cap: wrote {} (squall replay {} --trace)",
+                    "cap: wrote {} (squall replay {} --trace{mutant})",
                     path.display(),
                     path.display()
                 );
