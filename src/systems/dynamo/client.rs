@@ -5,11 +5,19 @@
 //! what the session saw) joined with the session's own earlier writes to the key; its dot
 //! is (session, the session's count of writes to the key), chosen here, so a retry through
 //! another coordinator is the same version, never a copy.
+//!
+//! In sibling mode the session also keeps its own copy of what it read and wrote per key.
+//! When the coordinator says no reachable replica covers the session (a partition left
+//! the client beside nodes that never saw its past), the client joins that copy into the
+//! answer: the session stays available *and* keeps its guarantees, as HAT's sticky
+//! availability has it (Bailis et al., VLDB 2014: the client is the replica it sticks to).
+//! The copy is used only on the coordinator's word; a coordinator that claims coverage it
+//! lacks breaks read-your-writes (planted bug `trust-quorum`).
 
 use super::messages::{Message, ReqId, RECEIVE_BUFFER};
 use super::mutants::Mutant;
 use super::observer::{LwwWrite, Observer};
-use super::version::{Dot, Entry, Hlc, Resolve, Sibling, Vv};
+use super::version::{Dot, Entry, Hlc, MergeBug, Resolve, Sibling, Vv};
 use crate::history::Value;
 use crate::node::net::{Received, Transport};
 use crate::systems::{Client, ClientContext, OpResult};
@@ -38,6 +46,9 @@ pub struct DynamoClient {
     seen: BTreeMap<u8, Vv>,
     /// Per key: what reads must cover (the same, unless a planted bug loses it).
     session: BTreeMap<u8, Vv>,
+    /// Per key (sibling mode): the session's own copy of what it read and wrote, which
+    /// covers `seen`.
+    copy: BTreeMap<u8, Entry>,
     /// Per key: the session's writes so far (its dots' counters).
     counters: BTreeMap<u8, u32>,
     /// Per key: the greatest timestamp the session has seen.
@@ -77,6 +88,7 @@ impl DynamoClient {
             coordinator,
             seen: BTreeMap::new(),
             session: BTreeMap::new(),
+            copy: BTreeMap::new(),
             counters: BTreeMap::new(),
             max_ts: BTreeMap::new(),
             hlc: Hlc::default(),
@@ -146,16 +158,27 @@ impl DynamoClient {
                         Message::GetReply {
                             req: r,
                             entry,
+                            covered,
                             error,
                             clock,
-                        } if r == req => Some((entry, error, clock)),
+                        } if r == req => Some((entry, covered, error, clock)),
                         _ => None,
                     },
                 )
                 .await;
-            self.hlc = self.hlc.max(answer.2);
+            self.hlc = self.hlc.max(answer.3);
             match answer {
-                (entry, error, _) if error.is_empty() => break entry,
+                (entry, true, error, _) if error.is_empty() => break entry,
+                (mut entry, false, error, _)
+                    if error.is_empty() && self.resolve == Resolve::Siblings =>
+                {
+                    // No reachable replica has caught up with the session: its own copy
+                    // has what the answer lacks.
+                    if let Some(copy) = self.copy.get(&key) {
+                        entry.merge(copy, self.resolve, MergeBug::None);
+                    }
+                    break entry;
+                }
                 // This coordinator could not serve the session; another may.
                 _ => self.fail_over(),
             }
@@ -163,6 +186,10 @@ impl DynamoClient {
         std::mem::forget(guard);
         self.seen.entry(key).or_default().join(&entry.clock);
         self.session.entry(key).or_default().join(&entry.clock);
+        if self.resolve == Resolve::Siblings {
+            let copy = self.copy.entry(key).or_default();
+            copy.merge(&entry, self.resolve, MergeBug::None);
+        }
         let ts = self.max_ts.entry(key).or_default();
         for s in &entry.siblings {
             *ts = (*ts).max(s.ts);
@@ -234,6 +261,11 @@ impl DynamoClient {
         self.hlc = self.hlc.max(clock).max(ts);
         self.seen.entry(key).or_default().add(dot);
         self.session.entry(key).or_default().add(dot);
+        if self.resolve == Resolve::Siblings {
+            let written = Sibling { ts, ..sibling };
+            let copy = self.copy.entry(key).or_default();
+            copy.write(&context, written, self.resolve);
+        }
         let max = self.max_ts.entry(key).or_default();
         *max = (*max).max(ts);
         let lww = (self.resolve == Resolve::Lww).then_some(LwwWrite {

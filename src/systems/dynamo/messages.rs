@@ -15,8 +15,7 @@ pub type ReqId = (u8, u32);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
     /// Client → coordinator: read `key`. With `session` non-empty, the answer must cover it
-    /// (read-your-writes and monotonic reads); the coordinator fails the read rather than
-    /// return less.
+    /// (read-your-writes and monotonic reads): the coordinator says whether it does.
     Get {
         /// Request id.
         req: ReqId,
@@ -31,6 +30,9 @@ pub enum Message {
         req: ReqId,
         /// The merged entry (its clock is the context for the next write).
         entry: Entry,
+        /// Whether `entry` covers the session's context. When no reachable replica has
+        /// caught up with it, the coordinator answers with what they hold and says so.
+        covered: bool,
         /// Empty on success; otherwise why the read failed.
         error: String,
         /// The coordinator's hybrid clock now (LWW mode): the client stamps its next write

@@ -9,9 +9,14 @@
 //!   quorum): each holds a *hint* for its home, synced to its hint log before it answers,
 //!   and hands it off ([`HINT_REPLAY`]) until the home acknowledges it.
 //! - **reads**: the coordinator fetches the key from its homes and merges the replies; once R
-//!   replied *and* the merge covers the session's context it answers, else it waits for more
-//!   replies (or a handoff) and fails the read at [`GIVE_UP`]. Replies that differ from the
-//!   merge are repaired with it (read repair).
+//!   replied *and* the merge covers the session's context it answers; else it waits for
+//!   more replies (or a handoff), answers at [`SESSION_WAIT`] with what it has, flagged as
+//!   not covering the session, and fails the read at [`GIVE_UP`] if fewer than R replied.
+//!   After [`HANDOFF_AFTER`] it
+//!   asks the fallbacks too, which answer with the hints they hold (a sloppy read: a
+//!   partition that leaves R nodes on the client's side leaves the read answerable, and the
+//!   session check, not quorum overlap, keeps it from going back in time). Homes whose
+//!   reply differs from the merge are repaired with it (read repair).
 //! - **anti-entropy**: every [`SYNC_EVERY`] a node sends each peer the root of a hash tree
 //!   over the keys both replicate ([`super::merkle`]); a mismatch descends to the leaves,
 //!   then to the entries of the ranges that differ, which both sides merge.
@@ -48,6 +53,10 @@ pub const HINT_LOG: &str = "hints.log";
 pub const RESEND: Duration = Duration::from_millis(40);
 /// How long a write waits for its homes before it hands missing ones to fallbacks.
 pub const HANDOFF_AFTER: Duration = Duration::from_millis(60);
+/// How long a read waits for replicas that cover the session's context before it answers
+/// with what the reachable ones hold, flagged as not covering it (the client then joins its
+/// own copy of the session, see `client`).
+pub const SESSION_WAIT: Duration = Duration::from_millis(200);
 /// How long a coordinator keeps trying a request.
 pub const GIVE_UP: Duration = Duration::from_millis(900);
 /// How often a fallback tries to hand its hints off.
@@ -83,6 +92,9 @@ struct PendingRead {
     key: u8,
     session: Vv,
     homes: Vec<u8>,
+    /// The nodes whose answers count: the homes, and after [`HANDOFF_AFTER`] the fallbacks
+    /// too (a sloppy read, as a sloppy write).
+    asked: BTreeSet<u8>,
     replies: BTreeMap<u8, Entry>,
     started: Instant,
     resend_at: Instant,
@@ -377,12 +389,12 @@ impl Node {
             ) if key < KEYS => self.hold_hint(from, op, home, key, context, sibling, now),
             (Message::Stored { op, held }, Some(p)) => self.on_stored(op, p, held),
             (Message::Fetch { op, key }, Some(_)) => {
-                let entry = self.entries.get(&key).cloned().unwrap_or_default();
+                let entry = self.local_view(key);
                 self.outbox.push((from, Message::Fetched { op, entry }));
             }
             (Message::Fetched { op, entry }, Some(p)) => {
                 if let Some(r) = self.reads.get_mut(&op) {
-                    if r.homes.contains(&p) {
+                    if r.asked.contains(&p) {
                         r.replies.insert(p, entry);
                         self.try_finish_read(op, now);
                     }
@@ -541,6 +553,18 @@ impl Node {
         self.outbox.push((from, Message::Stored { op, held }));
     }
 
+    /// What this node holds of `key`: its replica, joined with the hints it keeps for the
+    /// key's homes (a fallback answers a sloppy read with what it was handed).
+    fn local_view(&self, key: u8) -> Entry {
+        let mut view = self.entries.get(&key).cloned().unwrap_or_default();
+        for h in self.hints.values().filter(|h| h.key == key) {
+            let mut hinted = Entry::default();
+            hinted.write(&h.context, h.sibling.clone(), self.resolve);
+            view.merge(&hinted, self.resolve, MergeBug::None);
+        }
+        view
+    }
+
     fn start_read(&mut self, client: SocketAddr, req: ReqId, key: u8, session: Vv, now: Instant) {
         if !self.requests.insert((client, req)) {
             return;
@@ -549,7 +573,7 @@ impl Node {
         let homes = self.ring.homes(key, self.config.n);
         let mut replies = BTreeMap::new();
         if homes.contains(&self.id) {
-            replies.insert(self.id, self.entries.get(&key).cloned().unwrap_or_default());
+            replies.insert(self.id, self.local_view(key));
         }
         let me = self.id;
         for h in homes.iter().filter(|h| **h != me) {
@@ -562,6 +586,7 @@ impl Node {
                 req,
                 key,
                 session,
+                asked: homes.iter().copied().collect(),
                 homes,
                 replies,
                 started: now,
@@ -583,8 +608,9 @@ impl Node {
             merged.merge(e, self.resolve, MergeBug::None);
         }
         let covered = merged.clock.descends(&r.session) || self.is(Mutant::TrustQuorum);
-        if !covered {
-            // Wait for more replies, a handoff or a repair; the timer gives up.
+        if !covered && now.duration_since(r.started) < SESSION_WAIT {
+            // Wait for more replies, a handoff or a repair; then answer with what is here
+            // and say it does not cover the session.
             return;
         }
         let Some(r) = self.reads.remove(&op) else {
@@ -600,7 +626,8 @@ impl Node {
         } else {
             merged
         };
-        for (node, e) in &r.replies {
+        // Repair the homes only: a fallback holds hints, not the key.
+        for (node, e) in r.replies.iter().filter(|(n, _)| r.homes.contains(n)) {
             if *e != answer {
                 if *node == self.id {
                     self.merge(r.key, &answer, now);
@@ -622,6 +649,7 @@ impl Node {
             Message::GetReply {
                 req: r.req,
                 entry: answer,
+                covered,
                 error: String::new(),
                 clock,
             },
@@ -891,24 +919,19 @@ impl Node {
             if now.duration_since(r.started) >= GIVE_UP {
                 if let Some(r) = self.reads.remove(&op) {
                     self.requests.remove(&(r.client, r.req));
-                    let why = if r.replies.len() < usize::from(self.config.r) {
-                        format!(
-                            "only {} of R={} replicas answered",
-                            r.replies.len(),
-                            self.config.r
-                        )
-                    } else {
-                        format!(
-                            "no replica has caught up with the session's context {}",
-                            r.session.describe()
-                        )
-                    };
+                    // With R replies the read was answered at SESSION_WAIT.
+                    let why = format!(
+                        "only {} of R={} replicas answered",
+                        r.replies.len(),
+                        self.config.r
+                    );
                     let clock = self.clock_now();
                     self.outbox.push((
                         r.client,
                         Message::GetReply {
                             req: r.req,
                             entry: Entry::default(),
+                            covered: false,
                             error: why,
                             clock,
                         },
@@ -918,14 +941,21 @@ impl Node {
             }
             r.resend_at = now + RESEND;
             let key = r.key;
-            let ask: Vec<u8> = r.homes.iter().copied().filter(|h| *h != self.id).collect();
-            if r.homes.contains(&self.id) {
-                let mine = self.entries.get(&key).cloned().unwrap_or_default();
+            if now.duration_since(r.started) >= HANDOFF_AFTER {
+                // Sloppy read: the first N reachable nodes of the preference list, as for a
+                // write; the fallbacks answer with the hints they hold.
+                let fallbacks = self.ring.preference(key);
+                let skip = usize::from(self.config.n);
+                r.asked.extend(fallbacks.into_iter().skip(skip));
+            }
+            let ask: Vec<u8> = r.asked.iter().copied().filter(|h| *h != self.id).collect();
+            if r.asked.contains(&self.id) {
+                let mine = self.local_view(key);
                 if let Some(r) = self.reads.get_mut(&op) {
                     r.replies.insert(self.id, mine);
                 }
             }
-            // Ask every other home again: a reply may have been lost, or be stale by now.
+            // Ask every other one again: a reply may have been lost, or be stale by now.
             for h in ask {
                 self.send(h, Message::Fetch { op, key });
             }
