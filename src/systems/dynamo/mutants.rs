@@ -20,7 +20,8 @@ pub enum Mutant {
     DigestKeysOnly,
     /// A6: read repair (and the answer) takes the coordinator's own copy as the winner.
     RepairLocalWins,
-    /// A7: a read trusts quorum intersection instead of checking the session context.
+    /// A7: a read trusts quorum intersection instead of checking the session context, and says
+    /// its answer covers the session.
     TrustQuorum,
     /// A8: a merge keeps whichever entry is "greater in any entry", dropping siblings.
     GreaterInAnyEntry,
@@ -86,7 +87,7 @@ impl Mutant {
             ),
             Mutant::TrustQuorum => MutantInfo::new(
                 "trust-quorum",
-                "A7: a read trusts that R + W > N intersects instead of checking the session's context, though sloppy writes land on fallbacks (Dynamo sloppy quorums; aphyr on Riak)",
+                "A7: a read trusts that R + W > N intersects instead of checking the session's context, though sloppy quorums land on fallbacks, and tells the client its answer covers the session (Dynamo sloppy quorums; aphyr on Riak)",
                 ev::READ_YOUR_WRITES.name,
             ),
             Mutant::GreaterInAnyEntry => MutantInfo::new(
