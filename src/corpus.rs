@@ -122,6 +122,83 @@ pub fn replay<S: System>(system: &S, file: &Path) -> String {
     outcome(&first)
 }
 
+/// Replays every scenario of `dir` with [`replay`] and returns each file's name and outcome.
+///
+/// # Panics
+/// If a scenario fails on `correct`, naming the file and its outcome.
+pub fn replay_passing<S: System>(correct: &S, dir: &Path) -> Vec<(String, String)> {
+    files(dir)
+        .iter()
+        .map(|file| {
+            let outcome = replay(correct, file);
+            assert!(
+                outcome.starts_with("PASS\n"),
+                "squall: {} fails on the correct {}: {outcome}",
+                file.display(),
+                correct.name()
+            );
+            (stem(file), outcome)
+        })
+        .collect()
+}
+
+/// Replays each planted bug's directed scenario, `dir/<mutant>.scn`, and returns each bug's
+/// name and outcome with the bug planted.
+///
+/// # Panics
+/// Naming the file, if a file names no planted bug of `correct`, if a scenario does not fail
+/// with its bug planted by the property the bug names, or fails on `correct` too (the bug
+/// would not be the cause); and if a planted bug has no scenario.
+pub fn replay_mutants<S: System>(correct: &S, dir: &Path) -> Vec<(String, String)> {
+    let planted = correct.mutants();
+    let mut out = Vec::new();
+    for file in files(dir) {
+        let name = stem(&file);
+        let info = planted.iter().find(|m| m.name == name).unwrap_or_else(|| {
+            panic!(
+                "squall: {}: `{name}` is no planted bug of {}",
+                file.display(),
+                correct.name()
+            )
+        });
+        let outcome = replay(&correct.with_mutant(&name), &file);
+        let verdict = outcome.lines().next().unwrap_or_default();
+        assert!(
+            verdict.starts_with("FAIL ") && verdict.contains(&format!("{:?}", info.caught_by)),
+            "squall: {}: expected a failure of {:?}, got: {outcome}",
+            file.display(),
+            info.caught_by
+        );
+        let correct_outcome = replay(correct, &file);
+        assert!(
+            correct_outcome.starts_with("PASS\n"),
+            "squall: {}: fails without the bug too: {correct_outcome}",
+            file.display()
+        );
+        out.push((name, outcome));
+    }
+    let missing: Vec<&str> = planted
+        .iter()
+        .map(|m| m.name)
+        .filter(|m| !out.iter().any(|(name, _)| name == m))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "squall: planted bugs of {} without a directed scenario in {}: {missing:?}",
+        correct.name(),
+        dir.display()
+    );
+    out
+}
+
+/// A corpus file's name without `.scn`: its snapshot's name.
+pub fn stem(file: &Path) -> String {
+    file.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("scenario")
+        .to_string()
+}
+
 /// Replays every scenario of a corpus directory (relative to the calling crate's manifest)
 /// and pins each outcome with an `insta` snapshot named after the file.
 #[macro_export]
@@ -130,12 +207,34 @@ macro_rules! assert_corpus {
         let system = $system;
         let dir = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($dir);
         for file in $crate::corpus::files(&dir) {
-            let name = file
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("scenario")
-                .to_string();
+            let name = $crate::corpus::stem(&file);
             $crate::insta::assert_snapshot!(name, $crate::corpus::replay(&system, &file));
+        }
+    }};
+}
+
+/// Every scenario of a corpus directory (relative to the calling crate's manifest) passes on
+/// the correct system ([`replay_passing`]), each pinned by a snapshot named after the file.
+/// A macro, so that the snapshots belong to the calling test.
+#[macro_export]
+macro_rules! assert_corpus_passes {
+    ($system:expr, $dir:expr) => {{
+        let dir = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($dir);
+        for (name, outcome) in $crate::corpus::replay_passing(&$system, &dir) {
+            $crate::insta::assert_snapshot!(name, outcome);
+        }
+    }};
+}
+
+/// Every planted bug of the system has `DIR/<mutant>.scn` (relative to the calling crate's
+/// manifest), which the property the bug names catches and the correct system passes
+/// ([`replay_mutants`]); each outcome with the bug is pinned as `mutant-<mutant>`.
+#[macro_export]
+macro_rules! assert_mutants_caught {
+    ($system:expr, $dir:expr) => {{
+        let dir = ::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join($dir);
+        for (name, outcome) in $crate::corpus::replay_mutants(&$system, &dir) {
+            $crate::insta::assert_snapshot!(format!("mutant-{name}"), outcome);
         }
     }};
 }

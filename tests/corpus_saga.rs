@@ -6,72 +6,19 @@
 //! - `corpus/saga/mutants/<mutant>.scn` must fail with that planted bug — caught by the
 //!   property the mutant names — and pass on the correct store (so the bug is the cause).
 //!
-//! These are [`squall::assert_corpus!`] with a verdict asserted besides the snapshot (the
-//! macro pins outcomes, whatever they are). After an intended change: `cargo insta review`
-//! (or `INSTA_UPDATE=always cargo test`).
+//! After an intended change: `cargo insta review` (or `INSTA_UPDATE=always cargo test`).
 
 use squall::systems::saga::Saga;
-use squall::systems::System;
-use std::path::{Path, PathBuf};
-
-fn corpus(dir: &str) -> Vec<PathBuf> {
-    squall::corpus::files(&Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .and_then(|s| s.to_str())
-        .expect("file name")
-        .to_string()
-}
+use std::path::Path;
 
 #[test]
 fn directed_scenarios_pass_on_the_correct_store() {
-    let files = corpus("corpus/saga");
+    let files = squall::corpus::files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/saga"));
     assert!(files.len() >= 4, "corpus/saga holds only {}", files.len());
-    for file in files {
-        let outcome = squall::corpus::replay(&Saga::default(), &file);
-        assert!(
-            outcome.starts_with("PASS\n"),
-            "{}: {outcome}",
-            file.display()
-        );
-        insta::assert_snapshot!(stem(&file), outcome);
-    }
+    squall::assert_corpus_passes!(Saga::default(), "corpus/saga");
 }
 
 #[test]
 fn each_planted_bug_has_a_scenario_that_catches_it() {
-    let mut covered = Vec::new();
-    for file in corpus("corpus/saga/mutants") {
-        let name = stem(&file);
-        let system = Saga::from_mutant_name(Some(&name))
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let expected = system.mutant.expect("a mutant").info().caught_by;
-        let outcome = squall::corpus::replay(&system, &file);
-        let verdict = outcome.lines().next().unwrap_or_default();
-        assert!(
-            verdict.starts_with("FAIL ") && verdict.contains(&format!("{expected:?}")),
-            "{}: expected a failure of {expected:?}, got: {outcome}",
-            file.display()
-        );
-        let correct = squall::corpus::replay(&Saga::default(), &file);
-        assert!(
-            correct.starts_with("PASS\n"),
-            "{}: fails without the bug too: {correct}",
-            file.display()
-        );
-        insta::assert_snapshot!(format!("mutant-{name}"), outcome);
-        covered.push(name);
-    }
-    let missing: Vec<_> = Saga::default()
-        .mutants()
-        .iter()
-        .map(|m| m.name)
-        .filter(|m| !covered.iter().any(|c| c == m))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "planted bugs without a directed scenario: {missing:?}"
-    );
+    squall::assert_mutants_caught!(Saga::default(), "corpus/saga/mutants");
 }

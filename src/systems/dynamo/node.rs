@@ -8,15 +8,14 @@
 //!   while W is not reached are replaced by fallbacks further along the ring (a sloppy
 //!   quorum): each holds a *hint* for its home, synced to its hint log before it answers,
 //!   and hands it off ([`HINT_REPLAY`]) until the home acknowledges it.
-//! - **reads**: the coordinator fetches the key from its homes and merges the replies; once R
-//!   replied *and* the merge covers the session's context it answers; else it waits for
-//!   more replies (or a handoff), answers at [`SESSION_WAIT`] with what it has, flagged as
-//!   not covering the session, and fails the read at [`GIVE_UP`] if fewer than R replied.
-//!   After [`HANDOFF_AFTER`] it
-//!   asks the fallbacks too, which answer with the hints they hold (a sloppy read: a
-//!   partition that leaves R nodes on the client's side leaves the read answerable, and the
-//!   session check, not quorum overlap, keeps it from going back in time). Homes whose
-//!   reply differs from the merge are repaired with it (read repair).
+//! - **reads**: the coordinator fetches the key from its homes, and after [`HANDOFF_AFTER`]
+//!   from the fallbacks too, which answer with the hints they hold (a sloppy read: a
+//!   partition that leaves R nodes on the client's side leaves the read answerable; the
+//!   session check, not quorum overlap, keeps it from going back in time). It merges the
+//!   replies; once R replied *and* the merge covers the session's context it answers; else
+//!   it waits for more replies (or a handoff), answers at [`SESSION_WAIT`] with what it has,
+//!   flagged as not covering the session, and fails the read at [`GIVE_UP`] if fewer than R
+//!   replied. Homes whose reply differs from the merge are repaired with it (read repair).
 //! - **anti-entropy**: every [`SYNC_EVERY`] a node sends each peer the root of a hash tree
 //!   over the keys both replicate ([`super::merkle`]); a mismatch descends to the leaves,
 //!   then to the entries of the ranges that differ, which both sides merge.
@@ -942,8 +941,8 @@ impl Node {
             r.resend_at = now + RESEND;
             let key = r.key;
             if now.duration_since(r.started) >= HANDOFF_AFTER {
-                // Sloppy read: the first N reachable nodes of the preference list, as for a
-                // write; the fallbacks answer with the hints they hold.
+                // Sloppy read: every fallback counts too, as for a write; they answer with
+                // the hints they hold.
                 let fallbacks = self.ring.preference(key);
                 let skip = usize::from(self.config.n);
                 r.asked.extend(fallbacks.into_iter().skip(skip));
